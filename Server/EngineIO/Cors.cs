@@ -1,0 +1,54 @@
+using Microsoft.AspNetCore.Http;
+
+namespace SocketIoSignal.EngineIO;
+
+/// <summary>
+/// Same-origin by default; an allow-list opens chosen origins (with credentials), "*" opens all (without).
+/// An arbitrary Origin is never reflected together with credentials.
+/// </summary>
+internal static class Cors
+{
+    /// <summary>Adds the CORS headers a request earns; false when it is cross-origin and not allowed.</summary>
+    public static bool Apply(HttpContext context, string[] allowedOrigins)
+    {
+        var origin = context.Request.Headers.Origin.ToString();
+        if (origin.Length == 0)
+        {
+            return true;
+        }
+        var headers = context.Response.Headers;
+        bool allowed;
+        if (allowedOrigins.Contains(origin, StringComparer.OrdinalIgnoreCase))
+        {
+            headers.AccessControlAllowOrigin = origin;
+            headers.AccessControlAllowCredentials = "true";
+            headers.Vary = "Origin";
+            allowed = true;
+        }
+        else if (allowedOrigins.Contains("*"))
+        {
+            headers.AccessControlAllowOrigin = "*";
+            allowed = true;
+        }
+        else
+        {
+            allowed = IsSameOrigin(origin, context.Request.Host.Value);
+        }
+        if (allowed && HttpMethods.IsOptions(context.Request.Method))
+        {
+            headers.AccessControlAllowMethods = "GET,POST";
+            var requested = context.Request.Headers.AccessControlRequestHeaders.ToString();
+            if (requested.Length > 0)
+            {
+                headers.AccessControlAllowHeaders = requested;
+            }
+        }
+        return allowed;
+    }
+
+    private static bool IsSameOrigin(string origin, string? host) =>
+        host is not null
+        && Uri.TryCreate(origin, UriKind.Absolute, out var uri)
+        && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)
+        && string.Equals(uri.Authority, host, StringComparison.OrdinalIgnoreCase);
+}

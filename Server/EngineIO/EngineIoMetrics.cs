@@ -1,0 +1,59 @@
+using System.Diagnostics.Metrics;
+
+namespace SocketIoSignal.EngineIO;
+
+/// <summary>Engine.IO counters, readable by tests with a MeterListener and by dotnet-counters.</summary>
+public sealed class EngineIoMetrics
+{
+    public const string MeterName = "SocketIoSignal.EngineIO";
+
+    private readonly Counter<long> _opened;
+    private readonly Counter<long> _closed;
+    private readonly UpDownCounter<long> _active;
+    private readonly Counter<long> _packetsIn;
+    private readonly Counter<long> _packetsOut;
+    private readonly Counter<long> _bytesOut;
+    private readonly Counter<long> _protocolErrors;
+    private readonly Counter<long> _refused;
+    private long _activeSessions;
+
+    public EngineIoMetrics(IMeterFactory meterFactory)
+    {
+        var meter = meterFactory.Create(MeterName);
+        _opened = meter.CreateCounter<long>("engineio.sessions.opened");
+        _closed = meter.CreateCounter<long>("engineio.sessions.closed");
+        _active = meter.CreateUpDownCounter<long>("engineio.sessions.active");
+        _packetsIn = meter.CreateCounter<long>("engineio.packets.in");
+        _packetsOut = meter.CreateCounter<long>("engineio.packets.out");
+        _bytesOut = meter.CreateCounter<long>("engineio.polling.bytes.out");
+        _protocolErrors = meter.CreateCounter<long>("engineio.protocol.errors");
+        _refused = meter.CreateCounter<long>("engineio.handshakes.refused");
+    }
+
+    /// <summary>Sessions opened and not yet closed.</summary>
+    public long ActiveSessions => Interlocked.Read(ref _activeSessions);
+
+    internal void SessionOpened()
+    {
+        Interlocked.Increment(ref _activeSessions);
+        _opened.Add(1);
+        _active.Add(1);
+    }
+
+    internal void SessionClosed(CloseReason reason)
+    {
+        Interlocked.Decrement(ref _activeSessions);
+        _closed.Add(1, new KeyValuePair<string, object?>("reason", reason.ToString()));
+        _active.Add(-1);
+    }
+
+    internal void PacketIn() => _packetsIn.Add(1);
+
+    internal void PacketsOut(int count) => _packetsOut.Add(count);
+
+    internal void BytesOut(long count) => _bytesOut.Add(count);
+
+    internal void ProtocolError(string what) => _protocolErrors.Add(1, new KeyValuePair<string, object?>("reason", what));
+
+    internal void Refused(string why) => _refused.Add(1, new KeyValuePair<string, object?>("reason", why));
+}

@@ -1,0 +1,58 @@
+namespace SocketIoSignal.EngineIO;
+
+/// <summary>
+/// Engine.IO options. Defaults are the reference server's (socket.io 2.5 for protocol 3, 4.8 for protocol 4);
+/// bound from the "EngineIo" configuration section (appsettings, environment, command line).
+/// </summary>
+public sealed class EngineIoOptions
+{
+    public const string Section = "EngineIo";
+
+    /// <summary>The endpoint path, with leading and trailing slash.</summary>
+    public string Path { get; set; } = "/socket.io/";
+
+    /// <summary>How often a heartbeat is expected (ms).</summary>
+    public int PingInterval { get; set; } = 25000;
+
+    /// <summary>How long past the interval a heartbeat may be late before the session closes (ms).</summary>
+    public int PingTimeout { get; set; } = 20000;
+
+    /// <summary>How long a WebSocket probe may take to complete the upgrade before it alone is closed (ms).</summary>
+    public int UpgradeTimeout { get; set; } = 10000;
+
+    /// <summary>The largest polling body or WebSocket message accepted, in bytes.</summary>
+    public int MaxHttpBufferSize { get; set; } = 1_000_000;
+
+    /// <summary>The most packets one polling payload may carry; real clients' batching stays far below.</summary>
+    public int MaxPacketsPerPayload { get; set; } = 16384;
+
+    /// <summary>The most bytes queued towards one session; a client that does not read past it is dropped.</summary>
+    public int MaxQueuedBytes { get; set; } = 4_000_000;
+
+    /// <summary>The most open sessions; further handshakes are refused with 403 code 4.</summary>
+    public int MaxSessions { get; set; } = 100_000;
+
+    /// <summary>Transports offered: "polling", "websocket".</summary>
+    public string[] Transports { get; set; } = ["polling", "websocket"];
+
+    /// <summary>Whether a polling session may upgrade to WebSocket.</summary>
+    public bool AllowUpgrades { get; set; } = true;
+
+    /// <summary>Send the <c>io</c> cookie on protocol 3 handshakes (socket.io 2.x does).</summary>
+    public bool CookieV3 { get; set; } = true;
+
+    /// <summary>Send the <c>io</c> cookie on protocol 4 handshakes (socket.io 4.x does not by default).</summary>
+    public bool CookieV4 { get; set; }
+
+    /// <summary>
+    /// Origins allowed to make cross-origin requests, e.g. "https://app.example". Empty: same-origin only.
+    /// "*" allows any origin without credentials.
+    /// </summary>
+    public string[] AllowedOrigins { get; set; } = [];
+
+    /// <summary>How long a WebSocket close handshake may take at shutdown (ms).</summary>
+    public int CloseTimeout { get; set; } = 2000;
+
+    internal TimeSpan PingIntervalSpan => TimeSpan.FromMilliseconds(PingInterval);
+    internal TimeSpan PingTimeoutSpan => TimeSpan.FromMilliseconds(PingTimeout);
+}

@@ -1,0 +1,348 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Text;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using SocketIoSignal.EngineIO.Protocol;
+
+namespace SocketIoSignal.EngineIO;
+
+/// <summary>
+/// The Engine.IO endpoint: parses each request into an <see cref="EngineIoRequest"/>, checks it as the reference
+/// does (transport, origin, sid, method, version), then hands it to the session's polling or WebSocket transport.
+/// </summary>
+public sealed partial class EngineIoServer
+{
+    private readonly ConcurrentDictionary<string, EngineIoSession> _sessions = new(StringComparer.Ordinal);
+    private readonly ILogger<EngineIoServer> _logger;
+    private IEngineIoHandler _handler;
+
+    public EngineIoServer(IOptions<EngineIoOptions> options, IEngineIoHandler handler, TimeProvider time, ILogger<EngineIoServer> logger, EngineIoMetrics metrics)
+    {
+        Options = options.Value;
+        _handler = handler;
+        Time = time;
+        _logger = logger;
+        Metrics = metrics;
+        if (!Options.Path.StartsWith('/'))
+        {
+            Options.Path = "/" + Options.Path;
+        }
+    }
+
+    public EngineIoOptions Options { get; }
+
+    public TimeProvider Time { get; }
+
+    public EngineIoMetrics Metrics { get; }
+
+    public int SessionCount => _sessions.Count;
+
+    public IEnumerable<EngineIoSession> Sessions => _sessions.Values;
+
+    public bool TryGetSession(string sid, out EngineIoSession? session) => _sessions.TryGetValue(sid, out session);
+
+    public async Task HandleAsync(HttpContext context)
+    {
+        var request = EngineIoRequest.Parse(context);
+        if (!Cors.Apply(context, Options.AllowedOrigins))
+        {
+            await WriteErrorAsync(context, EngineIoError.Forbidden);
+            return;
+        }
+        if (HttpMethods.IsOptions(context.Request.Method))
+        {
+            context.Response.StatusCode = StatusCodes.Status204NoContent;
+            return;
+        }
+        if (request.Transport == TransportKind.Unknown || !Options.Transports.Contains(request.Transport == TransportKind.Polling ? "polling" : "websocket"))
+        {
+            await WriteErrorAsync(context, EngineIoError.TransportUnknown);
+            return;
+        }
+        if (request.JsonpInvalid || (request.IsJsonp && request.Transport != TransportKind.Polling))
+        {
+            await WriteErrorAsync(context, EngineIoError.BadRequest);
+            return;
+        }
+        if (request.Sid is { } sid)
+        {
+            await HandleSessionRequestAsync(context, request, sid);
+        }
+        else
+        {
+            await HandshakeAsync(context, request);
+        }
+    }
+
+    private async Task HandleSessionRequestAsync(HttpContext context, EngineIoRequest request, string sid)
+    {
+        if (!_sessions.TryGetValue(sid, out var session))
+        {
+            await WriteErrorAsync(context, EngineIoError.UnknownSid);
+            return;
+        }
+        if (request.Protocol != session.Protocol)
+        {
+            await WriteErrorAsync(context, EngineIoError.BadRequest);
+            return;
+        }
+        if (request.Transport == TransportKind.WebSocket)
+        {
+            if (!request.IsWebSocketRequest || !Options.AllowUpgrades || session.Transport != TransportKind.Polling)
+            {
+                await WriteErrorAsync(context, EngineIoError.BadRequest);
+                return;
+            }
+            var ws = await context.WebSockets.AcceptWebSocketAsync();
+            await session.RunProbeAsync(ws);
+            return;
+        }
+        if (HttpMethods.IsGet(context.Request.Method))
+        {
+            await session.HandlePollGetAsync(context, request);
+        }
+        else if (HttpMethods.IsPost(context.Request.Method))
+        {
+            await session.HandlePollPostAsync(context, request);
+        }
+        else
+        {
+            // Anything else leaves the session as it was.
+            await WriteErrorAsync(context, EngineIoError.BadRequest);
+        }
+    }
+
+    private async Task HandshakeAsync(HttpContext context, EngineIoRequest request)
+    {
+        if (!HttpMethods.IsGet(context.Request.Method))
+        {
+            await WriteErrorAsync(context, EngineIoError.BadHandshakeMethod);
+            return;
+        }
+        if (request.Protocol == 0)
+        {
+            await WriteErrorAsync(context, EngineIoError.UnsupportedProtocolVersion);
+            return;
+        }
+        if (request.Transport == TransportKind.WebSocket && !request.IsWebSocketRequest)
+        {
+            await WriteErrorAsync(context, EngineIoError.BadRequest);
+            return;
+        }
+        if (_sessions.Count >= Options.MaxSessions)
+        {
+            Metrics.Refused("max sessions");
+            await WriteErrorAsync(context, EngineIoError.Forbidden);
+            return;
+        }
+        string id = SessionId.New();
+        bool supportsBinary = request.Protocol >= 4 || (!request.Base64 && !request.IsJsonp);
+        var session = new EngineIoSession(this, id, request.Protocol, request.Transport, supportsBinary, HandshakeInfo.From(context, Time));
+        if ((request.Protocol == 3 && Options.CookieV3) || (request.Protocol == 4 && Options.CookieV4))
+        {
+            context.Response.Headers.Append("Set-Cookie", $"io={id}; Path=/; HttpOnly; SameSite=Strict");
+        }
+        bool upgradable = request.Transport == TransportKind.Polling && Options.AllowUpgrades && Options.Transports.Contains("websocket");
+        session.Send(EngineIoPacket.Create(EngineIoPacketType.Open, OpenPacketJson(id, upgradable, request.Protocol)));
+        System.Net.WebSockets.WebSocket? ws = null;
+        if (request.Transport == TransportKind.WebSocket)
+        {
+            ws = await context.WebSockets.AcceptWebSocketAsync();
+        }
+        _sessions[id] = session;
+        Metrics.SessionOpened();
+        LogOpened(id, request.Protocol, request.Transport);
+        try
+        {
+            _handler.OnConnect(session);
+        }
+        catch (Exception ex)
+        {
+            LogHandlerFailed(ex, id);
+        }
+        session.StartHeartbeat();
+        if (ws is not null)
+        {
+            await session.RunWebSocketAsync(ws);
+        }
+        else
+        {
+            await session.HandlePollGetAsync(context, request);
+        }
+    }
+
+    private string OpenPacketJson(string sid, bool upgradable, int protocol)
+    {
+        var sb = new StringBuilder(128);
+        sb.Append("{\"sid\":\"").Append(sid).Append("\",\"upgrades\":").Append(upgradable ? "[\"websocket\"]" : "[]")
+          .Append(",\"pingInterval\":").Append(Options.PingInterval)
+          .Append(",\"pingTimeout\":").Append(Options.PingTimeout);
+        if (protocol >= 4)
+        {
+            sb.Append(",\"maxPayload\":").Append(Options.MaxHttpBufferSize);
+        }
+        return sb.Append('}').ToString();
+    }
+
+    // ---- calls from sessions ----
+
+    internal void DispatchMessage(EngineIoSession session, EngineIoPacket packet)
+    {
+        Metrics.PacketIn();
+        try
+        {
+            if (packet.IsBinary)
+            {
+                _handler.OnBinary(session, packet.Binary);
+            }
+            else
+            {
+                _handler.OnMessage(session, packet.Text!);
+            }
+        }
+        catch (Exception ex)
+        {
+            LogHandlerFailed(ex, session.Id);
+        }
+    }
+
+    internal void OnSessionClosed(EngineIoSession session, CloseReason reason)
+    {
+        Metrics.SessionClosed(reason);
+        LogClosed(session.Id, reason);
+        try
+        {
+            _handler.OnDisconnect(session, reason);
+        }
+        catch (Exception ex)
+        {
+            LogHandlerFailed(ex, session.Id);
+        }
+    }
+
+    internal void OnProtocolError(EngineIoSession session, string what)
+    {
+        Metrics.ProtocolError(what);
+        LogProtocolError(session.Id, what);
+    }
+
+    internal void OnUpgraded(EngineIoSession session) => LogUpgraded(session.Id);
+
+    internal void Remove(EngineIoSession session) => _sessions.TryRemove(new KeyValuePair<string, EngineIoSession>(session.Id, session));
+
+    /// <summary>Closes every session with a close packet and waits (bounded) until they are gone.</summary>
+    public async Task ShutdownAsync(TimeSpan timeout)
+    {
+        foreach (var session in _sessions.Values)
+        {
+            session.BeginClose(CloseReason.ServerShuttingDown);
+        }
+        var deadline = Time.GetTimestamp() + (long)(timeout.TotalSeconds * Time.TimestampFrequency);
+        while (!_sessions.IsEmpty && Time.GetTimestamp() < deadline)
+        {
+            await Task.Delay(20, CancellationToken.None);
+        }
+        foreach (var session in _sessions.Values)
+        {
+            session.Abort(CloseReason.ServerShuttingDown);
+        }
+    }
+
+    // ---- responses ----
+
+    private static readonly string[] ErrorMessages =
+    [
+        "Transport unknown",
+        "Session ID unknown",
+        "Bad handshake method",
+        "Bad request",
+        "Forbidden",
+        "Unsupported protocol version",
+    ];
+
+    internal Task WriteErrorAsync(HttpContext context, EngineIoError error)
+    {
+        if (context.Response.HasStarted)
+        {
+            return Task.CompletedTask;
+        }
+        context.Response.StatusCode = error == EngineIoError.Forbidden ? StatusCodes.Status403Forbidden : StatusCodes.Status400BadRequest;
+        context.Response.ContentType = "application/json";
+        return context.Response.WriteAsync($"{{\"code\":{(int)error},\"message\":\"{ErrorMessages[(int)error]}\"}}");
+    }
+
+    internal Task WriteStatusAsync(HttpContext context, int status)
+    {
+        if (!context.Response.HasStarted)
+        {
+            context.Response.StatusCode = status;
+        }
+        return Task.CompletedTask;
+    }
+
+    internal Task WriteOkAsync(HttpContext context)
+    {
+        context.Response.ContentType = "text/html";
+        context.Response.ContentLength = 2;
+        return context.Response.Body.WriteAsync("ok"u8.ToArray()).AsTask();
+    }
+
+    internal async Task WritePayloadAsync(HttpContext context, EngineIoRequest request, EngineIoSession session, List<EngineIoPacket> packets)
+    {
+        var response = context.Response;
+        Metrics.PacketsOut(packets.Count);
+        if (request.IsJsonp)
+        {
+            var script = PollingPayload.EncodeJsonp(PollingPayload.EncodeV3Text(packets), request.JsonpIndex!);
+            response.ContentType = "text/javascript; charset=UTF-8";
+            await WriteUtf8Async(response, script);
+            return;
+        }
+        switch (PollingPayload.ChooseEncoding(session.Protocol, session.SupportsBinary, packets))
+        {
+            case PollingPayload.Encoding3Or4.V4:
+                response.ContentType = "text/plain; charset=UTF-8";
+                await WriteUtf8Async(response, PollingPayload.EncodeV4(packets));
+                break;
+            case PollingPayload.Encoding3Or4.V3Text:
+                response.ContentType = "text/plain; charset=UTF-8";
+                await WriteUtf8Async(response, PollingPayload.EncodeV3Text(packets));
+                break;
+            default:
+                var buffer = new ArrayBufferWriter<byte>();
+                PollingPayload.EncodeV3Binary(packets, buffer);
+                response.ContentType = "application/octet-stream";
+                response.ContentLength = buffer.WrittenCount;
+                Metrics.BytesOut(buffer.WrittenCount);
+                await response.Body.WriteAsync(buffer.WrittenMemory, context.RequestAborted);
+                break;
+        }
+    }
+
+    private async Task WriteUtf8Async(HttpResponse response, string text)
+    {
+        var bytes = Encoding.UTF8.GetBytes(text);
+        response.ContentLength = bytes.Length;
+        Metrics.BytesOut(bytes.Length);
+        await response.Body.WriteAsync(bytes, response.HttpContext.RequestAborted);
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "session {Sid} opened (EIO {Protocol}, {Transport})")]
+    private partial void LogOpened(string sid, int protocol, TransportKind transport);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "session {Sid} closed: {Reason}")]
+    private partial void LogClosed(string sid, CloseReason reason);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "session {Sid} upgraded to websocket")]
+    private partial void LogUpgraded(string sid);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "session {Sid} protocol error: {What}")]
+    private partial void LogProtocolError(string sid, string what);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "handler failed for session {Sid}")]
+    private partial void LogHandlerFailed(Exception ex, string sid);
+
+    internal void SetHandler(IEngineIoHandler handler) => _handler = handler;
+}

@@ -1,0 +1,260 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Text;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Http;
+using SocketIoSignal.EngineIO.Protocol;
+
+namespace SocketIoSignal.EngineIO;
+
+/// <summary>Long-polling: exactly one GET and one POST at a time; a second concurrent one closes the session.</summary>
+public sealed partial class EngineIoSession
+{
+    private readonly object _dispatch = new();
+
+    internal async Task HandlePollGetAsync(HttpContext context, EngineIoRequest request)
+    {
+        List<EngineIoPacket>? packets = null;
+        TaskCompletionSource? wait = null;
+        EngineIoError? error = null;
+        bool overlap = false;
+        lock (_gate)
+        {
+            if (_state == State.Closed)
+            {
+                error = EngineIoError.UnknownSid;
+            }
+            else if (Transport != TransportKind.Polling)
+            {
+                error = EngineIoError.BadRequest;
+            }
+            else if (_pendingPoll is not null)
+            {
+                overlap = true;
+            }
+            else if (_outbox.Count > 0)
+            {
+                packets = DrainLocked();
+            }
+            else if (_upgrading)
+            {
+                packets = [EngineIoPacket.Noop];
+            }
+            else
+            {
+                wait = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                _pendingPoll = wait;
+            }
+        }
+        if (overlap)
+        {
+            Abort(CloseReason.TransportError);
+            await _server.WriteErrorAsync(context, EngineIoError.BadRequest);
+            return;
+        }
+        if (error is { } e)
+        {
+            await _server.WriteErrorAsync(context, e);
+            return;
+        }
+        if (wait is not null)
+        {
+            using (context.RequestAborted.Register(static w => ((TaskCompletionSource)w!).TrySetResult(), wait))
+            {
+                await wait.Task;
+            }
+            lock (_gate)
+            {
+                _pendingPoll = null;
+                if (context.RequestAborted.IsCancellationRequested)
+                {
+                    packets = null;
+                }
+                else if (_state == State.Closed)
+                {
+                    packets = [EngineIoPacket.ClosePacket];
+                }
+                else if (_outbox.Count > 0 && Transport == TransportKind.Polling)
+                {
+                    packets = DrainLocked();
+                }
+                else
+                {
+                    packets = [EngineIoPacket.Noop];
+                }
+            }
+            if (packets is null)
+            {
+                // The client went away mid-poll.
+                Abort(CloseReason.TransportError);
+                return;
+            }
+        }
+        try
+        {
+            await _server.WritePayloadAsync(context, request, this, packets!);
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or ConnectionResetException)
+        {
+            Abort(CloseReason.TransportError);
+            return;
+        }
+        if (packets![^1] == EngineIoPacket.ClosePacket)
+        {
+            Abort(_closeReason);
+        }
+    }
+
+    internal async Task HandlePollPostAsync(HttpContext context, EngineIoRequest request)
+    {
+        EngineIoError? error = null;
+        bool overlap = false;
+        lock (_gate)
+        {
+            if (_state != State.Open)
+            {
+                error = EngineIoError.UnknownSid;
+            }
+            else if (Transport != TransportKind.Polling)
+            {
+                error = EngineIoError.BadRequest;
+            }
+            else if (_postActive)
+            {
+                overlap = true;
+            }
+            else
+            {
+                _postActive = true;
+            }
+        }
+        if (overlap)
+        {
+            Abort(CloseReason.TransportError);
+            await _server.WriteErrorAsync(context, EngineIoError.BadRequest);
+            return;
+        }
+        if (error is { } e)
+        {
+            await _server.WriteErrorAsync(context, e);
+            return;
+        }
+        try
+        {
+            await ReadAndDispatchPostAsync(context, request);
+        }
+        finally
+        {
+            lock (_gate)
+            {
+                _postActive = false;
+            }
+        }
+    }
+
+    private async Task ReadAndDispatchPostAsync(HttpContext context, EngineIoRequest request)
+    {
+        int max = _server.Options.MaxHttpBufferSize;
+        bool binaryBody = IsOctetStream(context.Request.ContentType);
+        if (binaryBody && (Protocol >= 4 || request.IsJsonp))
+        {
+            // v4 has no binary payload encoding; answer at once rather than leave the request hanging.
+            await _server.WriteErrorAsync(context, EngineIoError.BadRequest);
+            return;
+        }
+        if (context.Request.ContentLength > max)
+        {
+            Abort(CloseReason.MessageTooBig);
+            await _server.WriteStatusAsync(context, StatusCodes.Status413PayloadTooLarge);
+            return;
+        }
+        byte[]? body;
+        try
+        {
+            body = await ReadBodyAsync(context.Request.BodyReader, max, context.RequestAborted);
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or ConnectionResetException or BadHttpRequestException)
+        {
+            Abort(CloseReason.TransportError);
+            return;
+        }
+        if (body is null)
+        {
+            Abort(CloseReason.MessageTooBig);
+            await _server.WriteStatusAsync(context, StatusCodes.Status413PayloadTooLarge);
+            return;
+        }
+        var packets = new List<EngineIoPacket>();
+        var decodeError = Decode(body, binaryBody, request, packets);
+        if (decodeError != DecodeError.None)
+        {
+            _server.OnProtocolError(this, decodeError.ToString());
+            Abort(CloseReason.ParseError);
+            await _server.WriteErrorAsync(context, EngineIoError.BadRequest);
+            return;
+        }
+        lock (_dispatch)
+        {
+            foreach (var packet in packets)
+            {
+                OnPacket(packet);
+            }
+        }
+        await _server.WriteOkAsync(context);
+    }
+
+    private DecodeError Decode(byte[] body, bool binaryBody, EngineIoRequest request, List<EngineIoPacket> packets)
+    {
+        int maxPackets = _server.Options.MaxPacketsPerPayload;
+        if (binaryBody)
+        {
+            return PollingPayload.TryDecodeV3Binary(body, maxPackets, packets);
+        }
+        string text;
+        try
+        {
+            text = StrictUtf8.GetString(body);
+        }
+        catch (DecoderFallbackException)
+        {
+            return DecodeError.BadUtf8;
+        }
+        if (request.IsJsonp)
+        {
+            if (!PollingPayload.TryReadJsonpBody(text, out text))
+            {
+                return DecodeError.Empty;
+            }
+        }
+        return Protocol >= 4
+            ? PollingPayload.TryDecodeV4(text, maxPackets, packets)
+            : PollingPayload.TryDecodeV3Text(text, maxPackets, packets);
+    }
+
+    private static readonly UTF8Encoding StrictUtf8 = new(false, true);
+
+    private static bool IsOctetStream(string? contentType) =>
+        contentType is not null && contentType.StartsWith("application/octet-stream", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Reads the whole body, or returns null as soon as it passes <paramref name="max"/> bytes.</summary>
+    private static async Task<byte[]?> ReadBodyAsync(PipeReader reader, int max, CancellationToken ct)
+    {
+        while (true)
+        {
+            var result = await reader.ReadAsync(ct);
+            var buffer = result.Buffer;
+            if (buffer.Length > max)
+            {
+                reader.AdvanceTo(buffer.Start, buffer.End);
+                return null;
+            }
+            if (result.IsCompleted)
+            {
+                var bytes = buffer.ToArray();
+                reader.AdvanceTo(buffer.End);
+                return bytes;
+            }
+            reader.AdvanceTo(buffer.Start, buffer.End);
+        }
+    }
+}

@@ -1,0 +1,312 @@
+using System.Buffers;
+using System.Net.WebSockets;
+using System.Text;
+using SocketIoSignal.EngineIO.Protocol;
+
+namespace SocketIoSignal.EngineIO;
+
+/// <summary>
+/// The WebSocket transport and the upgrade from polling. ASP.NET sets no message size limit, so the receive loop
+/// enforces MaxHttpBufferSize itself and closes with 1009 before buffering past it.
+/// </summary>
+public sealed partial class EngineIoSession
+{
+    /// <summary>Frames one message may be split into; real clients send one.</summary>
+    internal const int MaxFragmentsPerMessage = 1024;
+
+    private const int InitialReceiveBuffer = 4096;
+
+    /// <summary>Runs a WebSocket that carries the session from its handshake.</summary>
+    internal Task RunWebSocketAsync(WebSocket ws)
+    {
+        lock (_gate)
+        {
+            _webSocket = ws;
+            _writerSignal = new SemaphoreSlim(_outbox.Count > 0 ? 1 : 0, 1);
+        }
+        var writer = WriteLoopAsync(ws, _writerSignal);
+        return Task.WhenAll(ReceiveLoopAsync(ws, probing: false), writer);
+    }
+
+    /// <summary>Runs a WebSocket that probes an upgrade of this polling session.</summary>
+    internal async Task RunProbeAsync(WebSocket ws)
+    {
+        lock (_gate)
+        {
+            if (_state != State.Open || Transport != TransportKind.Polling || _probe is not null)
+            {
+                ws.Abort();
+                return;
+            }
+            _probe = ws;
+            _upgradeTimer = _server.Time.CreateTimer(
+                static s => ((EngineIoSession)s!).OnUpgradeTimeout(), this, TimeSpan.FromMilliseconds(_server.Options.UpgradeTimeout), Timeout.InfiniteTimeSpan);
+        }
+        await ReceiveLoopAsync(ws, probing: true);
+        var writer = _upgradeWriter;
+        if (writer is not null)
+        {
+            await writer;
+        }
+    }
+
+    private Task? _upgradeWriter;
+
+    private void OnUpgradeTimeout()
+    {
+        lock (_gate)
+        {
+            AbortProbeLocked();
+        }
+    }
+
+    private void AbortProbeLocked()
+    {
+        _upgradeTimer?.Dispose();
+        _upgradeTimer = null;
+        _upgrading = false;
+        _probe?.Abort();
+        _probe = null;
+    }
+
+    private async Task ReceiveLoopAsync(WebSocket ws, bool probing)
+    {
+        int max = _server.Options.MaxHttpBufferSize;
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(InitialReceiveBuffer);
+        int count = 0;
+        int fragments = 0;
+        CloseReason reason = CloseReason.TransportClose;
+        try
+        {
+            while (true)
+            {
+                if (count == buffer.Length)
+                {
+                    var bigger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, max + 1));
+                    buffer.AsSpan(0, count).CopyTo(bigger);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = bigger;
+                }
+                var result = await ws.ReceiveAsync(buffer.AsMemory(count, Math.Min(buffer.Length, max + 1) - count), CancellationToken.None);
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    break;
+                }
+                count += result.Count;
+                fragments++;
+                if (count > max || fragments > MaxFragmentsPerMessage)
+                {
+                    reason = CloseReason.MessageTooBig;
+                    await CloseQuietlyAsync(ws, WebSocketCloseStatus.MessageTooBig, "message too big");
+                    break;
+                }
+                if (!result.EndOfMessage)
+                {
+                    continue;
+                }
+                var message = buffer.AsMemory(0, count);
+                bool ok = probing
+                    ? await OnProbeMessageAsync(ws, message, result.MessageType)
+                    : OnWebSocketMessage(message.Span, result.MessageType);
+                count = 0;
+                fragments = 0;
+                if (!ok)
+                {
+                    reason = CloseReason.ParseError;
+                    break;
+                }
+                if (probing && _webSocket == ws)
+                {
+                    probing = false;
+                }
+                if (buffer.Length > InitialReceiveBuffer * 4)
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = ArrayPool<byte>.Shared.Rent(InitialReceiveBuffer);
+                }
+            }
+        }
+        catch (WebSocketException ex) when (ex.WebSocketErrorCode is WebSocketError.InvalidMessageType or WebSocketError.Faulted or WebSocketError.HeaderError)
+        {
+            reason = CloseReason.ParseError;
+        }
+        catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException)
+        {
+            reason = CloseReason.TransportClose;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+        if (probing)
+        {
+            lock (_gate)
+            {
+                if (_probe == ws)
+                {
+                    AbortProbeLocked();
+                }
+            }
+            ws.Abort();
+            return;
+        }
+        Abort(reason);
+    }
+
+    private bool OnWebSocketMessage(ReadOnlySpan<byte> message, WebSocketMessageType type)
+    {
+        var error = TryDecodeFrame(message, type, out var packet);
+        if (error != DecodeError.None)
+        {
+            _server.OnProtocolError(this, error.ToString());
+            return false;
+        }
+        lock (_dispatch)
+        {
+            OnPacket(packet!);
+        }
+        return true;
+    }
+
+    private DecodeError TryDecodeFrame(ReadOnlySpan<byte> message, WebSocketMessageType type, out EngineIoPacket? packet)
+    {
+        packet = null;
+        if (type == WebSocketMessageType.Binary)
+        {
+            if (Protocol < 4)
+            {
+                return PacketCodec.TryDecodeV3BinaryFrame(message, out packet);
+            }
+            packet = EngineIoPacket.CreateBinary(message.ToArray());
+            return DecodeError.None;
+        }
+        string text;
+        try
+        {
+            text = StrictUtf8.GetString(message);
+        }
+        catch (DecoderFallbackException)
+        {
+            return DecodeError.BadUtf8;
+        }
+        return PacketCodec.TryDecode(text, Protocol, allowBase64: true, out packet);
+    }
+
+    /// <summary>The probe: <c>2probe</c> is answered <c>3probe</c>, then <c>5</c> switches the session over.</summary>
+    private async ValueTask<bool> OnProbeMessageAsync(WebSocket ws, ReadOnlyMemory<byte> message, WebSocketMessageType type)
+    {
+        var error = TryDecodeFrame(message.Span, type, out var packet);
+        if (error != DecodeError.None)
+        {
+            return false;
+        }
+        if (packet!.Type == EngineIoPacketType.Ping && packet.Text == "probe")
+        {
+            lock (_gate)
+            {
+                if (_probe != ws || _state != State.Open)
+                {
+                    return false;
+                }
+            }
+            await ws.SendAsync(EngineIoPacket.Create(EngineIoPacketType.Pong, "probe").TextFrame(), WebSocketMessageType.Text, true, CancellationToken.None);
+            lock (_gate)
+            {
+                if (_probe != ws)
+                {
+                    return false;
+                }
+                _upgrading = true;
+                // Release a waiting poll with a noop so the client can pause polling.
+                _pendingPoll?.TrySetResult();
+            }
+            return true;
+        }
+        if (packet.Type == EngineIoPacketType.Upgrade)
+        {
+            SemaphoreSlim signal;
+            lock (_gate)
+            {
+                if (_probe != ws || !_upgrading || _state != State.Open)
+                {
+                    return false;
+                }
+                _upgradeTimer?.Dispose();
+                _upgradeTimer = null;
+                _probe = null;
+                _upgrading = false;
+                Transport = TransportKind.WebSocket;
+                _webSocket = ws;
+                signal = _writerSignal = new SemaphoreSlim(_outbox.Count > 0 ? 1 : 0, 1);
+                _pendingPoll?.TrySetResult();
+            }
+            _server.OnUpgraded(this);
+            _upgradeWriter = WriteLoopAsync(ws, signal);
+            return true;
+        }
+        return false;
+    }
+
+    private readonly List<EngineIoPacket> _writeBatch = [];
+
+    private async Task WriteLoopAsync(WebSocket ws, SemaphoreSlim signal)
+    {
+        try
+        {
+            while (true)
+            {
+                await signal.WaitAsync();
+                bool closing;
+                lock (_gate)
+                {
+                    if (_state == State.Closed)
+                    {
+                        return;
+                    }
+                    closing = _state == State.Closing;
+                    while (_outbox.TryDequeue(out var p))
+                    {
+                        _writeBatch.Add(p);
+                    }
+                    Interlocked.Exchange(ref _queuedBytes, 0);
+                }
+                foreach (var packet in _writeBatch)
+                {
+                    if (packet.IsBinary)
+                    {
+                        await ws.SendAsync(packet.BinaryFrame(Protocol), WebSocketMessageType.Binary, true, CancellationToken.None);
+                    }
+                    else
+                    {
+                        await ws.SendAsync(packet.TextFrame(), WebSocketMessageType.Text, true, CancellationToken.None);
+                    }
+                }
+                _writeBatch.Clear();
+                if (closing)
+                {
+                    await CloseQuietlyAsync(ws, WebSocketCloseStatus.NormalClosure, "");
+                    Abort(_closeReason);
+                    return;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException)
+        {
+            _writeBatch.Clear();
+            Abort(CloseReason.TransportError);
+        }
+    }
+
+    private async Task CloseQuietlyAsync(WebSocket ws, WebSocketCloseStatus status, string description)
+    {
+        try
+        {
+            using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(_server.Options.CloseTimeout), _server.Time);
+            await ws.CloseOutputAsync(status, description, cts.Token);
+        }
+        catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException)
+        {
+            // The peer is gone already; nothing more to say to it.
+        }
+    }
+}

@@ -1,0 +1,303 @@
+using System.Net.WebSockets;
+using SocketIoSignal.EngineIO.Protocol;
+
+namespace SocketIoSignal.EngineIO;
+
+/// <summary>
+/// One Engine.IO session: its outgoing queue (bounded, one writer at a time), its current transport,
+/// the heartbeat and the upgrade. All state changes happen under <see cref="_gate"/>; I/O happens outside it.
+/// </summary>
+public sealed partial class EngineIoSession
+{
+    private enum State
+    {
+        Open,
+        Closing,
+        Closed,
+    }
+
+    private readonly EngineIoServer _server;
+    private readonly object _gate = new();
+    private readonly Queue<EngineIoPacket> _outbox = new();
+    private readonly ITimer _heartbeat;
+    private long _queuedBytes;
+    private State _state = State.Open;
+    private CloseReason _closeReason;
+    private bool _awaitingPong;
+
+    // polling
+    private TaskCompletionSource? _pendingPoll;
+    private bool _postActive;
+
+    // websocket
+    private WebSocket? _webSocket;
+    private SemaphoreSlim? _writerSignal;
+
+    // upgrade
+    private WebSocket? _probe;
+    private bool _upgrading;
+    private ITimer? _upgradeTimer;
+
+    internal EngineIoSession(EngineIoServer server, string id, int protocol, TransportKind transport, bool supportsBinary, HandshakeInfo handshake)
+    {
+        _server = server;
+        Id = id;
+        Protocol = protocol;
+        Transport = transport;
+        SupportsBinary = supportsBinary;
+        Handshake = handshake;
+        _heartbeat = server.Time.CreateTimer(static s => ((EngineIoSession)s!).OnHeartbeatTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+    }
+
+    public string Id { get; }
+
+    /// <summary>Engine.IO protocol version: 3 or 4.</summary>
+    public int Protocol { get; }
+
+    public TransportKind Transport { get; private set; }
+
+    /// <summary>False for v3 clients that asked for base64 (b64=1) or JSONP.</summary>
+    public bool SupportsBinary { get; }
+
+    public HandshakeInfo Handshake { get; }
+
+    /// <summary>A slot for the layer above.</summary>
+    public object? Tag { get; set; }
+
+    public bool IsOpen
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _state == State.Open;
+            }
+        }
+    }
+
+    internal long QueuedBytes => Interlocked.Read(ref _queuedBytes);
+
+    public bool Send(string text) => Send(EngineIoPacket.Message(text));
+
+    public bool SendBinary(ReadOnlyMemory<byte> data) => Send(EngineIoPacket.CreateBinary(data));
+
+    /// <summary>Queues a packet; false when the session is no longer open. Shared packets are encoded once.</summary>
+    public bool Send(EngineIoPacket packet) => Send([packet]);
+
+    /// <summary>Queues packets that must stay together (a Socket.IO packet and its attachments).</summary>
+    public bool Send(IReadOnlyList<EngineIoPacket> packets)
+    {
+        bool overflow = false;
+        lock (_gate)
+        {
+            if (_state != State.Open)
+            {
+                return false;
+            }
+            long size = 0;
+            foreach (var p in packets)
+            {
+                size += p.WireSize;
+            }
+            if (_queuedBytes + size > _server.Options.MaxQueuedBytes)
+            {
+                overflow = true;
+            }
+            else
+            {
+                foreach (var p in packets)
+                {
+                    EnqueueLocked(p);
+                }
+            }
+        }
+        if (overflow)
+        {
+            Abort(CloseReason.SendBufferFull);
+            return false;
+        }
+        return true;
+    }
+
+    /// <summary>Closes the session after what is queued has been delivered, ending with a close packet.</summary>
+    public void Close() => BeginClose(CloseReason.ForcedClose);
+
+    internal void BeginClose(CloseReason reason)
+    {
+        lock (_gate)
+        {
+            if (_state != State.Open)
+            {
+                return;
+            }
+            _state = State.Closing;
+            _closeReason = reason;
+            _heartbeat.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            EnqueueLocked(EngineIoPacket.ClosePacket);
+            AbortProbeLocked();
+            // The transport delivers the rest and ends the session; if the client does not fetch it in time, drop it.
+            _heartbeat.Change(TimeSpan.FromMilliseconds(_server.Options.CloseTimeout), Timeout.InfiniteTimeSpan);
+        }
+        _server.OnSessionClosed(this, reason);
+    }
+
+    /// <summary>Ends the session now, without delivering what is queued.</summary>
+    internal void Abort(CloseReason reason)
+    {
+        WebSocket? ws;
+        bool wasOpen;
+        lock (_gate)
+        {
+            if (_state == State.Closed)
+            {
+                return;
+            }
+            wasOpen = _state == State.Open;
+            if (wasOpen)
+            {
+                _closeReason = reason;
+            }
+            _state = State.Closed;
+            _heartbeat.Dispose();
+            AbortProbeLocked();
+            _outbox.Clear();
+            Interlocked.Exchange(ref _queuedBytes, 0);
+            _pendingPoll?.TrySetResult();
+            ws = _webSocket;
+            if (_writerSignal is { CurrentCount: 0 } signal)
+            {
+                signal.Release();
+            }
+        }
+        ws?.Abort();
+        _server.Remove(this);
+        if (wasOpen)
+        {
+            _server.OnSessionClosed(this, reason);
+        }
+    }
+
+    private void EnqueueLocked(EngineIoPacket packet)
+    {
+        _outbox.Enqueue(packet);
+        Interlocked.Add(ref _queuedBytes, packet.WireSize);
+        _pendingPoll?.TrySetResult();
+        if (_writerSignal is { CurrentCount: 0 } signal)
+        {
+            signal.Release();
+        }
+    }
+
+    private List<EngineIoPacket> DrainLocked()
+    {
+        var list = new List<EngineIoPacket>(_outbox.Count);
+        while (_outbox.TryDequeue(out var p))
+        {
+            list.Add(p);
+        }
+        Interlocked.Exchange(ref _queuedBytes, 0);
+        return list;
+    }
+
+    // ---- heartbeat ----
+
+    internal void StartHeartbeat()
+    {
+        lock (_gate)
+        {
+            if (_state != State.Open)
+            {
+                return;
+            }
+            // v4: the server pings after pingInterval. v3: the client pings; silence past interval + timeout closes.
+            _heartbeat.Change(Protocol >= 4 ? _server.Options.PingIntervalSpan : _server.Options.PingIntervalSpan + _server.Options.PingTimeoutSpan, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    private void OnHeartbeatTimer()
+    {
+        bool timedOut = false;
+        bool closing = false;
+        lock (_gate)
+        {
+            if (_state == State.Closing)
+            {
+                closing = true;
+            }
+            else if (_state != State.Open)
+            {
+                return;
+            }
+            else if (Protocol < 4 || _awaitingPong)
+            {
+                timedOut = true;
+            }
+            else
+            {
+                _awaitingPong = true;
+                EnqueueLocked(EngineIoPacket.PingPacket);
+                _heartbeat.Change(_server.Options.PingTimeoutSpan, Timeout.InfiniteTimeSpan);
+            }
+        }
+        if (closing)
+        {
+            Abort(_closeReason);
+        }
+        else if (timedOut)
+        {
+            Abort(CloseReason.PingTimeout);
+        }
+    }
+
+    /// <summary>Handles one incoming packet from the client on the active transport.</summary>
+    internal void OnPacket(EngineIoPacket packet)
+    {
+        lock (_gate)
+        {
+            if (_state != State.Open)
+            {
+                return;
+            }
+            if (Protocol < 4)
+            {
+                // v3: any packet is a sign of life.
+                _heartbeat.Change(_server.Options.PingIntervalSpan + _server.Options.PingTimeoutSpan, Timeout.InfiniteTimeSpan);
+            }
+        }
+        switch (packet.Type)
+        {
+            case EngineIoPacketType.Message:
+                _server.DispatchMessage(this, packet);
+                break;
+            case EngineIoPacketType.Ping when Protocol < 4:
+                Send(EngineIoPacket.Create(EngineIoPacketType.Pong, packet.Text ?? ""));
+                break;
+            case EngineIoPacketType.Pong when Protocol >= 4:
+                lock (_gate)
+                {
+                    if (_state == State.Open && _awaitingPong)
+                    {
+                        _awaitingPong = false;
+                        _heartbeat.Change(_server.Options.PingIntervalSpan, Timeout.InfiniteTimeSpan);
+                    }
+                }
+                break;
+            case EngineIoPacketType.Ping:
+            case EngineIoPacketType.Pong:
+                // A heartbeat in the wrong direction for this protocol version.
+                Abort(CloseReason.ParseError);
+                break;
+            case EngineIoPacketType.Close:
+                Abort(CloseReason.TransportClose);
+                break;
+            case EngineIoPacketType.Noop:
+                break;
+            default:
+                // open / upgrade outside an upgrade are not the client's to send.
+                Abort(CloseReason.ParseError);
+                break;
+        }
+    }
+
+    internal CloseReason CloseReasonValue => _closeReason;
+}

@@ -1,0 +1,70 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using SocketIoSignal.EngineIO;
+using SocketIoSignal.SocketIO;
+
+namespace SocketIoSignal.Hosting;
+
+/// <summary>
+/// The server the published Engine.IO and Socket.IO protocol test suites expect: short heartbeats, any origin,
+/// a raw Engine.IO echo at /engine.io/, and the Socket.IO suite's handlers at /socket.io/.
+/// </summary>
+public static class ConformanceHost
+{
+    public static readonly IReadOnlyDictionary<string, string?> Settings = new Dictionary<string, string?>
+    {
+        ["EngineIo:PingInterval"] = "300",
+        ["EngineIo:PingTimeout"] = "200",
+        ["EngineIo:MaxHttpBufferSize"] = "1000000",
+        ["EngineIo:AllowedOrigins:0"] = "*",
+        ["EngineIo:CookieV3"] = "false",
+    };
+
+    public static void UseConformance(this WebApplication app)
+    {
+        var options = app.Services.GetRequiredService<IOptions<EngineIoOptions>>().Value;
+        var echoOptions = new EngineIoOptions
+        {
+            Path = "/engine.io/",
+            PingInterval = options.PingInterval,
+            PingTimeout = options.PingTimeout,
+            MaxHttpBufferSize = options.MaxHttpBufferSize,
+            AllowedOrigins = options.AllowedOrigins,
+            CookieV3 = false,
+        };
+        var echo = new EngineIoServer(
+            Options.Create(echoOptions),
+            new EchoHandler(),
+            app.Services.GetRequiredService<TimeProvider>(),
+            app.Services.GetRequiredService<ILogger<EngineIoServer>>(),
+            app.Services.GetRequiredService<EngineIoMetrics>());
+        app.UseEngineIo(echo);
+
+        var io = app.Services.GetRequiredService<SocketIoServer>();
+        io.OnConnection(socket =>
+        {
+            socket.Emit("auth", socket.Handshake.Auth);
+            socket.On("message", e => socket.Emit("message-back", [.. e.Args]));
+            socket.On("message-with-ack", e => e.Ack([.. e.Args]));
+        });
+        io.Of("/custom").OnConnection(socket => socket.Emit("auth", socket.Handshake.Auth));
+    }
+
+    /// <summary>Sends every message back as it came.</summary>
+    private sealed class EchoHandler : IEngineIoHandler
+    {
+        public void OnConnect(EngineIoSession session)
+        {
+        }
+
+        public void OnMessage(EngineIoSession session, string text) => session.Send(text);
+
+        public void OnBinary(EngineIoSession session, ReadOnlyMemory<byte> data) => session.SendBinary(data);
+
+        public void OnDisconnect(EngineIoSession session, CloseReason reason)
+        {
+        }
+    }
+}

@@ -1,0 +1,27 @@
+using SocketIoSignal.Signaling;
+
+namespace SocketIoSignal.Hosting;
+
+/// <summary>The program's own options: where to listen, what to serve. Bound from the configuration root.</summary>
+public sealed class ServerOptions
+{
+    /// <summary>TCP port (8080, as the codelab's index.js). 0 picks a free one.</summary>
+    public int Port { get; set; } = 8080;
+
+    /// <summary>Address to listen on; empty: every interface, as node's listen(8080).</summary>
+    public string Host { get; set; } = "";
+
+    /// <summary>The folder of static files; empty: the repository's public/.</summary>
+    public string Root { get; set; } = "";
+
+    /// <summary>Which socket.io-client bundle /socket.io/socket.io.js serves: 1 (1.7.4), 2 (2.5.0) or 4 (4.8.1).</summary>
+    public int Client { get; set; } = 1;
+
+    public SignalingMode Mode { get; set; } = SignalingMode.Codelab;
+
+    /// <summary>The protocol test suites' server: short heartbeats, any origin, an Engine.IO echo at /engine.io/.</summary>
+    public bool Conformance { get; set; }
+
+    /// <summary>host:port of a Redis server to share rooms with other nodes; empty: in-memory rooms.</summary>
+    public string Redis { get; set; } = "";
+}

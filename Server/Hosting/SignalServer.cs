@@ -1,0 +1,100 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using SocketIoSignal.Signaling;
+
+namespace SocketIoSignal.Hosting;
+
+/// <summary>Builds the whole server from command-line arguments; Program.cs and the tests both use it.</summary>
+public static class SignalServer
+{
+    /// <summary>Options that may be given without a value on the command line.</summary>
+    private static readonly string[] Flags = ["--conformance"];
+
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        args = ExpandFlags(args);
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            Args = args,
+            ContentRootPath = Directory.GetCurrentDirectory(),
+        });
+        var probe = builder.Configuration.Get<ServerOptions>() ?? new ServerOptions();
+        if (probe.Conformance)
+        {
+            // The suites' settings, under whatever the command line says.
+            builder.Configuration.AddInMemoryCollection(ConformanceHost.Settings);
+            builder.Configuration.AddCommandLine(args);
+        }
+        builder.Services.Configure<ServerOptions>(builder.Configuration);
+        var server = builder.Configuration.Get<ServerOptions>() ?? new ServerOptions();
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            if (string.IsNullOrEmpty(server.Host))
+            {
+                kestrel.ListenAnyIP(server.Port);
+            }
+            else
+            {
+                kestrel.Listen(IPAddress.Parse(server.Host), server.Port);
+            }
+        });
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
+        builder.Services.AddSocketIo(builder.Configuration);
+        builder.Services.Configure<SignalingOptions>(builder.Configuration.GetSection(SignalingOptions.Section));
+        builder.Services.PostConfigure<SignalingOptions>(o => o.Mode = server.Mode);
+        builder.Services.AddSingleton<CodelabSignaling>();
+        configure?.Invoke(builder);
+
+        var app = builder.Build();
+        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.Zero });
+        if (server.Conformance)
+        {
+            app.UseConformance();
+            app.UseSocketIo(null);
+            return app;
+        }
+        app.Services.GetRequiredService<CodelabSignaling>().Attach();
+        app.UseSocketIo(new ClientBundles(server.Client, app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<EngineIO.EngineIoOptions>>().Value.Path));
+        app.UseCodelabStaticFiles(ResolveRoot(server.Root));
+        return app;
+    }
+
+    /// <summary>--root, or public/ in the working folder, or the repository's public/ above the binary.</summary>
+    public static string ResolveRoot(string root)
+    {
+        if (!string.IsNullOrEmpty(root))
+        {
+            return Path.GetFullPath(root);
+        }
+        var here = Path.Combine(Directory.GetCurrentDirectory(), "public");
+        if (File.Exists(Path.Combine(here, "index.html")))
+        {
+            return here;
+        }
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, "public");
+            if (File.Exists(Path.Combine(candidate, "index.html")))
+            {
+                return candidate;
+            }
+        }
+        return here;
+    }
+
+    private static string[] ExpandFlags(string[] args)
+    {
+        var result = new List<string>(args.Length);
+        for (int i = 0; i < args.Length; i++)
+        {
+            bool isFlag = Flags.Contains(args[i]) && (i + 1 >= args.Length || args[i + 1].StartsWith("--", StringComparison.Ordinal));
+            result.Add(isFlag ? args[i] + "=true" : args[i]);
+        }
+        return [.. result];
+    }
+}

@@ -1,0 +1,166 @@
+using System.Net.NetworkInformation;
+using System.Net.Sockets;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using SocketIoSignal.SocketIO;
+
+namespace SocketIoSignal.Signaling;
+
+/// <summary>
+/// The codelab's signaling handlers (the seed's index.js) on our Socket.IO server: <c>message</c>,
+/// <c>create or join</c>, <c>ipaddr</c>, <c>bye</c>, in the mode chosen. The room decision is
+/// <see cref="RoomPolicy"/>; the count-and-join is one atomic adapter call, so a room never gets a third member.
+/// </summary>
+public sealed partial class CodelabSignaling(SocketIoServer io, IOptions<SignalingOptions> options, ILogger<CodelabSignaling> logger)
+{
+    private readonly SignalingOptions _options = options.Value;
+
+    public SignalingMode Mode => _options.Mode;
+
+    public void Attach() => io.OnConnection(OnConnection);
+
+    private void OnConnection(SocketIoSocket socket)
+    {
+        socket.On("message", e => OnMessage(socket, e));
+        socket.On("create or join", e => OnCreateOrJoinAsync(socket, e));
+        socket.On("ipaddr", _ => OnIpAddr(socket));
+        socket.On("bye", e => LogBye(socket.Id, JsString.From(e.Arg(0), e.Args.Count > 0)));
+        if (_options.Mode == SignalingMode.Step6)
+        {
+            socket.OnDisconnect(reason =>
+            {
+                LogPeerGone(socket.Id, reason.ToWire());
+                socket.Broadcast.Emit("bye");
+            });
+        }
+        else if (_options.Mode == SignalingMode.Rooms)
+        {
+            socket.OnDisconnecting(_ =>
+            {
+                foreach (var room in socket.Rooms)
+                {
+                    if (room != socket.Id)
+                    {
+                        socket.To(room).Emit("bye", room);
+                    }
+                }
+            });
+        }
+    }
+
+    /// <summary>The seed's <c>log()</c>: one <c>log</c> event whose argument is an array.</summary>
+    private static void Log(SocketIoSocket socket, params object?[] parts)
+    {
+        var array = new object?[parts.Length + 1];
+        array[0] = "Message from server:";
+        parts.CopyTo(array, 1);
+        socket.Emit("log", (object)array);
+    }
+
+    private void OnMessage(SocketIoSocket socket, SocketIoEvent e)
+    {
+        var message = e.Arg(0);
+        Log(socket, "Client said: ", message);
+        if (_options.Mode == SignalingMode.Rooms)
+        {
+            var target = socket.Broadcast;
+            bool any = false;
+            foreach (var room in socket.Rooms)
+            {
+                if (room != socket.Id)
+                {
+                    target = target.To(room);
+                    any = true;
+                }
+            }
+            if (any)
+            {
+                target.Emit("message", message);
+            }
+            return;
+        }
+        // "for a real app, would be room-only (not broadcast)" — the codelab broadcasts to everyone else.
+        socket.Broadcast.Emit("message", message);
+    }
+
+    private async Task OnCreateOrJoinAsync(SocketIoSocket socket, SocketIoEvent e)
+    {
+        bool present = e.Args.Count > 0;
+        JsonNode? room = e.Arg(0);
+        string key = JsString.From(room, present);
+        Log(socket, "Received request to create or join room " + key);
+        if (key.Length > _options.MaxRoomNameLength)
+        {
+            socket.Emit("full", room);
+            return;
+        }
+        var join = await socket.Namespace.Adapter.JoinIfBelowAsync(socket.Id, key, _options.Capacity);
+        int numClients = join.CountBefore;
+        Log(socket, "Room " + key + " now has " + numClients + " client(s)");
+        // The original decides on the count alone, the asker included when it is already a member.
+        var decision = RoomPolicy.Decide(numClients, _options.Capacity);
+        switch (decision)
+        {
+            case RoomDecision.Created:
+                Log(socket, "Client ID " + socket.Id + " created room " + key);
+                socket.Emit("created", room, socket.Id);
+                break;
+            case RoomDecision.Joined:
+                Log(socket, "Client ID " + socket.Id + " joined room " + key);
+                if (_options.Mode != SignalingMode.Step6)
+                {
+                    // The original emits "join" to the room before the joiner is in it.
+                    var before = socket.Namespace.To(key);
+                    (join.WasMember ? before : before.Except(socket.Id)).Emit("join", room);
+                }
+                socket.Emit("joined", room, socket.Id);
+                if (_options.Mode == SignalingMode.Step6)
+                {
+                    socket.Namespace.To(key).Emit("ready", room);
+                    socket.Broadcast.Emit("ready", room);
+                }
+                else
+                {
+                    socket.Namespace.To(key).Emit("ready");
+                }
+                break;
+            default:
+                socket.Emit("full", room);
+                break;
+        }
+    }
+
+    private void OnIpAddr(SocketIoSocket socket)
+    {
+        if (!_options.IpAddrEnabled)
+        {
+            return;
+        }
+        foreach (var address in LocalIPv4Addresses())
+        {
+            socket.Emit("ipaddr", address);
+        }
+    }
+
+    /// <summary>Every IPv4 address of the machine but 127.0.0.1, as os.networkInterfaces() lists them.</summary>
+    internal static IEnumerable<string> LocalIPv4Addresses()
+    {
+        foreach (var nic in NetworkInterface.GetAllNetworkInterfaces())
+        {
+            foreach (var unicast in nic.GetIPProperties().UnicastAddresses)
+            {
+                if (unicast.Address.AddressFamily == AddressFamily.InterNetwork && unicast.Address.ToString() != "127.0.0.1")
+                {
+                    yield return unicast.Address.ToString();
+                }
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "socket {Id} said bye ({Room})")]
+    private partial void LogBye(string id, string room);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "peer {Id} disconnected: {Reason}")]
+    private partial void LogPeerGone(string id, string reason);
+}

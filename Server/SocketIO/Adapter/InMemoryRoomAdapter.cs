@@ -1,0 +1,190 @@
+using SocketIoSignal.SocketIO.Protocol;
+
+namespace SocketIoSignal.SocketIO.Adapter;
+
+/// <summary>
+/// The default adapter: two maps under one lock. Broadcasts compute their targets under the lock and deliver
+/// outside it; the packet is encoded once by the caller and sent to every target.
+/// </summary>
+public sealed class InMemoryRoomAdapter(ILocalDelivery delivery) : IRoomAdapter
+{
+    private readonly object _gate = new();
+    private readonly Dictionary<string, HashSet<string>> _rooms = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, HashSet<string>> _socketRooms = new(StringComparer.Ordinal);
+
+    public int LocalRoomCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _rooms.Count;
+            }
+        }
+    }
+
+    public ValueTask AddAllAsync(string socketId, IReadOnlyCollection<string> rooms)
+    {
+        lock (_gate)
+        {
+            foreach (var room in rooms)
+            {
+                AddLocked(socketId, room);
+            }
+        }
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask DeleteAsync(string socketId, string room)
+    {
+        lock (_gate)
+        {
+            DeleteLocked(socketId, room);
+        }
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask DeleteAllAsync(string socketId)
+    {
+        lock (_gate)
+        {
+            if (_socketRooms.Remove(socketId, out var rooms))
+            {
+                foreach (var room in rooms)
+                {
+                    if (_rooms.TryGetValue(room, out var members) && members.Remove(socketId) && members.Count == 0)
+                    {
+                        _rooms.Remove(room);
+                    }
+                }
+            }
+        }
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask<RoomJoin> JoinIfBelowAsync(string socketId, string room, int capacity)
+    {
+        lock (_gate)
+        {
+            int count = _rooms.TryGetValue(room, out var members) ? members.Count : 0;
+            bool wasMember = members?.Contains(socketId) ?? false;
+            bool joined = wasMember || count < capacity;
+            if (joined)
+            {
+                AddLocked(socketId, room);
+            }
+            return ValueTask.FromResult(new RoomJoin(count, joined, wasMember));
+        }
+    }
+
+    public ValueTask BroadcastAsync(EncodedPacket packet, BroadcastTarget target)
+    {
+        delivery.Deliver(Targets(target), packet);
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask<int> RoomSizeAsync(string room)
+    {
+        lock (_gate)
+        {
+            return ValueTask.FromResult(_rooms.TryGetValue(room, out var members) ? members.Count : 0);
+        }
+    }
+
+    public ValueTask<IReadOnlyCollection<string>> SocketIdsAsync(BroadcastTarget target) =>
+        ValueTask.FromResult<IReadOnlyCollection<string>>(Targets(target));
+
+    public IReadOnlyCollection<string> RoomsOf(string socketId)
+    {
+        lock (_gate)
+        {
+            return _socketRooms.TryGetValue(socketId, out var rooms) ? rooms.ToArray() : [];
+        }
+    }
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    private List<string> Targets(BroadcastTarget target)
+    {
+        var result = new List<string>();
+        lock (_gate)
+        {
+            if (target.Rooms.Count == 0)
+            {
+                foreach (var (id, rooms) in _socketRooms)
+                {
+                    if (!IsExcepted(rooms, target.Except))
+                    {
+                        result.Add(id);
+                    }
+                }
+                return result;
+            }
+            var seen = target.Rooms.Count > 1 ? new HashSet<string>(StringComparer.Ordinal) : null;
+            foreach (var room in target.Rooms)
+            {
+                if (!_rooms.TryGetValue(room, out var members))
+                {
+                    continue;
+                }
+                foreach (var id in members)
+                {
+                    if ((seen is null || seen.Add(id)) && !IsExcepted(_socketRooms[id], target.Except))
+                    {
+                        result.Add(id);
+                    }
+                }
+            }
+        }
+        return result;
+    }
+
+    private static bool IsExcepted(HashSet<string> rooms, IReadOnlySet<string> except)
+    {
+        if (except.Count == 0)
+        {
+            return false;
+        }
+        foreach (var room in except)
+        {
+            if (rooms.Contains(room))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void AddLocked(string socketId, string room)
+    {
+        if (!_rooms.TryGetValue(room, out var members))
+        {
+            members = new HashSet<string>(StringComparer.Ordinal);
+            _rooms[room] = members;
+        }
+        members.Add(socketId);
+        if (!_socketRooms.TryGetValue(socketId, out var rooms))
+        {
+            rooms = new HashSet<string>(StringComparer.Ordinal);
+            _socketRooms[socketId] = rooms;
+        }
+        rooms.Add(room);
+    }
+
+    private void DeleteLocked(string socketId, string room)
+    {
+        if (_rooms.TryGetValue(room, out var members) && members.Remove(socketId) && members.Count == 0)
+        {
+            _rooms.Remove(room);
+        }
+        if (_socketRooms.TryGetValue(socketId, out var rooms))
+        {
+            rooms.Remove(room);
+        }
+    }
+}
+
+public sealed class InMemoryRoomAdapterFactory : IRoomAdapterFactory
+{
+    public IRoomAdapter Create(string namespaceName, ILocalDelivery delivery) => new InMemoryRoomAdapter(delivery);
+}

@@ -1,0 +1,52 @@
+using SocketIoSignal.SocketIO.Adapter;
+using SocketIoSignal.SocketIO.Protocol;
+
+namespace SocketIoSignal.SocketIO;
+
+/// <summary>
+/// Who a broadcast reaches: rooms to include (none: everyone), rooms to exclude. Immutable; each call returns
+/// a new operator. The packet is encoded once and the adapter sends it to every target.
+/// </summary>
+public readonly struct BroadcastOperator
+{
+    private readonly SocketIoNamespace _nsp;
+    private readonly HashSet<string> _rooms;
+    private readonly HashSet<string> _except;
+
+    internal BroadcastOperator(SocketIoNamespace nsp, HashSet<string> rooms, HashSet<string> except)
+    {
+        _nsp = nsp;
+        _rooms = rooms;
+        _except = except;
+    }
+
+    public BroadcastOperator To(string room) => new(_nsp, With(_rooms, room), _except);
+
+    public BroadcastOperator In(string room) => To(room);
+
+    public BroadcastOperator Except(string room) => new(_nsp, _rooms, With(_except, room));
+
+    public BroadcastTarget Target => new(_rooms, _except);
+
+    /// <summary>Emits to every target; completes when the adapter has accepted it (at once in memory).</summary>
+    public ValueTask EmitAsync(string eventName, params object?[] args)
+    {
+        if (SocketIoSocket.IsReservedServerEvent(eventName))
+        {
+            throw new ArgumentException($"\"{eventName}\" is a reserved event name", nameof(eventName));
+        }
+        var packet = SocketIoEncoder.EncodeEvent(_nsp.Name, eventName, args);
+        return _nsp.Adapter.BroadcastAsync(packet, Target);
+    }
+
+    /// <summary>Emits without waiting; an adapter failure is logged.</summary>
+    public void Emit(string eventName, params object?[] args) => _nsp.Observe(EmitAsync(eventName, args));
+
+    public ValueTask<IReadOnlyCollection<string>> SocketIdsAsync() => _nsp.Adapter.SocketIdsAsync(Target);
+
+    private static HashSet<string> With(HashSet<string> set, string item)
+    {
+        var copy = new HashSet<string>(set, StringComparer.Ordinal) { item };
+        return copy;
+    }
+}

@@ -1,0 +1,59 @@
+using System.Text.Json.Nodes;
+
+namespace SocketIoSignal.SocketIO.Protocol;
+
+/// <summary>Socket.IO packet types. Type 4 is ERROR in protocol 4 and CONNECT_ERROR in protocol 5.</summary>
+public enum SocketIoPacketType : byte
+{
+    Connect = 0,
+    Disconnect = 1,
+    Event = 2,
+    Ack = 3,
+    ConnectError = 4,
+    BinaryEvent = 5,
+    BinaryAck = 6,
+}
+
+/// <summary>
+/// A decoded Socket.IO packet. Binary attachments, once all have arrived, sit in <see cref="Data"/> as
+/// <see cref="SocketIoBinary"/> values where the placeholders were.
+/// </summary>
+public sealed class SocketIoPacket
+{
+    public required SocketIoPacketType Type { get; init; }
+
+    /// <summary>The namespace, "/" by default; without any query part.</summary>
+    public string Namespace { get; init; } = "/";
+
+    /// <summary>The query string a protocol 4 CONNECT carried after the namespace (<c>/nsp?a=b</c>), without '?'.</summary>
+    public string? Query { get; init; }
+
+    public long? AckId { get; init; }
+
+    public JsonNode? Data { get; set; }
+
+    /// <summary>Attachments announced by a binary packet's header.</summary>
+    public int Attachments { get; init; }
+
+    public bool IsBinary => Type is SocketIoPacketType.BinaryEvent or SocketIoPacketType.BinaryAck;
+}
+
+/// <summary>Binary data inside a Socket.IO payload (a Buffer / ArrayBuffer on the JavaScript side).</summary>
+public sealed class SocketIoBinary(ReadOnlyMemory<byte> data)
+{
+    public ReadOnlyMemory<byte> Data { get; } = data;
+
+    /// <summary>A JSON node that carries binary data; the encoder turns it into a placeholder and an attachment.</summary>
+    public static JsonNode ToNode(ReadOnlyMemory<byte> data) => JsonValue.Create(new SocketIoBinary(data))!;
+
+    public static bool TryGet(JsonNode? node, out ReadOnlyMemory<byte> data)
+    {
+        if (node is JsonValue value && value.TryGetValue<SocketIoBinary>(out var binary))
+        {
+            data = binary.Data;
+            return true;
+        }
+        data = default;
+        return false;
+    }
+}

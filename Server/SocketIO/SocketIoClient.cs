@@ -1,0 +1,304 @@
+using System.Text.Json.Nodes;
+using SocketIoSignal.EngineIO;
+using SocketIoSignal.EngineIO.Protocol;
+using SocketIoSignal.SocketIO.Protocol;
+
+namespace SocketIoSignal.SocketIO;
+
+/// <summary>
+/// The Socket.IO side of one Engine.IO session: decodes its packets (reassembling binary ones), routes them to
+/// the socket of their namespace, and closes the connection on anything invalid, as the reference does.
+/// </summary>
+internal sealed class SocketIoClient
+{
+    private readonly SocketIoServer _server;
+    private readonly Dictionary<string, SocketIoSocket> _sockets = new(StringComparer.Ordinal);
+    private SocketIoPacket? _pendingBinary;
+    private List<ReadOnlyMemory<byte>>? _attachments;
+    private ITimer? _timer;
+    private bool _closed;
+
+    public SocketIoClient(SocketIoServer server, EngineIoSession session)
+    {
+        _server = server;
+        Session = session;
+        Protocol = session.Protocol >= 4 ? 5 : 4;
+    }
+
+    public EngineIoSession Session { get; }
+
+    public int Protocol { get; }
+
+    public int SocketCount
+    {
+        get
+        {
+            lock (_sockets)
+            {
+                return _sockets.Count;
+            }
+        }
+    }
+
+    internal void Start()
+    {
+        if (Protocol == 4)
+        {
+            // Clients 1.x/2.x never send CONNECT for "/": the server connects them at once.
+            Connect("/", null, null);
+        }
+        else
+        {
+            _timer = _server.Time.CreateTimer(static s => ((SocketIoClient)s!).OnConnectTimeout(), this,
+                TimeSpan.FromMilliseconds(_server.Options.ConnectTimeout), Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    private void OnConnectTimeout()
+    {
+        if (SocketCount == 0)
+        {
+            _server.OnProtocolError("connect timeout");
+            Session.Close();
+        }
+    }
+
+    public static IReadOnlyList<EngineIoPacket> ToFrames(EncodedPacket packet)
+    {
+        if (packet.Attachments.Count == 0)
+        {
+            return [EngineIoPacket.Message(packet.Text)];
+        }
+        var frames = new EngineIoPacket[packet.Attachments.Count + 1];
+        frames[0] = EngineIoPacket.Message(packet.Text);
+        for (int i = 0; i < packet.Attachments.Count; i++)
+        {
+            frames[i + 1] = EngineIoPacket.CreateBinary(packet.Attachments[i]);
+        }
+        return frames;
+    }
+
+    public bool Send(EncodedPacket packet) => SendFrames(ToFrames(packet));
+
+    public bool SendFrames(IReadOnlyList<EngineIoPacket> frames) => Session.Send(frames);
+
+    // ---- incoming ----
+
+    public void OnText(string text)
+    {
+        if (_pendingBinary is not null)
+        {
+            Fail("text packet while attachments are due");
+            return;
+        }
+        if (!SocketIoParser.TryDecode(text, Protocol, _server.ParserLimits, out var packet, out var error))
+        {
+            Fail(error);
+            return;
+        }
+        if (packet!.IsBinary)
+        {
+            _pendingBinary = packet;
+            _attachments = new List<ReadOnlyMemory<byte>>(packet.Attachments);
+            _timer ??= _server.Time.CreateTimer(static s => ((SocketIoClient)s!).OnAttachmentTimeout(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            _timer.Change(TimeSpan.FromMilliseconds(_server.Options.AttachmentTimeout), Timeout.InfiniteTimeSpan);
+            return;
+        }
+        Route(packet);
+    }
+
+    public void OnBinary(ReadOnlyMemory<byte> data)
+    {
+        if (_pendingBinary is null || _attachments is null)
+        {
+            Fail("unexpected binary data");
+            return;
+        }
+        _attachments.Add(data);
+        if (_attachments.Count < _pendingBinary.Attachments)
+        {
+            return;
+        }
+        var packet = _pendingBinary;
+        var attachments = _attachments;
+        _pendingBinary = null;
+        _attachments = null;
+        _timer?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        if (!SocketIoParser.TryReconstruct(packet, attachments))
+        {
+            Fail("illegal attachments");
+            return;
+        }
+        Route(packet);
+    }
+
+    private void OnAttachmentTimeout()
+    {
+        if (_pendingBinary is not null)
+        {
+            Fail("attachments never arrived");
+        }
+    }
+
+    private void Route(SocketIoPacket packet)
+    {
+        if (packet.Type == SocketIoPacketType.Connect)
+        {
+            Connect(packet.Namespace, packet.Data as JsonObject, packet.Query);
+            return;
+        }
+        SocketIoSocket? socket;
+        lock (_sockets)
+        {
+            _sockets.TryGetValue(packet.Namespace, out socket);
+        }
+        if (socket is null)
+        {
+            Fail("namespace not connected");
+            return;
+        }
+        switch (packet.Type)
+        {
+            case SocketIoPacketType.Disconnect:
+                Remove(socket);
+                socket.OnClose(DisconnectReason.ClientNamespaceDisconnect);
+                break;
+            case SocketIoPacketType.Event:
+            case SocketIoPacketType.BinaryEvent:
+                _server.Metrics.EventIn();
+                socket.OnEvent(packet);
+                break;
+            default:
+                socket.OnAck(packet);
+                break;
+        }
+    }
+
+    private void Connect(string name, JsonObject? auth, string? nspQuery)
+    {
+        lock (_sockets)
+        {
+            if (_sockets.ContainsKey(name))
+            {
+                if (Protocol == 4 && name == "/")
+                {
+                    // Some protocol 4 clients announce "/" although the server already connected them.
+                    return;
+                }
+                Fail("already connected to the namespace");
+                return;
+            }
+        }
+        if (!_server.TryGetNamespace(name, out var nsp))
+        {
+            Send(SocketIoEncoder.EncodeConnectError(name, "Invalid namespace", null, Protocol));
+            return;
+        }
+        string id = Protocol == 4 ? (name == "/" ? Session.Id : $"{name}#{Session.Id}") : SessionId.New();
+        var socket = new SocketIoSocket(this, nsp!, id, new SocketIoHandshake
+        {
+            Engine = Session.Handshake,
+            Query = MergeQuery(Session.Handshake.Query, nspQuery),
+            Auth = auth,
+        });
+        try
+        {
+            nsp!.RunMiddleware(socket);
+        }
+        catch (ConnectRejectedException rejected)
+        {
+            Send(SocketIoEncoder.EncodeConnectError(name, rejected.Message, rejected.ErrorData, Protocol));
+            return;
+        }
+        catch (Exception ex)
+        {
+            _server.LogHandlerError(ex, id);
+            Send(SocketIoEncoder.EncodeConnectError(name, "Internal error", null, Protocol));
+            return;
+        }
+        lock (_sockets)
+        {
+            if (_closed)
+            {
+                return;
+            }
+            _sockets[name] = socket;
+        }
+        if (Protocol >= 5 && _timer is not null && _pendingBinary is null)
+        {
+            _timer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        }
+        Send(SocketIoEncoder.EncodeConnect(name, Protocol >= 5 ? id : null));
+        _server.Metrics.SocketConnected();
+        nsp.AddSocket(socket);
+    }
+
+    private static Dictionary<string, string> MergeQuery(IReadOnlyDictionary<string, string> engine, string? nspQuery)
+    {
+        var merged = new Dictionary<string, string>(engine, StringComparer.Ordinal);
+        if (!string.IsNullOrEmpty(nspQuery))
+        {
+            foreach (var (key, value) in Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(nspQuery))
+            {
+                merged[key] = value.ToString();
+            }
+        }
+        return merged;
+    }
+
+    internal void Remove(SocketIoSocket socket)
+    {
+        lock (_sockets)
+        {
+            if (_sockets.TryGetValue(socket.Namespace.Name, out var current) && current == socket)
+            {
+                _sockets.Remove(socket.Namespace.Name);
+                _server.Metrics.SocketDisconnected();
+            }
+        }
+    }
+
+    /// <summary>The server disconnects every socket of this client, then closes the connection.</summary>
+    internal void DisconnectAll()
+    {
+        foreach (var socket in Snapshot())
+        {
+            socket.Disconnect();
+        }
+        Session.Close();
+    }
+
+    /// <summary>The Engine.IO session ended.</summary>
+    internal void OnClose(CloseReason reason)
+    {
+        SocketIoSocket[] sockets;
+        lock (_sockets)
+        {
+            _closed = true;
+            sockets = [.. _sockets.Values];
+        }
+        _timer?.Dispose();
+        _pendingBinary = null;
+        _attachments = null;
+        var why = DisconnectReasons.FromEngine(reason);
+        foreach (var socket in sockets)
+        {
+            Remove(socket);
+            socket.OnClose(why);
+        }
+    }
+
+    private SocketIoSocket[] Snapshot()
+    {
+        lock (_sockets)
+        {
+            return [.. _sockets.Values];
+        }
+    }
+
+    private void Fail(string why)
+    {
+        _server.OnProtocolError(why);
+        Session.Close();
+    }
+}

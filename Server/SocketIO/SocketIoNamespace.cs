@@ -1,0 +1,134 @@
+using System.Collections.Concurrent;
+using SocketIoSignal.EngineIO.Protocol;
+using SocketIoSignal.SocketIO.Adapter;
+using SocketIoSignal.SocketIO.Protocol;
+
+namespace SocketIoSignal.SocketIO;
+
+/// <summary>A namespace: its sockets on this node, its middleware, its connection handlers and its rooms adapter.</summary>
+public sealed class SocketIoNamespace : ILocalDelivery
+{
+    private readonly ConcurrentDictionary<string, SocketIoSocket> _sockets = new(StringComparer.Ordinal);
+    private readonly List<Action<SocketIoSocket>> _middleware = [];
+    private readonly List<Action<SocketIoSocket>> _onConnection = [];
+
+    internal SocketIoNamespace(SocketIoServer server, string name, IRoomAdapterFactory adapters)
+    {
+        Server = server;
+        Name = name;
+        Adapter = adapters.Create(name, this);
+    }
+
+    public string Name { get; }
+
+    public SocketIoServer Server { get; }
+
+    public IRoomAdapter Adapter { get; }
+
+    /// <summary>Sockets of this namespace connected to this node.</summary>
+    public IReadOnlyDictionary<string, SocketIoSocket> Sockets => _sockets;
+
+    IEnumerable<string> ILocalDelivery.LocalSocketIds => _sockets.Keys;
+
+    /// <summary>Adds a middleware run before each connection; it refuses by throwing <see cref="ConnectRejectedException"/>.</summary>
+    public SocketIoNamespace Use(Action<SocketIoSocket> middleware)
+    {
+        lock (_middleware)
+        {
+            _middleware.Add(middleware);
+        }
+        return this;
+    }
+
+    public SocketIoNamespace OnConnection(Action<SocketIoSocket> handler)
+    {
+        lock (_onConnection)
+        {
+            _onConnection.Add(handler);
+        }
+        return this;
+    }
+
+    public BroadcastOperator To(string room) => new BroadcastOperator(this, [], []).To(room);
+
+    public BroadcastOperator In(string room) => To(room);
+
+    public BroadcastOperator Except(string room) => new BroadcastOperator(this, [], []).Except(room);
+
+    public void Emit(string eventName, params object?[] args) => new BroadcastOperator(this, [], []).Emit(eventName, args);
+
+    public ValueTask EmitAsync(string eventName, params object?[] args) => new BroadcastOperator(this, [], []).EmitAsync(eventName, args);
+
+    public void Deliver(IEnumerable<string> socketIds, EncodedPacket packet)
+    {
+        IReadOnlyList<EngineIoPacket>? frames = null;
+        foreach (var id in socketIds)
+        {
+            if (_sockets.TryGetValue(id, out var socket))
+            {
+                frames ??= SocketIoClient.ToFrames(packet);
+                socket.Client.SendFrames(frames);
+            }
+        }
+    }
+
+    internal void RunMiddleware(SocketIoSocket socket)
+    {
+        Action<SocketIoSocket>[] chain;
+        lock (_middleware)
+        {
+            chain = [.. _middleware];
+        }
+        foreach (var middleware in chain)
+        {
+            middleware(socket);
+        }
+    }
+
+    internal void AddSocket(SocketIoSocket socket)
+    {
+        _sockets[socket.Id] = socket;
+        Observe(Adapter.AddAllAsync(socket.Id, [socket.Id]));
+        Action<SocketIoSocket>[] handlers;
+        lock (_onConnection)
+        {
+            handlers = [.. _onConnection];
+        }
+        foreach (var handler in handlers)
+        {
+            try
+            {
+                handler(socket);
+            }
+            catch (Exception ex)
+            {
+                Server.LogHandlerError(ex, socket.Id);
+            }
+        }
+    }
+
+    internal void RemoveSocket(SocketIoSocket socket) =>
+        _sockets.TryRemove(new KeyValuePair<string, SocketIoSocket>(socket.Id, socket));
+
+    /// <summary>Logs an adapter failure of a call nobody awaits.</summary>
+    internal void Observe(ValueTask pending)
+    {
+        if (pending.IsCompletedSuccessfully)
+        {
+            return;
+        }
+        _ = ObserveAsync(pending);
+
+        async Task ObserveAsync(ValueTask task)
+        {
+            try
+            {
+                await task;
+            }
+            catch (Exception ex)
+            {
+                Server.LogAdapterError(ex, Name);
+            }
+        }
+    }
+}
