@@ -1,0 +1,107 @@
+using System.Net;
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+
+namespace SocketIoSignal.Tests.Infrastructure;
+
+/// <summary>Raw Engine.IO over HTTP and WebSocket: what a client puts on the wire, nothing more.</summary>
+public sealed class EngineIoRaw(Uri baseUri, string path = "/socket.io/") : IDisposable
+{
+    public HttpClient Http { get; } = new(new SocketsHttpHandler { UseCookies = false, PooledConnectionLifetime = TimeSpan.FromMinutes(1) })
+    {
+        BaseAddress = baseUri,
+        Timeout = TimeSpan.FromSeconds(30),
+    };
+
+    public string Path { get; } = path;
+
+    public string Query(int eio, string transport, string? sid = null, string? extra = null) =>
+        $"{Path}?EIO={eio}&transport={transport}" + (sid is null ? "" : $"&sid={sid}") + (extra is null ? "" : "&" + extra);
+
+    public Task<HttpResponseMessage> GetAsync(string pathAndQuery) => Http.GetAsync(pathAndQuery).Within(TimeSpan.FromSeconds(30));
+
+    public async Task<(HttpStatusCode Status, string Body)> GetTextAsync(string pathAndQuery)
+    {
+        using var response = await GetAsync(pathAndQuery);
+        return (response.StatusCode, await response.Content.ReadAsStringAsync());
+    }
+
+    public async Task<(HttpStatusCode Status, string Body)> PostTextAsync(string pathAndQuery, string body, string contentType = "text/plain;charset=UTF-8")
+    {
+        using var content = new StringContent(body, Encoding.UTF8);
+        content.Headers.ContentType = System.Net.Http.Headers.MediaTypeHeaderValue.Parse(contentType);
+        using var response = await Http.PostAsync(pathAndQuery, content).Within(TimeSpan.FromSeconds(30));
+        return (response.StatusCode, await response.Content.ReadAsStringAsync());
+    }
+
+    /// <summary>Opens a polling session; returns its sid and the whole first response body.</summary>
+    public async Task<(string Sid, string Body)> HandshakeAsync(int eio, string? extra = null)
+    {
+        var (status, body) = await GetTextAsync(Query(eio, "polling", extra: extra));
+        if (status != HttpStatusCode.OK)
+        {
+            throw new InvalidOperationException($"handshake answered {status}: {body}");
+        }
+        return (SidOf(body), body);
+    }
+
+    /// <summary>The sid inside the first open packet of a payload.</summary>
+    public static string SidOf(string body)
+    {
+        int start = body.IndexOf("0{", StringComparison.Ordinal);
+        int end = body.IndexOf('}', start);
+        using var doc = JsonDocument.Parse(body[(start + 1)..(end + 1)]);
+        return doc.RootElement.GetProperty("sid").GetString()!;
+    }
+
+    public async Task<ClientWebSocket> ConnectWebSocketAsync(int eio, string? sid = null, string? extra = null)
+    {
+        var ws = new ClientWebSocket();
+        var uri = new Uri(new Uri(Http.BaseAddress!.ToString().Replace("http://", "ws://")), Query(eio, "websocket", sid, extra));
+        await ws.ConnectAsync(uri, CancellationToken.None).Within();
+        return ws;
+    }
+
+    public void Dispose() => Http.Dispose();
+}
+
+public static class WebSocketExtensions
+{
+    public static Task SendTextAsync(this WebSocket ws, string text) =>
+        ws.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, true, CancellationToken.None).Within();
+
+    public static Task SendBinaryAsync(this WebSocket ws, byte[] data) =>
+        ws.SendAsync(data, WebSocketMessageType.Binary, true, CancellationToken.None).Within();
+
+    /// <summary>Receives one whole message; Close when the server closed.</summary>
+    public static async Task<(WebSocketMessageType Type, byte[] Data)> ReceiveMessageAsync(this WebSocket ws, TimeSpan? timeout = null)
+    {
+        using var cts = new CancellationTokenSource(timeout ?? TaskTimeouts.Default);
+        var buffer = new byte[64 * 1024];
+        using var ms = new MemoryStream();
+        while (true)
+        {
+            var result = await ws.ReceiveAsync(buffer, cts.Token);
+            if (result.MessageType == WebSocketMessageType.Close)
+            {
+                return (WebSocketMessageType.Close, []);
+            }
+            ms.Write(buffer, 0, result.Count);
+            if (result.EndOfMessage)
+            {
+                return (result.MessageType, ms.ToArray());
+            }
+        }
+    }
+
+    public static async Task<string> ReceiveTextAsync(this WebSocket ws, TimeSpan? timeout = null)
+    {
+        var (type, data) = await ws.ReceiveMessageAsync(timeout);
+        if (type != WebSocketMessageType.Text)
+        {
+            throw new InvalidOperationException($"expected a text frame, got {type}");
+        }
+        return Encoding.UTF8.GetString(data);
+    }
+}
