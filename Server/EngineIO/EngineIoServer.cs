@@ -15,6 +15,17 @@ namespace SocketIoSignal.EngineIO;
 public sealed partial class EngineIoServer
 {
     private readonly ConcurrentDictionary<string, EngineIoSession> _sessions = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Polling sessions the client closed (close packet in a POST) while no GET was waiting: a GET the client
+    /// sent before that POST may reach us after it (two connections race), and gets the noop the reference gives
+    /// a pending poll. One GET per entry, within <see cref="ClientCloseGrace"/>; bounded.
+    /// </summary>
+    private readonly ConcurrentDictionary<string, (long Expires, int Protocol)> _closedByClient = new(StringComparer.Ordinal);
+
+    private static readonly TimeSpan ClientCloseGrace = TimeSpan.FromMilliseconds(500);
+
+    private const int MaxClosedByClient = 10_000;
     private readonly ILogger<EngineIoServer> _logger;
     private IEngineIoHandler _handler;
 
@@ -80,6 +91,12 @@ public sealed partial class EngineIoServer
     {
         if (!_sessions.TryGetValue(sid, out var session))
         {
+            if (request.Transport == TransportKind.Polling && HttpMethods.IsGet(context.Request.Method)
+                && _closedByClient.TryRemove(sid, out var closed) && Time.GetTimestamp() < closed.Expires && closed.Protocol == request.Protocol)
+            {
+                await WritePayloadAsync(context, request, closed.Protocol, supportsBinary: false, [EngineIoPacket.Noop]);
+                return;
+            }
             await WriteErrorAsync(context, EngineIoError.UnknownSid);
             return;
         }
@@ -90,12 +107,18 @@ public sealed partial class EngineIoServer
         }
         if (request.Transport == TransportKind.WebSocket)
         {
-            if (!request.IsWebSocketRequest || !Options.AllowUpgrades || session.Transport != TransportKind.Polling)
+            if (!request.IsWebSocketRequest)
             {
                 await WriteErrorAsync(context, EngineIoError.BadRequest);
                 return;
             }
             var ws = await context.WebSockets.AcceptWebSocketAsync();
+            if (!Options.AllowUpgrades)
+            {
+                // As the reference: the WebSocket is accepted, then closed; the session goes on.
+                await session.RejectProbeAsync(ws);
+                return;
+            }
             await session.RunProbeAsync(ws);
             return;
         }
@@ -230,6 +253,26 @@ public sealed partial class EngineIoServer
 
     internal void OnUpgraded(EngineIoSession session) => LogUpgraded(session.Id);
 
+    internal void RememberClientClose(EngineIoSession session)
+    {
+        long now = Time.GetTimestamp();
+        if (_closedByClient.Count >= MaxClosedByClient)
+        {
+            foreach (var (sid, entry) in _closedByClient)
+            {
+                if (entry.Expires <= now)
+                {
+                    _closedByClient.TryRemove(sid, out _);
+                }
+            }
+            if (_closedByClient.Count >= MaxClosedByClient)
+            {
+                return;
+            }
+        }
+        _closedByClient[session.Id] = (now + (long)(ClientCloseGrace.TotalSeconds * Time.TimestampFrequency), session.Protocol);
+    }
+
     internal void Remove(EngineIoSession session) => _sessions.TryRemove(new KeyValuePair<string, EngineIoSession>(session.Id, session));
 
     /// <summary>Closes every session with a close packet and waits (bounded) until they are gone.</summary>
@@ -289,7 +332,10 @@ public sealed partial class EngineIoServer
         return context.Response.Body.WriteAsync("ok"u8.ToArray()).AsTask();
     }
 
-    internal async Task WritePayloadAsync(HttpContext context, EngineIoRequest request, EngineIoSession session, List<EngineIoPacket> packets)
+    internal Task WritePayloadAsync(HttpContext context, EngineIoRequest request, EngineIoSession session, List<EngineIoPacket> packets) =>
+        WritePayloadAsync(context, request, session.Protocol, session.SupportsBinary, packets);
+
+    private async Task WritePayloadAsync(HttpContext context, EngineIoRequest request, int protocol, bool supportsBinary, List<EngineIoPacket> packets)
     {
         var response = context.Response;
         Metrics.PacketsOut(packets.Count);
@@ -300,7 +346,7 @@ public sealed partial class EngineIoServer
             await WriteUtf8Async(response, script);
             return;
         }
-        switch (PollingPayload.ChooseEncoding(session.Protocol, session.SupportsBinary, packets))
+        switch (PollingPayload.ChooseEncoding(protocol, supportsBinary, packets))
         {
             case PollingPayload.Encoding3Or4.V4:
                 response.ContentType = "text/plain; charset=UTF-8";

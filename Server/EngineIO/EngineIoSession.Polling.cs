@@ -14,6 +14,7 @@ public sealed partial class EngineIoSession
 
     internal async Task HandlePollGetAsync(HttpContext context, EngineIoRequest request)
     {
+        CloseIfHeartbeatLate();
         List<EngineIoPacket>? packets = null;
         TaskCompletionSource? wait = null;
         EngineIoError? error = null;
@@ -72,7 +73,9 @@ public sealed partial class EngineIoSession
                 }
                 else if (_state == State.Closed)
                 {
-                    packets = [EngineIoPacket.ClosePacket];
+                    // The client closed the session itself: its pending poll ends with a noop, as the reference's
+                    // does; any other end tells the client with a close packet.
+                    packets = _closeReason == CloseReason.TransportClose ? [EngineIoPacket.Noop] : [EngineIoPacket.ClosePacket];
                 }
                 else if (_outbox.Count > 0 && Transport == TransportKind.Polling)
                 {
@@ -107,6 +110,7 @@ public sealed partial class EngineIoSession
 
     internal async Task HandlePollPostAsync(HttpContext context, EngineIoRequest request)
     {
+        CloseIfHeartbeatLate();
         EngineIoError? error = null;
         bool overlap = false;
         lock (_gate)

@@ -16,31 +16,48 @@ public sealed partial class EngineIoSession
 
     private const int InitialReceiveBuffer = 4096;
 
+    private static readonly TimeSpan FirstFrameDelay = TimeSpan.FromMilliseconds(1);
+
     /// <summary>Runs a WebSocket that carries the session from its handshake.</summary>
-    internal Task RunWebSocketAsync(WebSocket ws)
+    internal async Task RunWebSocketAsync(WebSocket ws)
     {
+        SemaphoreSlim signal;
         lock (_gate)
         {
             _webSocket = ws;
-            _writerSignal = new SemaphoreSlim(_outbox.Count > 0 ? 1 : 0, 1);
+            signal = _writerSignal = new SemaphoreSlim(_outbox.Count > 0 ? 1 : 0, 1);
         }
-        var writer = WriteLoopAsync(ws, _writerSignal);
-        return Task.WhenAll(ReceiveLoopAsync(ws, probing: false), writer);
+        var reader = ReceiveLoopAsync(ws, probing: false);
+        // Let the 101 response leave on its own before the open packet: Kestrel otherwise sends both in one
+        // segment, and a client that attaches its message listener once "open" fired (the published suites do)
+        // never sees the open packet. A pause of a millisecond, on the wall clock (not a protocol timer).
+        await Task.Delay(FirstFrameDelay, CancellationToken.None);
+        await WriteLoopAsync(ws, signal);
+        await reader;
     }
 
     /// <summary>Runs a WebSocket that probes an upgrade of this polling session.</summary>
     internal async Task RunProbeAsync(WebSocket ws)
     {
+        bool reject = false;
         lock (_gate)
         {
             if (_state != State.Open || Transport != TransportKind.Polling || _probe is not null)
             {
-                ws.Abort();
-                return;
+                reject = true;
             }
-            _probe = ws;
-            _upgradeTimer = _server.Time.CreateTimer(
-                static s => ((EngineIoSession)s!).OnUpgradeTimeout(), this, TimeSpan.FromMilliseconds(_server.Options.UpgradeTimeout), Timeout.InfiniteTimeSpan);
+            else
+            {
+                _probe = ws;
+                _upgradeTimer = _server.Time.CreateTimer(
+                    static s => ((EngineIoSession)s!).OnUpgradeTimeout(), this, TimeSpan.FromMilliseconds(_server.Options.UpgradeTimeout), Timeout.InfiniteTimeSpan);
+            }
+        }
+        if (reject)
+        {
+            // A second probe, or a WebSocket for a session already upgraded or closing: closed, the session untouched.
+            await RejectProbeAsync(ws);
+            return;
         }
         await ReceiveLoopAsync(ws, probing: true);
         var writer = _upgradeWriter;
@@ -51,6 +68,13 @@ public sealed partial class EngineIoSession
     }
 
     private Task? _upgradeWriter;
+
+    /// <summary>Closes a WebSocket that may not join this session, with a close frame rather than a reset.</summary>
+    internal async Task RejectProbeAsync(WebSocket ws)
+    {
+        await CloseQuietlyAsync(ws, WebSocketCloseStatus.NormalClosure, "");
+        ws.Dispose();
+    }
 
     private void OnUpgradeTimeout()
     {

@@ -24,6 +24,7 @@ public sealed partial class EngineIoSession
     private State _state = State.Open;
     private CloseReason _closeReason;
     private bool _awaitingPong;
+    private long _heartbeatDeadline = long.MaxValue;
 
     // polling
     private TaskCompletionSource? _pendingPoll;
@@ -146,6 +147,7 @@ public sealed partial class EngineIoSession
     {
         WebSocket? ws;
         bool wasOpen;
+        bool closedByClientWithoutPoll;
         lock (_gate)
         {
             if (_state == State.Closed)
@@ -153,6 +155,7 @@ public sealed partial class EngineIoSession
                 return;
             }
             wasOpen = _state == State.Open;
+            closedByClientWithoutPoll = wasOpen && reason == CloseReason.TransportClose && Transport == TransportKind.Polling && _pendingPoll is null;
             if (wasOpen)
             {
                 _closeReason = reason;
@@ -170,6 +173,10 @@ public sealed partial class EngineIoSession
             }
         }
         ws?.Abort();
+        if (closedByClientWithoutPoll)
+        {
+            _server.RememberClientClose(this);
+        }
         _server.Remove(this);
         if (wasOpen)
         {
@@ -210,8 +217,36 @@ public sealed partial class EngineIoSession
                 return;
             }
             // v4: the server pings after pingInterval. v3: the client pings; silence past interval + timeout closes.
-            _heartbeat.Change(Protocol >= 4 ? _server.Options.PingIntervalSpan : _server.Options.PingIntervalSpan + _server.Options.PingTimeoutSpan, Timeout.InfiniteTimeSpan);
+            ArmHeartbeatLocked(Protocol >= 4 ? _server.Options.PingIntervalSpan : _server.Options.PingIntervalSpan + _server.Options.PingTimeoutSpan);
         }
+    }
+
+    /// <summary>
+    /// Sets the heartbeat timer, and the deadline past which the session counts as timed out even if the timer
+    /// has not fired yet (v4: the pong is due by pingInterval + pingTimeout after the last one; v3: the next ping).
+    /// </summary>
+    private void ArmHeartbeatLocked(TimeSpan due)
+    {
+        _heartbeat.Change(due, Timeout.InfiniteTimeSpan);
+        var untilDeadline = Protocol >= 4 && !_awaitingPong ? due + _server.Options.PingTimeoutSpan : due;
+        _heartbeatDeadline = _server.Time.GetTimestamp() + (long)(untilDeadline.TotalSeconds * _server.Time.TimestampFrequency);
+    }
+
+    /// <summary>
+    /// Closes the session with "ping timeout" when its heartbeat deadline has passed, before a late request or
+    /// message is taken as a sign of life (a thread-pool timer may fire a little late). True when it closed.
+    /// </summary>
+    internal bool CloseIfHeartbeatLate()
+    {
+        lock (_gate)
+        {
+            if (_state != State.Open || _server.Time.GetTimestamp() < _heartbeatDeadline)
+            {
+                return false;
+            }
+        }
+        Abort(CloseReason.PingTimeout);
+        return true;
     }
 
     private void OnHeartbeatTimer()
@@ -236,7 +271,7 @@ public sealed partial class EngineIoSession
             {
                 _awaitingPong = true;
                 EnqueueLocked(EngineIoPacket.PingPacket);
-                _heartbeat.Change(_server.Options.PingTimeoutSpan, Timeout.InfiniteTimeSpan);
+                ArmHeartbeatLocked(_server.Options.PingTimeoutSpan);
             }
         }
         if (closing)
@@ -252,6 +287,10 @@ public sealed partial class EngineIoSession
     /// <summary>Handles one incoming packet from the client on the active transport.</summary>
     internal void OnPacket(EngineIoPacket packet)
     {
+        if (CloseIfHeartbeatLate())
+        {
+            return;
+        }
         lock (_gate)
         {
             if (_state != State.Open)
@@ -261,7 +300,7 @@ public sealed partial class EngineIoSession
             if (Protocol < 4)
             {
                 // v3: any packet is a sign of life.
-                _heartbeat.Change(_server.Options.PingIntervalSpan + _server.Options.PingTimeoutSpan, Timeout.InfiniteTimeSpan);
+                ArmHeartbeatLocked(_server.Options.PingIntervalSpan + _server.Options.PingTimeoutSpan);
             }
         }
         switch (packet.Type)
@@ -278,7 +317,7 @@ public sealed partial class EngineIoSession
                     if (_state == State.Open && _awaitingPong)
                     {
                         _awaitingPong = false;
-                        _heartbeat.Change(_server.Options.PingIntervalSpan, Timeout.InfiniteTimeSpan);
+                        ArmHeartbeatLocked(_server.Options.PingIntervalSpan);
                     }
                 }
                 break;

@@ -20,6 +20,7 @@ public static class ConformanceHost
         ["EngineIo:MaxHttpBufferSize"] = "1000000",
         ["EngineIo:AllowedOrigins:0"] = "*",
         ["EngineIo:CookieV3"] = "false",
+        ["SocketIo:ConnectTimeout"] = "1000",
     };
 
     public static void UseConformance(this WebApplication app)
@@ -43,13 +44,26 @@ public static class ConformanceHost
         app.UseEngineIo(echo);
 
         var io = app.Services.GetRequiredService<SocketIoServer>();
+        var time = app.Services.GetRequiredService<TimeProvider>();
         io.OnConnection(socket =>
         {
-            socket.Emit("auth", socket.Handshake.Auth);
+            EmitAuthApart(socket, time);
             socket.On("message", e => socket.Emit("message-back", [.. e.Args]));
             socket.On("message-with-ack", e => e.Ack([.. e.Args]));
         });
-        io.Of("/custom").OnConnection(socket => socket.Emit("auth", socket.Handshake.Auth));
+        io.Of("/custom").OnConnection(socket => EmitAuthApart(socket, time));
+    }
+
+    /// <summary>
+    /// Emits "auth" a moment after the CONNECT answer. The suite reads each message with a listener it adds only
+    /// after the previous message, so two frames that reach it in one TCP read lose the second; Node writes the
+    /// CONNECT answer and this emit in separate ticks, Kestrel may coalesce them into one segment.
+    /// </summary>
+    private static void EmitAuthApart(SocketIoSocket socket, TimeProvider time)
+    {
+        var auth = socket.Handshake.Auth;
+        _ = Task.Delay(TimeSpan.FromMilliseconds(20), time).ContinueWith(
+            _ => socket.Emit("auth", auth), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
     }
 
     /// <summary>Sends every message back as it came.</summary>

@@ -95,39 +95,82 @@ public sealed partial class CodelabSignaling(SocketIoServer io, IOptions<Signali
             socket.Emit("full", room);
             return;
         }
+        if (room is JsonArray array)
+        {
+            await CreateOrJoinArrayAsync(socket, room, array, key);
+            return;
+        }
         var join = await socket.Namespace.Adapter.JoinIfBelowAsync(socket.Id, key, _options.Capacity);
         int numClients = join.CountBefore;
         Log(socket, "Room " + key + " now has " + numClients + " client(s)");
         // The original decides on the count alone, the asker included when it is already a member.
-        var decision = RoomPolicy.Decide(numClients, _options.Capacity);
-        switch (decision)
+        switch (RoomPolicy.Decide(numClients, _options.Capacity))
         {
             case RoomDecision.Created:
-                Log(socket, "Client ID " + socket.Id + " created room " + key);
-                socket.Emit("created", room, socket.Id);
+                Created(socket, room, key);
                 break;
             case RoomDecision.Joined:
-                Log(socket, "Client ID " + socket.Id + " joined room " + key);
-                if (_options.Mode != SignalingMode.Step6)
-                {
-                    // The original emits "join" to the room before the joiner is in it.
-                    var before = socket.Namespace.To(key);
-                    (join.WasMember ? before : before.Except(socket.Id)).Emit("join", room);
-                }
-                socket.Emit("joined", room, socket.Id);
-                if (_options.Mode == SignalingMode.Step6)
-                {
-                    socket.Namespace.To(key).Emit("ready", room);
-                    socket.Broadcast.Emit("ready", room);
-                }
-                else
-                {
-                    socket.Namespace.To(key).Emit("ready");
-                }
+                // The original emits "join" to the room before the joiner is in it; the join already happened
+                // (atomically with the count), so leave the joiner out unless it was a member before.
+                var before = socket.Namespace.To(key);
+                Joined(socket, room, key, join.WasMember ? before : before.Except(socket.Id), joinRooms: null);
                 break;
             default:
                 socket.Emit("full", room);
                 break;
+        }
+    }
+
+    /// <summary>
+    /// An array as the room, exactly as socket.io 2.x treats it: the count and the broadcasts use the room's
+    /// string form ("1,x,"), while socket.join(array) joins each element as a room of its own.
+    /// </summary>
+    private async Task CreateOrJoinArrayAsync(SocketIoSocket socket, JsonNode room, JsonArray array, string key)
+    {
+        int numClients = await socket.Namespace.Adapter.RoomSizeAsync(key);
+        Log(socket, "Room " + key + " now has " + numClients + " client(s)");
+        var elements = array.Select(item => JsString.From(item)).Distinct().ToArray();
+        switch (RoomPolicy.Decide(numClients, _options.Capacity))
+        {
+            case RoomDecision.Created:
+                await socket.Namespace.Adapter.AddAllAsync(socket.Id, elements);
+                Created(socket, room, key);
+                break;
+            case RoomDecision.Joined:
+                Joined(socket, room, key, socket.Namespace.To(key), elements);
+                break;
+            default:
+                socket.Emit("full", room);
+                break;
+        }
+    }
+
+    private static void Created(SocketIoSocket socket, JsonNode? room, string key)
+    {
+        Log(socket, "Client ID " + socket.Id + " created room " + key);
+        socket.Emit("created", room, socket.Id);
+    }
+
+    private void Joined(SocketIoSocket socket, JsonNode? room, string key, BroadcastOperator joinTarget, string[]? joinRooms)
+    {
+        Log(socket, "Client ID " + socket.Id + " joined room " + key);
+        if (_options.Mode != SignalingMode.Step6)
+        {
+            joinTarget.Emit("join", room);
+        }
+        if (joinRooms is not null)
+        {
+            socket.Namespace.Observe(socket.Namespace.Adapter.AddAllAsync(socket.Id, joinRooms));
+        }
+        socket.Emit("joined", room, socket.Id);
+        if (_options.Mode == SignalingMode.Step6)
+        {
+            socket.Namespace.To(key).Emit("ready", room);
+            socket.Broadcast.Emit("ready", room);
+        }
+        else
+        {
+            socket.Namespace.To(key).Emit("ready");
         }
     }
 

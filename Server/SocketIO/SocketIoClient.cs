@@ -199,7 +199,8 @@ internal sealed class SocketIoClient
         {
             Engine = Session.Handshake,
             Query = MergeQuery(Session.Handshake.Query, nspQuery),
-            Auth = auth,
+            // The reference always hands protocol 5 handlers an object: {} when the CONNECT carried none.
+            Auth = Protocol >= 5 ? auth ?? [] : null,
         });
         try
         {

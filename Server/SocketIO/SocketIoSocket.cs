@@ -15,7 +15,7 @@ public sealed class SocketIoHandshake
     /// <summary>The connection's query, merged with a protocol 4 namespace query.</summary>
     public required IReadOnlyDictionary<string, string> Query { get; init; }
 
-    /// <summary>The protocol 5 CONNECT payload; null for protocol 4 clients.</summary>
+    /// <summary>The protocol 5 CONNECT payload ({} when it carried none); null for protocol 4 clients.</summary>
     public JsonObject? Auth { get; init; }
 
     public IReadOnlyDictionary<string, string> Headers => Engine.Headers;
