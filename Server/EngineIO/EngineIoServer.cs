@@ -91,10 +91,9 @@ public sealed partial class EngineIoServer
     {
         if (!_sessions.TryGetValue(sid, out var session))
         {
-            if (request.Transport == TransportKind.Polling && HttpMethods.IsGet(context.Request.Method)
-                && _closedByClient.TryRemove(sid, out var closed) && Time.GetTimestamp() < closed.Expires && closed.Protocol == request.Protocol)
+            if (request.Transport == TransportKind.Polling && HttpMethods.IsGet(context.Request.Method) && TryTakeClientClose(sid, request.Protocol))
             {
-                await WritePayloadAsync(context, request, closed.Protocol, supportsBinary: false, [EngineIoPacket.Noop]);
+                await WritePayloadAsync(context, request, request.Protocol, supportsBinary: false, [EngineIoPacket.Noop]);
                 return;
             }
             await WriteErrorAsync(context, EngineIoError.UnknownSid);
@@ -252,6 +251,10 @@ public sealed partial class EngineIoServer
     }
 
     internal void OnUpgraded(EngineIoSession session) => LogUpgraded(session.Id);
+
+    /// <summary>True (once) when a GET for this sid may still get the noop of a session its client closed.</summary>
+    internal bool TryTakeClientClose(string sid, int protocol) =>
+        _closedByClient.TryRemove(sid, out var closed) && Time.GetTimestamp() < closed.Expires && closed.Protocol == protocol;
 
     internal void RememberClientClose(EngineIoSession session)
     {

@@ -12,6 +12,18 @@ public sealed partial class EngineIoSession
 {
     private readonly object _dispatch = new();
 
+    /// <summary>Whether a GET is waiting for packets (for tests and diagnostics).</summary>
+    internal bool HasPendingPoll
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _pendingPoll is not null;
+            }
+        }
+    }
+
     internal async Task HandlePollGetAsync(HttpContext context, EngineIoRequest request)
     {
         CloseIfHeartbeatLate();
@@ -55,6 +67,12 @@ public sealed partial class EngineIoSession
         }
         if (error is { } e)
         {
+            if (e == EngineIoError.UnknownSid && _server.TryTakeClientClose(Id, Protocol))
+            {
+                // This GET was sent before the POST that closed the session; it gets the noop a pending poll gets.
+                await _server.WritePayloadAsync(context, request, this, [EngineIoPacket.Noop]);
+                return;
+            }
             await _server.WriteErrorAsync(context, e);
             return;
         }

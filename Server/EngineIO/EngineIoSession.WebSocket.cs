@@ -69,6 +69,18 @@ public sealed partial class EngineIoSession
 
     private Task? _upgradeWriter;
 
+    /// <summary>Whether a WebSocket is probing an upgrade of this session (for tests and diagnostics).</summary>
+    internal bool HasProbe
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _probe is not null;
+            }
+        }
+    }
+
     /// <summary>Closes a WebSocket that may not join this session, with a close frame rather than a reset.</summary>
     internal async Task RejectProbeAsync(WebSocket ws)
     {

@@ -78,6 +78,18 @@ public sealed partial class EngineIoSession
 
     internal long QueuedBytes => Interlocked.Read(ref _queuedBytes);
 
+    /// <summary>v4: a ping went out and its pong has not come back yet (for tests and diagnostics).</summary>
+    internal bool AwaitingPong
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _awaitingPong;
+            }
+        }
+    }
+
     public bool Send(string text) => Send(EngineIoPacket.Message(text));
 
     public bool SendBinary(ReadOnlyMemory<byte> data) => Send(EngineIoPacket.CreateBinary(data));

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.FileProviders;
+using Microsoft.Extensions.FileProviders.Physical;
 using Microsoft.Extensions.Primitives;
 
 namespace SocketIoSignal.Hosting;
@@ -33,7 +34,13 @@ public sealed class SafeFileProvider : IFileProvider, IDisposable
             return info.IsDirectory ? new NotFoundFileInfo(subpath) : info;
         }
         var real = ResolveReal(info.PhysicalPath);
-        return real.StartsWith(_root, StringComparison.Ordinal) ? info : new NotFoundFileInfo(subpath);
+        if (!real.StartsWith(_root, StringComparison.Ordinal))
+        {
+            return new NotFoundFileInfo(subpath);
+        }
+        // A symlink's own FileInfo has the link's length and date, not the file's: describe the target instead,
+        // or the response announces the wrong Content-Length.
+        return real == info.PhysicalPath ? info : new PhysicalFileInfo(new FileInfo(real));
     }
 
     public IDirectoryContents GetDirectoryContents(string subpath)

@@ -49,30 +49,75 @@ public static class StaticSite
             ContentTypeProvider = new FileExtensionContentTypeProvider(),
             ServeUnknownFileTypes = false,
         });
-        app.MapGet(RoomScriptPath, (HttpContext context) =>
+        // Plain middleware after the files, not routes: a matched route endpoint makes the static file middleware
+        // step aside, so a "/{room}" route would shadow every file at the top level (/index.html, /favicon.ico).
+        app.Use((context, next) =>
         {
-            context.Response.Headers.CacheControl = "no-cache";
-            return Results.Text(RoomScript, "application/javascript; charset=utf-8");
+            var method = context.Request.Method;
+            if (!HttpMethods.IsGet(method) && !HttpMethods.IsHead(method))
+            {
+                return next(context);
+            }
+            var path = context.Request.Path.Value ?? "";
+            if (path == RoomScriptPath)
+            {
+                return WriteAsync(context, RoomScript, "application/javascript; charset=utf-8");
+            }
+            return RoomFromPath(path, files) is { } room && RoomPage(files) is { } page
+                ? WriteAsync(context, page, "text/html; charset=utf-8")
+                : next(context);
         });
-        app.MapGet("/{room}", (HttpContext context, string room) => ServeRoomPage(context, files, room));
     }
 
-    private static IResult ServeRoomPage(HttpContext context, IFileProvider files, string room)
+    /// <summary>The room a path like /foo or /foo/ names; null when it names none, or a file or folder of the root.</summary>
+    internal static string? RoomFromPath(string path, IFileProvider files)
+    {
+        if (path.Length < 2 || path[0] != '/')
+        {
+            return null;
+        }
+        var name = path[1..];
+        if (name.EndsWith('/'))
+        {
+            name = name[..^1];
+        }
+        if (name.Length == 0 || name.Contains('/') || name.Contains('.'))
+        {
+            return null;
+        }
+        if (files.GetFileInfo("/" + name).Exists || files.GetDirectoryContents("/" + name).Exists)
+        {
+            return null;
+        }
+        return name;
+    }
+
+    private static Task WriteAsync(HttpContext context, string text, string contentType)
+    {
+        var bytes = Encoding.UTF8.GetBytes(text);
+        context.Response.StatusCode = StatusCodes.Status200OK;
+        context.Response.ContentType = contentType;
+        context.Response.ContentLength = bytes.Length;
+        context.Response.Headers.CacheControl = "no-cache";
+        return HttpMethods.IsHead(context.Request.Method) ? Task.CompletedTask : context.Response.Body.WriteAsync(bytes).AsTask();
+    }
+
+    /// <summary>The root's index.html with the room script (and a base URL) put first into its head.</summary>
+    private static string? RoomPage(IFileProvider files)
     {
         var index = files.GetFileInfo("/index.html");
-        if (!index.Exists || room.Contains('.'))
+        if (!index.Exists)
         {
-            return Results.NotFound();
+            return null;
         }
         string html;
         using (var reader = new StreamReader(index.CreateReadStream(), Encoding.UTF8))
         {
             html = reader.ReadToEnd();
         }
-        const string tag = "<script src=\"" + RoomScriptPath + "\"></script>";
+        // <base href="/">: the page's relative URLs (css/main.css, js/main.js) resolve from the root, also for /foo/.
+        const string tag = "<base href=\"/\">\n  <script src=\"" + RoomScriptPath + "\"></script>";
         int head = html.IndexOf("<head>", StringComparison.OrdinalIgnoreCase);
-        html = head >= 0 ? html.Insert(head + "<head>".Length, "\n  " + tag) : tag + html;
-        context.Response.Headers.CacheControl = "no-cache";
-        return Results.Content(html, "text/html; charset=utf-8");
+        return head >= 0 ? html.Insert(head + "<head>".Length, "\n  " + tag) : tag + html;
     }
 }

@@ -100,7 +100,15 @@ public sealed partial class CodelabSignaling(SocketIoServer io, IOptions<Signali
             await CreateOrJoinArrayAsync(socket, room, array, key);
             return;
         }
+        if (!socket.Connected)
+        {
+            return;
+        }
         var join = await socket.Namespace.Adapter.JoinIfBelowAsync(socket.Id, key, _options.Capacity);
+        if (await UndoIfGoneAsync(socket))
+        {
+            return;
+        }
         int numClients = join.CountBefore;
         Log(socket, "Room " + key + " now has " + numClients + " client(s)");
         // The original decides on the count alone, the asker included when it is already a member.
@@ -113,7 +121,7 @@ public sealed partial class CodelabSignaling(SocketIoServer io, IOptions<Signali
                 // The original emits "join" to the room before the joiner is in it; the join already happened
                 // (atomically with the count), so leave the joiner out unless it was a member before.
                 var before = socket.Namespace.To(key);
-                Joined(socket, room, key, join.WasMember ? before : before.Except(socket.Id), joinRooms: null);
+                await JoinedAsync(socket, room, key, join.WasMember ? before : before.Except(socket.Id), joinRooms: null);
                 break;
             default:
                 socket.Emit("full", room);
@@ -134,10 +142,14 @@ public sealed partial class CodelabSignaling(SocketIoServer io, IOptions<Signali
         {
             case RoomDecision.Created:
                 await socket.Namespace.Adapter.AddAllAsync(socket.Id, elements);
+                if (await UndoIfGoneAsync(socket))
+                {
+                    return;
+                }
                 Created(socket, room, key);
                 break;
             case RoomDecision.Joined:
-                Joined(socket, room, key, socket.Namespace.To(key), elements);
+                await JoinedAsync(socket, room, key, socket.Namespace.To(key), elements);
                 break;
             default:
                 socket.Emit("full", room);
@@ -151,7 +163,22 @@ public sealed partial class CodelabSignaling(SocketIoServer io, IOptions<Signali
         socket.Emit("created", room, socket.Id);
     }
 
-    private void Joined(SocketIoSocket socket, JsonNode? room, string key, BroadcastOperator joinTarget, string[]? joinRooms)
+    /// <summary>
+    /// A socket that disconnected while its join was in flight had its rooms cleared before the join landed:
+    /// take it out again, so no ghost member holds a slot. (The socket is marked closed before its rooms are
+    /// cleared, so a join that lands after the clearing always sees it closed here.)
+    /// </summary>
+    private static async ValueTask<bool> UndoIfGoneAsync(SocketIoSocket socket)
+    {
+        if (socket.Connected)
+        {
+            return false;
+        }
+        await socket.Namespace.Adapter.DeleteAllAsync(socket.Id);
+        return true;
+    }
+
+    private async Task JoinedAsync(SocketIoSocket socket, JsonNode? room, string key, BroadcastOperator joinTarget, string[]? joinRooms)
     {
         Log(socket, "Client ID " + socket.Id + " joined room " + key);
         if (_options.Mode != SignalingMode.Step6)
@@ -160,7 +187,11 @@ public sealed partial class CodelabSignaling(SocketIoServer io, IOptions<Signali
         }
         if (joinRooms is not null)
         {
-            socket.Namespace.Observe(socket.Namespace.Adapter.AddAllAsync(socket.Id, joinRooms));
+            await socket.Namespace.Adapter.AddAllAsync(socket.Id, joinRooms);
+            if (await UndoIfGoneAsync(socket))
+            {
+                return;
+            }
         }
         socket.Emit("joined", room, socket.Id);
         if (_options.Mode == SignalingMode.Step6)

@@ -15,7 +15,8 @@ internal sealed class SocketIoClient
     private readonly Dictionary<string, SocketIoSocket> _sockets = new(StringComparer.Ordinal);
     private SocketIoPacket? _pendingBinary;
     private List<ReadOnlyMemory<byte>>? _attachments;
-    private ITimer? _timer;
+    private ITimer? _connectTimer;
+    private ITimer? _attachmentTimer;
     private bool _closed;
 
     public SocketIoClient(SocketIoServer server, EngineIoSession session)
@@ -49,7 +50,7 @@ internal sealed class SocketIoClient
         }
         else
         {
-            _timer = _server.Time.CreateTimer(static s => ((SocketIoClient)s!).OnConnectTimeout(), this,
+            _connectTimer = _server.Time.CreateTimer(static s => ((SocketIoClient)s!).OnConnectTimeout(), this,
                 TimeSpan.FromMilliseconds(_server.Options.ConnectTimeout), Timeout.InfiniteTimeSpan);
         }
     }
@@ -100,8 +101,8 @@ internal sealed class SocketIoClient
         {
             _pendingBinary = packet;
             _attachments = new List<ReadOnlyMemory<byte>>(packet.Attachments);
-            _timer ??= _server.Time.CreateTimer(static s => ((SocketIoClient)s!).OnAttachmentTimeout(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-            _timer.Change(TimeSpan.FromMilliseconds(_server.Options.AttachmentTimeout), Timeout.InfiniteTimeSpan);
+            _attachmentTimer ??= _server.Time.CreateTimer(static s => ((SocketIoClient)s!).OnAttachmentTimeout(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            _attachmentTimer.Change(TimeSpan.FromMilliseconds(_server.Options.AttachmentTimeout), Timeout.InfiniteTimeSpan);
             return;
         }
         Route(packet);
@@ -123,7 +124,7 @@ internal sealed class SocketIoClient
         var attachments = _attachments;
         _pendingBinary = null;
         _attachments = null;
-        _timer?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        _attachmentTimer?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         if (!SocketIoParser.TryReconstruct(packet, attachments))
         {
             Fail("illegal attachments");
@@ -225,10 +226,7 @@ internal sealed class SocketIoClient
             }
             _sockets[name] = socket;
         }
-        if (Protocol >= 5 && _timer is not null && _pendingBinary is null)
-        {
-            _timer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-        }
+        _connectTimer?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         Send(SocketIoEncoder.EncodeConnect(name, Protocol >= 5 ? id : null));
         _server.Metrics.SocketConnected();
         nsp.AddSocket(socket);
@@ -278,7 +276,8 @@ internal sealed class SocketIoClient
             _closed = true;
             sockets = [.. _sockets.Values];
         }
-        _timer?.Dispose();
+        _connectTimer?.Dispose();
+        _attachmentTimer?.Dispose();
         _pendingBinary = null;
         _attachments = null;
         var why = DisconnectReasons.FromEngine(reason);

@@ -112,11 +112,11 @@ public sealed class SocketIoSocket
 
     // ---- emitting ----
 
-    /// <summary>Emits an event to this socket's client.</summary>
+    /// <summary>Emits an event to this socket's client; false (and nothing sent) once the socket has left its namespace.</summary>
     public bool Emit(string eventName, params object?[] args)
     {
         CheckName(eventName);
-        return _client.Send(SocketIoEncoder.EncodeEvent(Namespace.Name, eventName, args));
+        return Connected && _client.Send(SocketIoEncoder.EncodeEvent(Namespace.Name, eventName, args));
     }
 
     /// <summary>Emits an event and waits for the client's acknowledgement, at most <paramref name="timeout"/>.</summary>
