@@ -121,12 +121,12 @@ public sealed partial class RedisCluster : IRoomAdapterFactory, IHostedService, 
             {
                 await SweepAsync(NodeId).WaitAsync(TimeSpan.FromSeconds(2), cancellationToken);
             }
-            if (_subscription is not null)
+            if (_subscription is not null && Connection.IsConnected)
             {
                 await _subscription.UnsubscribeAsync().WaitAsync(TimeSpan.FromSeconds(2), cancellationToken);
             }
         }
-        catch (Exception ex) when (ex is RedisException or TimeoutException or OperationCanceledException)
+        catch (Exception ex) when (ex is RedisException or TimeoutException or OperationCanceledException or ObjectDisposedException)
         {
             LogLeaveFailed(ex);
         }
@@ -199,7 +199,7 @@ public sealed partial class RedisCluster : IRoomAdapterFactory, IHostedService, 
                     await BeatAsync();
                     await SweepAsync(null);
                 }
-                catch (Exception ex) when (ex is RedisException or TimeoutException)
+                catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
                 {
                     _heartbeatFailures.Add(1);
                     LogHeartbeatFailed(ex);
