@@ -63,17 +63,21 @@ public sealed class SioClient : IAsyncDisposable
     }
 
     /// <summary>The next event of this name (earlier events of other names are kept, not lost).</summary>
-    public async Task<JsonArray> WaitForAsync(string name, TimeSpan? timeout = null)
+    public async Task<JsonArray> WaitForAsync(string name, TimeSpan? timeout = null) =>
+        (await WaitForAnyAsync([name], timeout)).Args;
+
+    /// <summary>The next event with one of these names. One waiter at a time per client.</summary>
+    public async Task<(string Name, JsonArray Args)> WaitForAnyAsync(string[] names, TimeSpan? timeout = null)
     {
         using var cts = new CancellationTokenSource(timeout ?? TaskTimeouts.Default);
         lock (_seen)
         {
-            int i = _seen.FindIndex(e => e.Name == name);
+            int i = _seen.FindIndex(e => names.Contains(e.Name));
             if (i >= 0)
             {
                 var found = _seen[i];
                 _seen.RemoveAt(i);
-                return found.Args;
+                return found;
             }
         }
         try
@@ -81,9 +85,9 @@ public sealed class SioClient : IAsyncDisposable
             while (true)
             {
                 var e = await _events.Reader.ReadAsync(cts.Token);
-                if (e.Name == name)
+                if (names.Contains(e.Name))
                 {
-                    return e.Args;
+                    return e;
                 }
                 lock (_seen)
                 {
@@ -93,7 +97,7 @@ public sealed class SioClient : IAsyncDisposable
         }
         catch (OperationCanceledException)
         {
-            throw new TimeoutException($"no '{name}' event within {timeout ?? TaskTimeouts.Default}; seen: {string.Join(", ", Names())}");
+            throw new TimeoutException($"no '{string.Join("'/'", names)}' event within {timeout ?? TaskTimeouts.Default}; seen: {string.Join(", ", Names())}");
         }
     }
 
