@@ -17,9 +17,9 @@ public sealed class EngineIoMetrics
     private readonly Counter<long> _refused;
     private long _activeSessions;
 
-    public EngineIoMetrics(IMeterFactory meterFactory)
+    public EngineIoMetrics(IMeterFactory meterFactory, NodeIdentity? node = null)
     {
-        var meter = meterFactory.Create(MeterName);
+        var meter = meterFactory.Create(new MeterOptions(MeterName) { Tags = node?.Tags });
         _opened = meter.CreateCounter<long>("engineio.sessions.opened");
         _closed = meter.CreateCounter<long>("engineio.sessions.closed");
         _active = meter.CreateUpDownCounter<long>("engineio.sessions.active");
@@ -56,4 +56,13 @@ public sealed class EngineIoMetrics
     internal void ProtocolError(string what) => _protocolErrors.Add(1, new KeyValuePair<string, object?>("reason", what));
 
     internal void Refused(string why) => _refused.Add(1, new KeyValuePair<string, object?>("reason", why));
+}
+
+/// <summary>This process among the nodes of a cluster: a random id, the <c>node</c> tag of every meter.</summary>
+public sealed record NodeIdentity(string Id)
+{
+    public IEnumerable<KeyValuePair<string, object?>> Tags => [new("node", Id)];
+
+    /// <summary>16 hex digits: no ':' nor ' ', so it may prefix socket ids in shared keys.</summary>
+    public static NodeIdentity CreateRandom() => new(Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8)));
 }

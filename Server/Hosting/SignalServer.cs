@@ -45,6 +45,10 @@ public static class SignalServer
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
         builder.Services.AddSocketIo(builder.Configuration);
+        if (!string.IsNullOrWhiteSpace(server.Redis) || !string.IsNullOrWhiteSpace(builder.Configuration["Redis:Configuration"]))
+        {
+            builder.Services.AddRedisRooms(builder.Configuration, server.Redis);
+        }
         builder.Services.Configure<SignalingOptions>(builder.Configuration.GetSection(SignalingOptions.Section));
         builder.Services.PostConfigure<SignalingOptions>(o => o.Mode = server.Mode);
         builder.Services.AddSingleton<CodelabSignaling>();
@@ -52,6 +56,7 @@ public static class SignalServer
 
         var app = builder.Build();
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.Zero });
+        app.UseHealthz();
         if (server.Conformance)
         {
             app.UseConformance();

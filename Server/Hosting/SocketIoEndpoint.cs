@@ -20,6 +20,7 @@ public static class SocketIoEndpoint
         services.Configure<SocketIoOptions>(configuration.GetSection(SocketIoOptions.Section));
         services.AddMetrics();
         services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(NodeIdentity.CreateRandom());
         services.TryAddSingleton<EngineIoMetrics>();
         services.TryAddSingleton<SocketIoMetrics>();
         services.TryAddSingleton<IRoomAdapterFactory, InMemoryRoomAdapterFactory>();

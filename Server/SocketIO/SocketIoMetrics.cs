@@ -12,9 +12,9 @@ public sealed class SocketIoMetrics
     private readonly Counter<long> _protocolErrors;
     private long _connected;
 
-    public SocketIoMetrics(IMeterFactory meterFactory)
+    public SocketIoMetrics(IMeterFactory meterFactory, EngineIO.NodeIdentity? node = null)
     {
-        var meter = meterFactory.Create(MeterName);
+        var meter = meterFactory.Create(new MeterOptions(MeterName) { Tags = node?.Tags });
         _sockets = meter.CreateUpDownCounter<long>("socketio.sockets.connected");
         _eventsIn = meter.CreateCounter<long>("socketio.events.in");
         _protocolErrors = meter.CreateCounter<long>("socketio.protocol.errors");

@@ -104,6 +104,15 @@ public sealed class InMemoryRoomAdapter(ILocalDelivery delivery) : IRoomAdapter
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
+    /// <summary>Every socket with its rooms, copied under the lock.</summary>
+    internal List<(string SocketId, string[] Rooms)> Snapshot()
+    {
+        lock (_gate)
+        {
+            return _socketRooms.Select(p => (p.Key, p.Value.ToArray())).ToList();
+        }
+    }
+
     private List<string> Targets(BroadcastTarget target)
     {
         var result = new List<string>();

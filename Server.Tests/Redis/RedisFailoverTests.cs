@@ -1,0 +1,93 @@
+using System.Net;
+using NUnit.Framework;
+using SocketIoSignal.Tests.Infrastructure;
+
+namespace SocketIoSignal.Tests.Redis;
+
+/// <summary>
+/// Real server processes (<c>dotnet SocketIoSignal.dll --redis …</c>); one is killed in the middle of a call.
+/// Its members must leave every room within the node timeout, and its clients, reconnecting to a survivor,
+/// must get their room back.
+/// </summary>
+[TestFixture]
+public sealed class RedisFailoverTests
+{
+    private const int HeartbeatMs = 300;
+    private const int NodeTimeoutMs = 1200;
+
+    private static async Task<(ChildProcess Process, Uri Uri)> StartNodeAsync(string prefix)
+    {
+        int port = RedisProcess.FreePort();
+        var dll = Path.Combine(AppContext.BaseDirectory, "SocketIoSignal.dll");
+        var child = ChildProcess.Start("dotnet", [dll, "--port", port.ToString(), "--host", "127.0.0.1",
+            "--redis", RedisSetUp.Redis.Address, "--Redis:KeyPrefix", prefix,
+            "--Redis:HeartbeatInterval", HeartbeatMs.ToString(), "--Redis:NodeTimeout", NodeTimeoutMs.ToString()]);
+        var uri = new Uri($"http://127.0.0.1:{port}");
+        await child.WaitForLineAsync(l => l.Contains("serving", StringComparison.Ordinal), TimeSpan.FromSeconds(20));
+        using var http = new HttpClient();
+        var health = await http.GetAsync(new Uri(uri, "/healthz")).Within();
+        Assert.That(health.StatusCode, Is.EqualTo(HttpStatusCode.OK), "the node is ready");
+        return (child, uri);
+    }
+
+    [Test]
+    public async Task ANodeKilledMidCallLeavesItsRoomsAndItsClientsRejoinOnASurvivor()
+    {
+        string prefix = RedisSetUp.UniquePrefix();
+        var db = RedisSetUp.Redis.Db;
+        string roomKey = prefix + "#room#/#call";
+        var (doomed, doomedUri) = await StartNodeAsync(prefix);
+        await using var _ = doomed;
+        var (survivor, survivorUri) = await StartNodeAsync(prefix);
+        await using var __ = survivor;
+
+        // A call: caller on the doomed node, callee on the survivor; a third party is refused.
+        var caller = await SioClient.ConnectAsync(doomedUri);
+        await using var callee = await SioClient.ConnectAsync(survivorUri);
+        await caller.EmitAsync("create or join", "call");
+        await caller.WaitForAsync("created");
+        await callee.EmitAsync("create or join", "call");
+        await callee.WaitForAsync("joined");
+        await caller.WaitForAsync("ready");
+        await callee.EmitAsync("message", "candidate");
+        await caller.WaitForAsync("message");
+        await using (var third = await SioClient.ConnectAsync(survivorUri))
+        {
+            await third.EmitAsync("create or join", "call");
+            await third.WaitForAsync("full");
+        }
+        Assert.That(await db.SetLengthAsync(roomKey).Within(), Is.EqualTo(2));
+
+        // Crash.
+        var killedAt = TimeProvider.System.GetTimestamp();
+        await doomed.KillAsync();
+        await caller.Closed.Within();
+        await caller.DisposeAsync();
+
+        // Within the node timeout (plus a sweep), the dead node's member is gone from the room.
+        await RedisTestNodes.EventuallyAsync(async () => await db.SetLengthAsync(roomKey) == 1,
+            TimeSpan.FromMilliseconds(NodeTimeoutMs + 3 * HeartbeatMs + 2000), "the dead node's member purged");
+        var purgeTime = TimeProvider.System.GetElapsedTime(killedAt);
+        TestContext.Out.WriteLine($"room freed {purgeTime.TotalMilliseconds:F0} ms after the kill (NodeTimeout {NodeTimeoutMs} ms, heartbeat {HeartbeatMs} ms)");
+        Assert.That(purgeTime.TotalMilliseconds, Is.LessThan(NodeTimeoutMs + 3 * HeartbeatMs + 1000));
+        Assert.That((await db.SetMembersAsync(roomKey).Within()).Select(m => m.ToString()), Has.All.EndsWith(":" + callee.Id));
+
+        // The caller reconnects (the load balancer sends it to the survivor) and rejoins its call.
+        await using var back = await SioClient.ConnectAsync(survivorUri);
+        await back.EmitAsync("create or join", "call");
+        Assert.That((await back.WaitForAsync("joined")).ToJsonString(), Is.EqualTo($"[\"call\",\"{back.Id}\"]"));
+        await callee.WaitForAsync("join");
+        await callee.WaitForAsync("ready");
+        await back.EmitAsync("message", "offer again");
+        Assert.That((await callee.WaitForAsync("message")).ToJsonString(), Is.EqualTo("[\"offer again\"]"));
+
+        // Full again, with exactly the two of them; nothing of the dead node is left.
+        await using (var late = await SioClient.ConnectAsync(survivorUri))
+        {
+            await late.EmitAsync("create or join", "call");
+            await late.WaitForAsync("full");
+        }
+        Assert.That(await db.SetLengthAsync(roomKey).Within(), Is.EqualTo(2));
+        Assert.That(await db.SetLengthAsync(prefix + "#nodes").Within(), Is.EqualTo(1), "only the survivor is registered");
+    }
+}
