@@ -61,7 +61,8 @@ public abstract class RoomAdapterSpecification
         await adapter.AddAllAsync(id, [id, .. rooms]);
     }
 
-    private static EncodedPacket Packet(string text) => new(text, []);
+    /// <summary>A real event packet (a cluster adapter re-encodes what it forwards), marked by its argument.</summary>
+    private static EncodedPacket Packet(string marker) => SocketIoEncoder.EncodeEvent("/", "ev", [marker]);
 
     private static BroadcastTarget Target(string[] rooms, params string[] except) =>
         new(new HashSet<string>(rooms, StringComparer.Ordinal), new HashSet<string>(except, StringComparer.Ordinal));
@@ -140,9 +141,9 @@ public abstract class RoomAdapterSpecification
         var (adapter, delivery) = Create();
         await ConnectAsync(adapter, delivery, "s1", "a", "b");
         await ConnectAsync(adapter, delivery, "s2");
-        await adapter.BroadcastAsync(Packet("2[\"x\"]"), BroadcastTarget.All);
+        await adapter.BroadcastAsync(Packet("x"), BroadcastTarget.All);
         Assert.That(delivery.Receivers, Is.EqualTo(new[] { "s1", "s2" }));
-        Assert.That(delivery.Delivered.Select(d => d.Text), Is.All.EqualTo("2[\"x\"]"));
+        Assert.That(delivery.Delivered.Select(d => d.Text), Is.All.EqualTo("2[\"ev\",\"x\"]"));
     }
 
     [Test]
