@@ -117,6 +117,22 @@ public sealed class SignalingHandlersTests
         server.AssertNoErrors();
     }
 
+    /// <summary>Room names are bounded (--Signaling:MaxRoomNameLength, 1024): longer ones get full and make no room.</summary>
+    [Test]
+    public async Task OverlongRoomNamesAreRefusedWithFull()
+    {
+        await using var server = await TestServer.StartAsync();
+        await using var a = await ConnectAsync(server.BaseUri);
+        var longest = new string('r', 1024);
+        await a.EmitAsync("create or join", "\"" + longest + "\"");
+        Assert.That(await a.UntilAsync("created"), Has.Member(Ev("created", longest, a.Id)));
+        var tooLong = new string('x', 1025);
+        await a.EmitAsync("create or join", "\"" + tooLong + "\"");
+        Assert.That(await a.UntilAsync("full"), Is.EqualTo(new[] { Log("Received request to create or join room " + tooLong), Ev("full", tooLong) }));
+        Assert.That(await server.Get<global::SocketIoSignal.SocketIO.SocketIoServer>().Sockets.Adapter.RoomSizeAsync(tooLong).Within(), Is.Zero);
+        server.AssertNoErrors();
+    }
+
     /// <summary>Ten clients ask for one room at the same instant, several times over: never a third member.</summary>
     [Test]
     public async Task SimultaneousJoinsGiveExactlyTwoMembers()

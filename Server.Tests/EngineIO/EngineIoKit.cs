@@ -95,7 +95,10 @@ public sealed class EngineHarness : IAsyncDisposable
     public static async Task<EngineHarness> StartAsync(IEnumerable<string>? args = null, bool echo = true)
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        var server = await TestServer.StartAsync(args, b => b.Services.AddSingleton<TimeProvider>(time));
+        // A short close handshake bound keeps server shutdown quick when a test leaves sessions open.
+        var all = new List<string> { "--EngineIo:CloseTimeout=200" };
+        all.AddRange(args ?? []);
+        var server = await TestServer.StartAsync(all, b => b.Services.AddSingleton<TimeProvider>(time));
         var handler = new RecordingHandler { Echo = echo };
         server.Get<EngineIoServer>().SetHandler(handler);
         return new EngineHarness(server, time, handler);
@@ -121,6 +124,14 @@ public sealed class EngineHarness : IAsyncDisposable
             }
             await Task.Delay(2);
         }
+    }
+
+    /// <summary>A v3 JSONP handshake; returns the sid read out of the script.</summary>
+    public async Task<string> JsonpHandshakeAsync(string j = "0")
+    {
+        var (status, script) = await Raw.GetTextAsync(Raw.Query(3, "polling", extra: "j=" + j));
+        NUnit.Framework.Assert.That(status, NUnit.Framework.Is.EqualTo(HttpStatusCode.OK), script);
+        return System.Text.RegularExpressions.Regex.Match(script, "sid\\\\\":\\\\\"([A-Za-z0-9_-]{20})").Groups[1].Value;
     }
 
     public bool IsOpen(string sid) => Engine.TryGetSession(sid, out var s) && s!.IsOpen;

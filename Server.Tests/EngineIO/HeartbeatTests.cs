@@ -141,7 +141,13 @@ public sealed class HeartbeatTests
         await using var h = await EngineHarness.StartAsync();
         var (v3, _) = await h.Raw.HandshakeAsync(3);
         var (v4, _) = await h.Raw.HandshakeAsync(4);
-        h.Time.Advance(Ms(Interval + Timeout));
+        // v4: a ping after the interval, unanswered, then the timeout; v3: silence for interval + timeout.
+        h.Time.Advance(Ms(Interval));
+        Assert.That(h.Session(v4).AwaitingPong, Is.True);
+        h.Time.Advance(Ms(Timeout - 1));
+        Assert.That(h.IsOpen(v3), Is.True);
+        Assert.That(h.IsOpen(v4), Is.True);
+        h.Time.Advance(Ms(1));
         Assert.That(h.IsOpen(v3), Is.False);
         Assert.That(h.IsOpen(v4), Is.False);
         Assert.That(h.Engine.SessionCount, Is.Zero);

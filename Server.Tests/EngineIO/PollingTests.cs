@@ -373,7 +373,8 @@ public sealed class PollingTests
     public async Task JsonpPostIsFormEncodedWithEscapedNewlines()
     {
         await using var h = await EngineHarness.StartAsync(echo: false);
-        var (sid, _) = await h.Raw.HandshakeAsync(3, "j=0");
+        var sid = await h.JsonpHandshakeAsync();
+        Assert.That(sid, Has.Length.EqualTo(20));
         // The client sends "a<LF>b" and "c\nd" (backslash n) as: a\nb and c\\nd, then form-encodes.
         string payload = "4:4a\\nb5:4c\\\\nd5:4x y€";
         var form = "d=" + Uri.EscapeDataString(payload).Replace("%20", "+", StringComparison.Ordinal);
@@ -388,7 +389,8 @@ public sealed class PollingTests
     public async Task JsonpPostWithoutDIsAParseError()
     {
         await using var h = await EngineHarness.StartAsync();
-        var (sid, _) = await h.Raw.HandshakeAsync(3, "j=0");
+        var sid = await h.JsonpHandshakeAsync();
+        Assert.That(sid, Has.Length.EqualTo(20));
         var (status, _) = await h.Raw.PostTextAsync(h.Poll(3, sid, "j=0"), "x=2%3A4a", "application/x-www-form-urlencoded");
         Assert.That(status, Is.EqualTo(HttpStatusCode.BadRequest));
         Assert.That(await h.Handler.FirstClose.Within(), Is.EqualTo(CloseReason.ParseError));

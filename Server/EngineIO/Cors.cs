@@ -32,7 +32,7 @@ internal static class Cors
         }
         else
         {
-            allowed = IsSameOrigin(origin, context.Request.Host.Value);
+            allowed = IsSameOrigin(origin, context.Request.Scheme, context.Request.Host.Value);
         }
         if (allowed && HttpMethods.IsOptions(context.Request.Method))
         {
@@ -46,9 +46,11 @@ internal static class Cors
         return allowed;
     }
 
-    private static bool IsSameOrigin(string origin, string? host) =>
+    /// <summary>Same scheme and same host:port as the request (an https page is another origin than http).</summary>
+    private static bool IsSameOrigin(string origin, string scheme, string? host) =>
         host is not null
         && Uri.TryCreate(origin, UriKind.Absolute, out var uri)
         && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)
+        && string.Equals(uri.Scheme, scheme, StringComparison.OrdinalIgnoreCase)
         && string.Equals(uri.Authority, host, StringComparison.OrdinalIgnoreCase);
 }

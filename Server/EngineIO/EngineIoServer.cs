@@ -285,8 +285,9 @@ public sealed partial class EngineIoServer
         {
             session.BeginClose(CloseReason.ServerShuttingDown);
         }
-        var deadline = Time.GetTimestamp() + (long)(timeout.TotalSeconds * Time.TimestampFrequency);
-        while (!_sessions.IsEmpty && Time.GetTimestamp() < deadline)
+        // The wall clock bounds shutdown: a TimeProvider that does not move (a test's fake clock) must not hang it.
+        var elapsed = System.Diagnostics.Stopwatch.StartNew();
+        while (!_sessions.IsEmpty && elapsed.Elapsed < timeout)
         {
             await Task.Delay(20, CancellationToken.None);
         }

@@ -69,6 +69,9 @@ public sealed partial class EngineIoSession
 
     private Task? _upgradeWriter;
 
+    /// <summary>Completed when the receive loop of the session's WebSocket has ended.</summary>
+    private readonly TaskCompletionSource _receiveEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     /// <summary>Whether a WebSocket is probing an upgrade of this session (for tests and diagnostics).</summary>
     internal bool HasProbe
     {
@@ -126,6 +129,8 @@ public sealed partial class EngineIoSession
                 var result = await ws.ReceiveAsync(buffer.AsMemory(count, Math.Min(buffer.Length, max + 1) - count), CancellationToken.None);
                 if (result.MessageType == WebSocketMessageType.Close)
                 {
+                    // Complete the close handshake the client started (its close frame may answer ours).
+                    await CloseQuietlyAsync(ws, WebSocketCloseStatus.NormalClosure, "");
                     break;
                 }
                 count += result.Count;
@@ -134,6 +139,7 @@ public sealed partial class EngineIoSession
                 {
                     reason = CloseReason.MessageTooBig;
                     await CloseQuietlyAsync(ws, WebSocketCloseStatus.MessageTooBig, "message too big");
+                    await DiscardUntilCloseAsync(ws);
                     break;
                 }
                 if (!result.EndOfMessage)
@@ -173,6 +179,10 @@ public sealed partial class EngineIoSession
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
+        }
+        if (!probing)
+        {
+            _receiveEnded.TrySetResult();
         }
         if (probing)
         {
@@ -321,6 +331,15 @@ public sealed partial class EngineIoSession
                 if (closing)
                 {
                     await CloseQuietlyAsync(ws, WebSocketCloseStatus.NormalClosure, "");
+                    // Let the receive loop take the client's close frame before the connection is cut, bounded.
+                    try
+                    {
+                        await _receiveEnded.Task.WaitAsync(TimeSpan.FromMilliseconds(_server.Options.CloseTimeout));
+                    }
+                    catch (TimeoutException)
+                    {
+                        // The client does not answer; it is cut off below.
+                    }
                     Abort(_closeReason);
                     return;
                 }
@@ -337,12 +356,42 @@ public sealed partial class EngineIoSession
     {
         try
         {
-            using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(_server.Options.CloseTimeout), _server.Time);
+            // Wall clock: an I/O guard, not a protocol timer; a fake TimeProvider must not leave it waiting forever.
+            using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(_server.Options.CloseTimeout));
             await ws.CloseOutputAsync(status, description, cts.Token);
         }
         catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException)
         {
             // The peer is gone already; nothing more to say to it.
+        }
+    }
+
+    /// <summary>
+    /// After our close frame: reads (into a small scratch buffer, nothing kept) until the client's close frame,
+    /// so the close status reaches it before the connection is cut. Bounded by CloseTimeout.
+    /// </summary>
+    private async Task DiscardUntilCloseAsync(WebSocket ws)
+    {
+        var scratch = ArrayPool<byte>.Shared.Rent(InitialReceiveBuffer);
+        try
+        {
+            using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(_server.Options.CloseTimeout));
+            while (ws.State == WebSocketState.CloseSent)
+            {
+                var result = await ws.ReceiveAsync(scratch.AsMemory(), cts.Token);
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    break;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException)
+        {
+            // Gone or too slow; it is cut off by the caller.
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(scratch);
         }
     }
 }

@@ -159,7 +159,6 @@ public sealed partial class EngineIoSession
     {
         WebSocket? ws;
         bool wasOpen;
-        bool closedByClientWithoutPoll;
         lock (_gate)
         {
             if (_state == State.Closed)
@@ -167,7 +166,11 @@ public sealed partial class EngineIoSession
                 return;
             }
             wasOpen = _state == State.Open;
-            closedByClientWithoutPoll = wasOpen && reason == CloseReason.TransportClose && Transport == TransportKind.Polling && _pendingPoll is null;
+            if (wasOpen && reason == CloseReason.TransportClose && Transport == TransportKind.Polling && _pendingPoll is null)
+            {
+                // Recorded before the state change is visible, so a GET racing this close finds the record.
+                _server.RememberClientClose(this);
+            }
             if (wasOpen)
             {
                 _closeReason = reason;
@@ -185,10 +188,6 @@ public sealed partial class EngineIoSession
             }
         }
         ws?.Abort();
-        if (closedByClientWithoutPoll)
-        {
-            _server.RememberClientClose(this);
-        }
         _server.Remove(this);
         if (wasOpen)
         {
@@ -240,7 +239,7 @@ public sealed partial class EngineIoSession
     private void ArmHeartbeatLocked(TimeSpan due)
     {
         _heartbeat.Change(due, Timeout.InfiniteTimeSpan);
-        var untilDeadline = Protocol >= 4 && !_awaitingPong ? due + _server.Options.PingTimeoutSpan : due;
+        var untilDeadline = Protocol >= 4 ? due + _server.Options.PingTimeoutSpan : due;
         _heartbeatDeadline = _server.Time.GetTimestamp() + (long)(untilDeadline.TotalSeconds * _server.Time.TimestampFrequency);
     }
 
@@ -283,7 +282,10 @@ public sealed partial class EngineIoSession
             {
                 _awaitingPong = true;
                 EnqueueLocked(EngineIoPacket.PingPacket);
-                ArmHeartbeatLocked(_server.Options.PingTimeoutSpan);
+                // The pong is due by the deadline set with the interval (pingInterval + pingTimeout after the last
+                // pong), however late this timer ran.
+                long remaining = Math.Max(0, _heartbeatDeadline - _server.Time.GetTimestamp());
+                _heartbeat.Change(TimeSpan.FromSeconds((double)remaining / _server.Time.TimestampFrequency), Timeout.InfiniteTimeSpan);
             }
         }
         if (closing)
