@@ -63,8 +63,9 @@ public sealed class EncoderTests
     [Test]
     public void AstralCharactersSurviveTheRoundTrip()
     {
-        // System.Text.Json escapes astral characters (\uD83D\uDE00) where JSON.stringify writes them raw: same value.
+        // Written raw, as JSON.stringify writes them.
         var text = SocketIoEncoder.EncodeEvent("/", "e", ["😀"]).Text;
+        Assert.That(text, Is.EqualTo("2[\"e\",\"😀\"]"));
         Assert.That(JsonNode.Parse(text[1..])![1]!.GetValue<string>(), Is.EqualTo("😀"));
     }
 

@@ -20,13 +20,13 @@ public static class SocketIoEncoder
 {
     private static readonly JsonWriterOptions WriterOptions = new()
     {
-        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        Encoder = JsonStringifyEncoder.Instance,
         SkipValidation = true,
     };
 
     private static readonly JsonSerializerOptions SerializerOptions = new(JsonSerializerDefaults.Web)
     {
-        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        Encoder = JsonStringifyEncoder.Instance,
     };
 
     [ThreadStatic]
