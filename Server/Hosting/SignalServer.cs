@@ -52,6 +52,10 @@ public static class SignalServer
 
         var app = builder.Build();
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.Zero });
+        if (builder.Configuration.GetValue<bool>(Diagnostics.EnabledKey))
+        {
+            app.UseDiagnostics();
+        }
         if (server.Conformance)
         {
             app.UseConformance();
