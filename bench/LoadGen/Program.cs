@@ -26,7 +26,7 @@ public sealed class Config
     public int ConnectCountPolling { get; set; } = 1000;
     public int[] RelaySizes { get; set; } = [200, 3072];
     public int[] RelayRates { get; set; } = [1000, 5000, 10000, 20000];
-    public double RelaySeconds { get; set; } = 1.5;
+    public double RelaySeconds { get; set; } = 2;
     public int WarmupMs { get; set; } = 300;
     public int Window { get; set; } = 32;
     public int[] BroadcastSizes { get; set; } = [10, 50, 100, 200];

@@ -162,7 +162,7 @@ public sealed class Report(Config cfg, List<ServerDef> servers, Dictionary<strin
                 {
                     string k = $"relay.{size}.{rate}";
                     L($"| {s.Label} | {rate} | {Cell(s.Name, k + ".p50_ms", 2)} | {Cell(s.Name, k + ".p99_ms", 2)} | {N(Med(s.Name, k + ".max_ms"), 1)} | " +
-                      $"{N(Med(s.Name, k + ".cpu_pct"), 0)} | {Cell(s.Name, k + ".cpu_us_per_msg", 1)} | {N(Med(s.Name, k + ".alloc_b_per_msg"), 0)} | {N(Med(s.Name, k + ".lost"), 0)} |");
+                      $"{N(Med(s.Name, k + ".cpu_pct"), 0)} | {Cell(s.Name, k + ".cpu_us_per_msg", 1)} | {N(Med(s.Name, k + ".alloc_b_per_msg"), 0)} | {Lost(s.Name, k)} |");
                 }
             }
             L("");
@@ -224,6 +224,12 @@ public sealed class Report(Config cfg, List<ServerDef> servers, Dictionary<strin
             string range = double.IsNaN(med) ? "–" : $"{med.ToString("0.00", Inv)}× [{min.ToString("0.00", Inv)}–{max.ToString("0.00", Inv)}]";
             L($"| {what} | {target} | {N(Med(Ours, key), 1)} {unit} | {N(Med(versus, key), 1)} {unit}{(versus == Echo ? " (echo)" : "")} | {range} | {Met(med, ok)} |");
         }
+    }
+
+    private string Lost(string server, string k)
+    {
+        int dropped = results.TryGetValue(server, out var runs) ? runs.Count(r => r.ContainsKey(k + ".dropped")) : 0;
+        return N(Med(server, k + ".lost"), 0) + (dropped > 0 ? $" (client dropped by the server in {dropped} run(s): send queue over MaxQueuedBytes)" : "");
     }
 
     private static string Met(double v, Func<double, bool> ok) => double.IsNaN(v) ? "n/a" : ok(v) ? "**met**" : "not met";

@@ -323,6 +323,12 @@ public static class Scenarios
                     {
                         m.Set($"{k}.alloc_b_per_msg", alloc / got);
                     }
+                    if (a.Closed || b.Closed)
+                    {
+                        m.Set($"{k}.dropped", 1);
+                        Console.WriteLine($"  relay {size} B @ {rate}/s: the server dropped the client (its send queue overflowed); reconnecting");
+                        (a, b) = await ReconnectPairAsync(server, def, a, b, OnEvent);
+                    }
                     Console.WriteLine($"  relay {size} B @ {rate}/s: sent {sent / cfg.RelaySeconds:F0}/s got {got} p50 {p50:F2} p99 {p99:F2} max {max:F1} ms, " +
                                       $"server cpu {100 * cpu / secs:F0}% ({cpu * 1e6 / Math.Max(1, got):F1} us/msg), gen cpu {100 * gen / secs:F0}%" +
                                       (double.IsNaN(alloc) ? "" : $", {alloc / Math.Max(1, got):F0} B alloc/msg"));
@@ -355,6 +361,12 @@ public static class Scenarios
                     await DrainAsync(() => Interlocked.Read(ref received));
                     var (p50, p99, _, _) = Latencies.Stats(lat.TakeAll());
                     string k = $"relay.{size}.sat";
+                    if (a.Closed || b.Closed)
+                    {
+                        m.Set($"{k}.dropped", 1);
+                        Console.WriteLine("  saturation: the server dropped the client; reconnecting");
+                        (a, b) = await ReconnectPairAsync(server, def, a, b, OnEvent);
+                    }
                     m.Set($"{k}.msgs_per_s", got / secs);
                     m.Set($"{k}.cpu_pct", 100 * cpu / secs);
                     m.Set($"{k}.per_core", cpu > 0 ? got / cpu : double.NaN);
@@ -372,6 +384,23 @@ public static class Scenarios
             b.Abort();
             await Task.Delay(cfg.SettleMs);
         }
+    }
+
+    private static async Task<(Conn, Conn)> ReconnectPairAsync(ServerProcess server, ServerDef def, Conn a, Conn b, Action<Conn, ReadOnlySpan<byte>> onEvent)
+    {
+        a.Abort();
+        b.Abort();
+        await Task.Delay(300);
+        var pair = new List<Conn>();
+        string room = "bench-relay-" + Guid.NewGuid().ToString("N")[..8];
+        await ConnectManyAsync(server, def, pair, 2, 1, polling: false, room: _ => room, latencies: null);
+        if (pair.Count != 2)
+        {
+            throw new InvalidOperationException("relay pair did not reconnect");
+        }
+        pair[0].OnEvent = onEvent;
+        pair[1].OnEvent = onEvent;
+        return (pair[0], pair[1]);
     }
 
     /// <summary>Both clients send, together, <paramref name="rate"/> messages per second for <paramref name="seconds"/>; the number sent.</summary>
@@ -392,7 +421,14 @@ public static class Scenarios
                 while (sent < due)
                 {
                     payload.Stamp(buffer, Stopwatch.GetTimestamp());
-                    await c.SendAsync(buffer, CancellationToken.None);
+                    try
+                    {
+                        await c.SendAsync(buffer, CancellationToken.None);
+                    }
+                    catch (Exception ex) when (ex is System.Net.WebSockets.WebSocketException or IOException or ObjectDisposedException)
+                    {
+                        return sent; // the server dropped this client (see "dropped")
+                    }
                     sent++;
                 }
                 if (sw.Elapsed.TotalSeconds > seconds + 1)
@@ -434,7 +470,7 @@ public static class Scenarios
                 await c.SendAsync(buffer, ct);
             }
         }
-        catch (OperationCanceledException)
+        catch (Exception ex) when (ex is OperationCanceledException or System.Net.WebSockets.WebSocketException or IOException or ObjectDisposedException)
         {
         }
     }
