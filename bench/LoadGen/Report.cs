@@ -80,7 +80,7 @@ public sealed class Report(Config cfg, List<ServerDef> servers, Dictionary<strin
         string L(string s) { sb.AppendLine(s); return s; }
         L($"# Benchmark {started:yyyy-MM-dd}{(cfg.Smoke ? " (smoke mode: tiny counts, not a measurement)" : "")}");
         L("");
-        L($"Machine: {Environment.ProcessorCount} CPU visible to the generator, nproc {Run("nproc")?.Trim()}, {CpuModel()}, kernel {Run("uname", "-r")?.Trim()}, " +
+        L($"Machine: {Environment.ProcessorCount} CPU visible to the generator, nproc --all {Run("nproc", "--all")?.Trim()}, {CpuModel()}, kernel {Run("uname", "-r")?.Trim()}, " +
           $"{MemTotal()}. Runtime .NET {Environment.Version}; Node {Run("node", "--version")?.Trim() ?? "n/a"}; " +
           $"socket.io {PackageVersion("socket.io")} and {PackageVersion("socket.io-4")} (ws {PackageVersion("ws")}).");
         L($"Run: {started:u} → {finished:u} ({(finished - started).TotalMinutes:F1} min), {cfg.Runs} run(s), figures are medians over the runs; " +

@@ -467,7 +467,8 @@ public static class Scenarios
             {
                 await window.WaitAsync(ct);
                 payload.Stamp(buffer, Stopwatch.GetTimestamp());
-                await c.SendAsync(buffer, ct);
+                // not cancellable: cancelling a pending WebSocket send aborts the socket
+                await c.SendAsync(buffer, CancellationToken.None);
             }
         }
         catch (Exception ex) when (ex is OperationCanceledException or System.Net.WebSockets.WebSocketException or IOException or ObjectDisposedException)
