@@ -57,6 +57,10 @@ public static class SignalServer
         var app = builder.Build();
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.Zero });
         app.UseHealthz();
+        if (builder.Configuration.GetValue<bool>(Diagnostics.EnabledKey))
+        {
+            app.UseDiagnostics();
+        }
         if (server.Conformance)
         {
             app.UseConformance();

@@ -1,0 +1,83 @@
+using System.Diagnostics;
+using System.Text.Json;
+using NUnit.Framework;
+using SocketIoSignal.Tests.Infrastructure;
+
+namespace SocketIoSignal.Tests.Bench;
+
+/// <summary>
+/// Keeps the benchmark harness working: runs bench/LoadGen in smoke mode (tiny counts, one run, unpinned)
+/// against our server, the Node references when node_modules is there, and the echo server, then checks that
+/// it wrote a results file with sane numbers. Not a measurement; the real run is bench/run.sh.
+/// </summary>
+[TestFixture]
+[NonParallelizable]
+public sealed class BenchSmokeTests
+{
+    [Test]
+    [CancelAfter(180_000)]
+    public void SmokeRunProducesSaneNumbers()
+    {
+        // The solution builds LoadGen and EchoServer in the same configuration as the tests.
+        string configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
+        string loadGen = RepoPaths.Combine("bench", "LoadGen", "bin", configuration, "net10.0", "LoadGen.dll");
+        if (!File.Exists(loadGen))
+        {
+            Assert.Ignore($"{loadGen} not built (build SocketIoSignal.sln)");
+        }
+        string outDir = Path.Combine(Path.GetTempPath(), "bench-smoke-" + Guid.NewGuid().ToString("N"));
+        var psi = new ProcessStartInfo("dotnet")
+        {
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = RepoPaths.Root,
+        };
+        foreach (var a in new[] { loadGen, "--smoke", "--no-pin", "--configuration", configuration, "--out", outDir, "--root", RepoPaths.Root })
+        {
+            psi.ArgumentList.Add(a);
+        }
+        using var process = Process.Start(psi)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        string stdout = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        TestContext.Out.WriteLine(stdout);
+        TestContext.Out.WriteLine(stderr.Result);
+        try
+        {
+            Assert.That(process.ExitCode, Is.Zero, "LoadGen --smoke failed");
+            Assert.That(File.Exists(Path.Combine(outDir, "smoke.md")), "results file");
+            Assert.That(File.ReadAllText(Path.Combine(outDir, "smoke.svg")), Does.StartWith("<svg"));
+            using var raw = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "raw", "smoke.json")));
+            var servers = raw.RootElement.EnumerateObject().Select(p => p.Name).ToList();
+            Assert.That(servers, Does.Contain("ours-codelab"));
+            if (Directory.Exists(RepoPaths.Combine("node_modules", "socket.io-4")))
+            {
+                Assert.That(servers, Does.Contain("node-4.8.1"));
+            }
+            foreach (var server in raw.RootElement.EnumerateObject())
+            {
+                var m = server.Value[0];
+                double Get(string key) => m.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : double.NaN;
+                Assert.Multiple(() =>
+                {
+                    Assert.That(Get("idle.50.rss_kb_per_conn"), Is.GreaterThan(0).And.LessThan(10_000), server.Name + " idle RSS");
+                    Assert.That(Get("conn.ws.rate"), Is.GreaterThan(0), server.Name + " connect rate");
+                    Assert.That(Get("conn.ws.failed"), Is.Zero, server.Name + " connect failures");
+                    Assert.That(Get("relay.200.1000.p99_ms"), Is.GreaterThan(0).And.LessThan(5_000), server.Name + " relay p99");
+                    // Measured, not judged: a 0.5 s unpinned saturation window on a busy test machine can come out 0.
+                    Assert.That(Get("relay.200.sat.msgs_per_s"), Is.GreaterThanOrEqualTo(0), server.Name + " saturation measured");
+                    Assert.That(Get("hb.conns"), Is.EqualTo(50), server.Name + " connections alive through the heartbeat");
+                });
+                if (server.Name.StartsWith("ours", StringComparison.Ordinal))
+                {
+                    Assert.That(Get("idle.50.heap_kb_per_conn"), Is.Not.NaN, "diagnostics endpoint answered");
+                }
+            }
+        }
+        finally
+        {
+            Directory.Delete(outDir, recursive: true);
+        }
+    }
+}

@@ -1,0 +1,196 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace LoadGen;
+
+public sealed class Config
+{
+    public string Root { get; set; } = "";
+    public string Configuration { get; set; } = "Release";
+    public string ServerDll { get; set; } = "";
+    public string EchoDll { get; set; } = "";
+    public bool Pin { get; set; } = true;
+    public string ServerCpu { get; set; } = "0";
+    public bool Smoke { get; set; }
+    public int Runs { get; set; } = 3;
+    public string OutDir { get; set; } = "";
+    public string? Only { get; set; }
+    public string? Name { get; set; }
+
+    public int[] IdleLevels { get; set; } = [1000, 5000, 15000];
+    public int HeartbeatIntervalMs { get; set; } = 2000;
+    public int HeartbeatSeconds { get; set; } = 4;
+    public int SettleMs { get; set; } = 1000;
+    public int ConnectConcurrency { get; set; } = 100;
+    public int ConnectCount { get; set; } = 2000;
+    public int ConnectCountPolling { get; set; } = 1000;
+    public int[] RelaySizes { get; set; } = [200, 3072];
+    public int[] RelayRates { get; set; } = [1000, 5000, 10000, 20000];
+    public double RelaySeconds { get; set; } = 2;
+    public int WarmupMs { get; set; } = 300;
+    public int Window { get; set; } = 32;
+    public int[] BroadcastSizes { get; set; } = [10, 50, 100, 200];
+    public double BroadcastRate { get; set; } = 100;
+    public double BroadcastSeconds { get; set; } = 1.5;
+
+    public void MakeSmoke()
+    {
+        Smoke = true;
+        Runs = 1;
+        IdleLevels = [20, 50];
+        HeartbeatIntervalMs = 500;
+        HeartbeatSeconds = 1;
+        SettleMs = 200;
+        ConnectConcurrency = 10;
+        ConnectCount = 20;
+        ConnectCountPolling = 10;
+        RelaySizes = [200];
+        RelayRates = [1000];
+        RelaySeconds = 0.5;
+        WarmupMs = 100;
+        BroadcastSizes = [4, 8];
+        BroadcastRate = 50;
+        BroadcastSeconds = 0.5;
+    }
+}
+
+public static class Program
+{
+    public static readonly ServerDef[] AllServers =
+    [
+        new("ours-codelab", "ours (codelab)", ServerKind.Ours, 4, true, Mode: "codelab"),
+        new("ours-rooms", "ours (rooms)", ServerKind.Ours, 4, true, Mode: "rooms"),
+        new("node-4.8.1", "Node socket.io 4.8.1", ServerKind.Node, 4, true, Script: "Server.Tests/node/reference-index-v4.js"),
+        new("node-2.5.1", "Node socket.io 2.5.1 (seed)", ServerKind.Node, 3, true, Script: "Server.Tests/node/reference-index.js"),
+        new("echo", "Kestrel WebSocket echo", ServerKind.Echo, 0, false),
+    ];
+
+    public static async Task<int> Main(string[] args)
+    {
+        var cfg = new Config();
+        for (int i = 0; i < args.Length; i++)
+        {
+            string Next() => args[++i];
+            switch (args[i])
+            {
+                case "--smoke": cfg.MakeSmoke(); break;
+                case "--runs": cfg.Runs = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--out": cfg.OutDir = Next(); break;
+                case "--root": cfg.Root = Next(); break;
+                case "--configuration": cfg.Configuration = Next(); break;
+                case "--server-dll": cfg.ServerDll = Next(); break;
+                case "--echo-dll": cfg.EchoDll = Next(); break;
+                case "--no-pin": cfg.Pin = false; break;
+                case "--server-cpu": cfg.ServerCpu = Next(); break;
+                case "--only": cfg.Only = Next(); break;
+                case "--name": cfg.Name = Next(); break;
+                case "--relay-seconds": cfg.RelaySeconds = double.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--idle": cfg.IdleLevels = [.. Next().Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture))]; break;
+                case "--rates": cfg.RelayRates = [.. Next().Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture))]; break;
+                case "--sizes": cfg.RelaySizes = [.. Next().Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture))]; break;
+                default:
+                    Console.Error.WriteLine($"unknown argument {args[i]}");
+                    Console.Error.WriteLine("usage: LoadGen [--smoke] [--runs N] [--out DIR] [--root REPO] [--configuration Release] [--no-pin] [--only a,b] [--name NAME]");
+                    return 2;
+            }
+        }
+        if (cfg.Root == "")
+        {
+            cfg.Root = FindRoot();
+        }
+        if (cfg.ServerDll == "")
+        {
+            cfg.ServerDll = Path.Combine(cfg.Root, "Server", "bin", cfg.Configuration, "net10.0", "SocketIoSignal.dll");
+        }
+        if (cfg.EchoDll == "")
+        {
+            cfg.EchoDll = Path.Combine(cfg.Root, "bench", "EchoServer", "bin", cfg.Configuration, "net10.0", "EchoServer.dll");
+        }
+        if (cfg.OutDir == "")
+        {
+            cfg.OutDir = Path.Combine(cfg.Root, "bench", "results");
+        }
+        var servers = AllServers.Where(s => Available(s, cfg, out _)).ToList();
+        foreach (var s in AllServers.Except(servers))
+        {
+            Available(s, cfg, out var why);
+            Console.WriteLine($"skipping {s.Name}: {why}");
+        }
+        if (servers.Count == 0)
+        {
+            Console.Error.WriteLine("no server available");
+            return 1;
+        }
+        var results = servers.ToDictionary(s => s.Name, _ => new List<Metrics>());
+        var started = DateTime.UtcNow;
+        for (int run = 0; run < cfg.Runs; run++)
+        {
+            // alternate: every run goes through all servers, starting one further along each time
+            for (int j = 0; j < servers.Count; j++)
+            {
+                var def = servers[(j + run) % servers.Count];
+                Console.WriteLine($"run {run + 1}/{cfg.Runs}: {def.Label}");
+                var m = new Metrics();
+                try
+                {
+                    await Scenarios.IdleAndHeartbeatAsync(def, cfg, m);
+                    await Scenarios.TrafficAsync(def, cfg, m);
+                }
+                catch (Exception ex)
+                {
+                    Console.Error.WriteLine($"  {def.Name} failed: {ex}");
+                    m.Set("error", 1);
+                }
+                results[def.Name].Add(m);
+            }
+        }
+        var finished = DateTime.UtcNow;
+        var name = cfg.Name ?? (cfg.Smoke ? "smoke" : started.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
+        Directory.CreateDirectory(Path.Combine(cfg.OutDir, "raw"));
+        await File.WriteAllTextAsync(Path.Combine(cfg.OutDir, "raw", name + ".json"),
+            JsonSerializer.Serialize(results, new JsonSerializerOptions { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
+        var report = new Report(cfg, servers, results, started, finished);
+        await File.WriteAllTextAsync(Path.Combine(cfg.OutDir, name + ".svg"), report.Svg());
+        await File.WriteAllTextAsync(Path.Combine(cfg.OutDir, name + ".md"), report.Markdown(name + ".svg"));
+        Console.WriteLine($"wrote {Path.Combine(cfg.OutDir, name + ".md")} in {(finished - started).TotalSeconds:F0} s");
+        return results.Values.All(l => l.All(m => !m.ContainsKey("error"))) ? 0 : 1;
+    }
+
+    private static bool Available(ServerDef s, Config cfg, out string why)
+    {
+        why = "";
+        if (cfg.Only is not null && !cfg.Only.Split(',').Contains(s.Name))
+        {
+            why = "not in --only";
+            return false;
+        }
+        switch (s.Kind)
+        {
+            case ServerKind.Ours when !File.Exists(cfg.ServerDll):
+                why = cfg.ServerDll + " not built";
+                return false;
+            case ServerKind.Echo when !File.Exists(cfg.EchoDll):
+                why = cfg.EchoDll + " not built";
+                return false;
+            case ServerKind.Node when !Directory.Exists(Path.Combine(cfg.Root, "node_modules", s.Eio == 3 ? "socket.io" : "socket.io-4")):
+                why = "node_modules missing (npm ci)";
+                return false;
+            case ServerKind.Node when Report.Run("node", "--version") is null:
+                why = "node not on PATH";
+                return false;
+        }
+        return true;
+    }
+
+    private static string FindRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "SocketIoSignal.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+        return Directory.GetCurrentDirectory();
+    }
+}
