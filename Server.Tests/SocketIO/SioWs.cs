@@ -94,6 +94,9 @@ public sealed class SioWs : IAsyncDisposable
         }
     }
 
+    /// <summary>Takes one frame already received, if any (to drain without waiting).</summary>
+    public bool TryTake() => _frames.Reader.TryRead(out _);
+
     public async Task<string> NextTextAsync(TimeSpan? timeout = null)
     {
         var frame = await NextAsync(timeout);

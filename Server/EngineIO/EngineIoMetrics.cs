@@ -15,6 +15,8 @@ public sealed class EngineIoMetrics
     private readonly Counter<long> _bytesOut;
     private readonly Counter<long> _protocolErrors;
     private readonly Counter<long> _refused;
+    private readonly Counter<long> _bytesIn;
+    private readonly Counter<long> _dropped;
     private long _activeSessions;
 
     public EngineIoMetrics(IMeterFactory meterFactory, NodeIdentity? node = null)
@@ -28,7 +30,17 @@ public sealed class EngineIoMetrics
         _bytesOut = meter.CreateCounter<long>("engineio.polling.bytes.out");
         _protocolErrors = meter.CreateCounter<long>("engineio.protocol.errors");
         _refused = meter.CreateCounter<long>("engineio.handshakes.refused");
+        _bytesIn = meter.CreateCounter<long>("engineio.bytes.in");
+        _dropped = meter.CreateCounter<long>("engineio.packets.dropped");
+        meter.CreateObservableGauge("engineio.timers.live", () => Timers.Live);
+        meter.CreateObservableGauge("engineio.queued.bytes", () => QueuedBytes?.Invoke() ?? 0);
     }
+
+    /// <summary>Heartbeat and upgrade timers of open sessions.</summary>
+    public LiveTimerCounter Timers { get; } = new();
+
+    /// <summary>Bytes queued towards clients, all sessions together (set by the server).</summary>
+    internal Func<long>? QueuedBytes { get; set; }
 
     /// <summary>Sessions opened and not yet closed.</summary>
     public long ActiveSessions => Interlocked.Read(ref _activeSessions);
@@ -52,6 +64,12 @@ public sealed class EngineIoMetrics
     internal void PacketsOut(int count) => _packetsOut.Add(count);
 
     internal void BytesOut(long count) => _bytesOut.Add(count);
+
+    /// <summary>Bytes received: polling bodies and WebSocket messages.</summary>
+    internal void BytesIn(long count) => _bytesIn.Add(count);
+
+    /// <summary>Packets not delivered, by reason ("send-buffer-full").</summary>
+    internal void Dropped(string why, int count = 1) => _dropped.Add(count, new KeyValuePair<string, object?>("reason", why));
 
     internal void ProtocolError(string what) => _protocolErrors.Add(1, new KeyValuePair<string, object?>("reason", what));
 

@@ -32,6 +32,18 @@ public sealed class EngineIoOptions
     /// <summary>The most open sessions; further handshakes are refused with 403 code 4.</summary>
     public int MaxSessions { get; set; } = 100_000;
 
+    /// <summary>
+    /// Handshakes one client address may make per minute (a token bucket: this many at once, refilled evenly over
+    /// the minute); past it handshakes are refused with 403 code 4. 0 turns the limit off.
+    /// </summary>
+    public int HandshakesPerIpPerMinute { get; set; } = 600;
+
+    /// <summary>
+    /// Whether loopback clients are exempt from <see cref="HandshakesPerIpPerMinute"/>: a reverse proxy on the same
+    /// host presents every client as 127.0.0.1, and one budget for all of them would lock everyone out.
+    /// </summary>
+    public bool HandshakeRateExemptLoopback { get; set; } = true;
+
     /// <summary>Transports offered: "polling", "websocket".</summary>
     public string[] Transports { get; set; } = ["polling", "websocket"];
 

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.Text;
+using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -12,8 +13,10 @@ namespace SocketIoSignal.EngineIO;
 /// The Engine.IO endpoint: parses each request into an <see cref="EngineIoRequest"/>, checks it as the reference
 /// does (transport, origin, sid, method, version), then hands it to the session's polling or WebSocket transport.
 /// </summary>
-public sealed partial class EngineIoServer
+public sealed partial class EngineIoServer : IDisposable
 {
+    private readonly PartitionedRateLimiter<System.Net.IPAddress>? _handshakeLimiter;
+
     private readonly ConcurrentDictionary<string, EngineIoSession> _sessions = new(StringComparer.Ordinal);
 
     /// <summary>
@@ -36,6 +39,21 @@ public sealed partial class EngineIoServer
         Time = time;
         _logger = logger;
         Metrics = metrics;
+        if (Options.HandshakesPerIpPerMinute > 0)
+        {
+            int perMinute = Options.HandshakesPerIpPerMinute;
+            var refill = TimeSpan.FromTicks(Math.Max(TimeSpan.TicksPerMillisecond, TimeSpan.TicksPerMinute / perMinute));
+            _handshakeLimiter = PartitionedRateLimiter.Create<System.Net.IPAddress, System.Net.IPAddress>(address =>
+                RateLimitPartition.GetTokenBucketLimiter(address, _ => new TokenBucketRateLimiterOptions
+                {
+                    TokenLimit = perMinute,
+                    TokensPerPeriod = 1,
+                    ReplenishmentPeriod = refill,
+                    QueueLimit = 0,
+                    AutoReplenishment = true,
+                }));
+        }
+        Metrics.QueuedBytes = () => _sessions.Values.Sum(s => s.QueuedBytes);
         if (!Options.Path.StartsWith('/'))
         {
             Options.Path = "/" + Options.Path;
@@ -153,6 +171,12 @@ public sealed partial class EngineIoServer
             await WriteErrorAsync(context, EngineIoError.BadRequest);
             return;
         }
+        if (!TakeHandshakePermit(context))
+        {
+            Metrics.Refused("handshake rate");
+            await WriteErrorAsync(context, EngineIoError.Forbidden);
+            return;
+        }
         if (_sessions.Count >= Options.MaxSessions)
         {
             Metrics.Refused("max sessions");
@@ -194,6 +218,23 @@ public sealed partial class EngineIoServer
             await session.HandlePollGetAsync(context, request);
         }
     }
+
+    private bool TakeHandshakePermit(HttpContext context)
+    {
+        var address = context.Connection.RemoteIpAddress;
+        if (_handshakeLimiter is null || address is null || (Options.HandshakeRateExemptLoopback && System.Net.IPAddress.IsLoopback(address)))
+        {
+            return true;
+        }
+        if (address.IsIPv4MappedToIPv6)
+        {
+            address = address.MapToIPv4();
+        }
+        using var lease = _handshakeLimiter.AttemptAcquire(address);
+        return lease.IsAcquired;
+    }
+
+    public void Dispose() => _handshakeLimiter?.Dispose();
 
     private string OpenPacketJson(string sid, bool upgradable, int protocol)
     {

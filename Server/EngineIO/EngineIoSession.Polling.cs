@@ -24,6 +24,18 @@ public sealed partial class EngineIoSession
         }
     }
 
+    /// <summary>Whether a POST is being read (for tests and diagnostics).</summary>
+    internal bool IsPostActive
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _postActive;
+            }
+        }
+    }
+
     internal async Task HandlePollGetAsync(HttpContext context, EngineIoRequest request)
     {
         CloseIfHeartbeatLate();
@@ -206,6 +218,7 @@ public sealed partial class EngineIoSession
             await _server.WriteStatusAsync(context, StatusCodes.Status413PayloadTooLarge);
             return;
         }
+        _server.Metrics.BytesIn(body.Length);
         var packets = new List<EngineIoPacket>();
         var decodeError = Decode(body, binaryBody, request, packets);
         if (decodeError != DecodeError.None)

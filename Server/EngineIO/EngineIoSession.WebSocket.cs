@@ -49,7 +49,7 @@ public sealed partial class EngineIoSession
             else
             {
                 _probe = ws;
-                _upgradeTimer = _server.Time.CreateTimer(
+                _upgradeTimer = _server.Metrics.Timers.Create(_server.Time,
                     static s => ((EngineIoSession)s!).OnUpgradeTimeout(), this, TimeSpan.FromMilliseconds(_server.Options.UpgradeTimeout), Timeout.InfiniteTimeSpan);
             }
         }
@@ -147,6 +147,7 @@ public sealed partial class EngineIoSession
                     continue;
                 }
                 var message = buffer.AsMemory(0, count);
+                _server.Metrics.BytesIn(count);
                 bool ok = probing
                     ? await OnProbeMessageAsync(ws, message, result.MessageType)
                     : OnWebSocketMessage(message.Span, result.MessageType);

@@ -47,7 +47,7 @@ public sealed partial class EngineIoSession
         Transport = transport;
         SupportsBinary = supportsBinary;
         Handshake = handshake;
-        _heartbeat = server.Time.CreateTimer(static s => ((EngineIoSession)s!).OnHeartbeatTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        _heartbeat = server.Metrics.Timers.Create(server.Time, static s => ((EngineIoSession)s!).OnHeartbeatTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
 
     public string Id { get; }
@@ -126,6 +126,7 @@ public sealed partial class EngineIoSession
         }
         if (overflow)
         {
+            _server.Metrics.Dropped("send-buffer-full", packets.Count);
             Abort(CloseReason.SendBufferFull);
             return false;
         }

@@ -22,6 +22,8 @@ public static class SignalServer
             Args = args,
             ContentRootPath = Directory.GetCurrentDirectory(),
         });
+        // Kestrel's connection caps, under everything else: appsettings, environment and command line override them.
+        builder.Configuration.Sources.Insert(0, new Microsoft.Extensions.Configuration.Memory.MemoryConfigurationSource { InitialData = KestrelLimitDefaults });
         var probe = builder.Configuration.Get<ServerOptions>() ?? new ServerOptions();
         if (probe.Conformance)
         {
@@ -72,6 +74,17 @@ public static class SignalServer
         app.UseCodelabStaticFiles(ResolveRoot(server.Root));
         return app;
     }
+
+    /// <summary>
+    /// Safe defaults for the "Kestrel:Limits" section, which the web host binds: Kestrel sets no cap on
+    /// connections. Header size/count limits, request-line size, header timeout and the minimum body data rate
+    /// stay Kestrel's own defaults.
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, string?> KestrelLimitDefaults = new Dictionary<string, string?>
+    {
+        ["Kestrel:Limits:MaxConcurrentConnections"] = "120000",
+        ["Kestrel:Limits:MaxConcurrentUpgradedConnections"] = "100000",
+    };
 
     /// <summary>--root, or public/ in the working folder, or the repository's public/ above the binary.</summary>
     public static string ResolveRoot(string root)

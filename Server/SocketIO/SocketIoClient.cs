@@ -19,6 +19,11 @@ internal sealed class SocketIoClient
     private ITimer? _attachmentTimer;
     private bool _closed;
 
+    // rate limit (token bucket; only the dispatching thread touches these)
+    private double _tokens;
+    private long _lastRefill;
+    private long _limitedSince;
+
     public SocketIoClient(SocketIoServer server, EngineIoSession session)
     {
         _server = server;
@@ -50,7 +55,7 @@ internal sealed class SocketIoClient
         }
         else
         {
-            _connectTimer = _server.Time.CreateTimer(static s => ((SocketIoClient)s!).OnConnectTimeout(), this,
+            _connectTimer = _server.Metrics.Timers.Create(_server.Time, static s => ((SocketIoClient)s!).OnConnectTimeout(), this,
                 TimeSpan.FromMilliseconds(_server.Options.ConnectTimeout), Timeout.InfiniteTimeSpan);
         }
     }
@@ -101,8 +106,18 @@ internal sealed class SocketIoClient
         {
             _pendingBinary = packet;
             _attachments = new List<ReadOnlyMemory<byte>>(packet.Attachments);
-            _attachmentTimer ??= _server.Time.CreateTimer(static s => ((SocketIoClient)s!).OnAttachmentTimeout(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-            _attachmentTimer.Change(TimeSpan.FromMilliseconds(_server.Options.AttachmentTimeout), Timeout.InfiniteTimeSpan);
+            lock (_sockets)
+            {
+                if (_closed)
+                {
+                    // The connection ended while this packet was being dispatched: no timer to leak.
+                    _pendingBinary = null;
+                    _attachments = null;
+                    return;
+                }
+                _attachmentTimer ??= _server.Metrics.Timers.Create(_server.Time, static s => ((SocketIoClient)s!).OnAttachmentTimeout(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+                _attachmentTimer.Change(TimeSpan.FromMilliseconds(_server.Options.AttachmentTimeout), Timeout.InfiniteTimeSpan);
+            }
             return;
         }
         Route(packet);
@@ -143,6 +158,11 @@ internal sealed class SocketIoClient
 
     private void Route(SocketIoPacket packet)
     {
+        _server.Metrics.PacketIn();
+        if (!TakePermit())
+        {
+            return;
+        }
         if (packet.Type == SocketIoPacketType.Connect)
         {
             Connect(packet.Namespace, packet.Data as JsonObject, packet.Query);
@@ -173,6 +193,46 @@ internal sealed class SocketIoClient
                 socket.OnAck(packet);
                 break;
         }
+    }
+
+    /// <summary>
+    /// The per-connection rate limit: a token bucket of <see cref="SocketIoOptions.EventBurst"/> refilled at
+    /// <see cref="SocketIoOptions.MaxEventsPerSecond"/>. A packet without a token is dropped (and counted); a
+    /// connection whose bucket has not refilled to half within RateLimitDisconnectAfter of its first drop is closed.
+    /// </summary>
+    private bool TakePermit()
+    {
+        var options = _server.Options;
+        if (options.MaxEventsPerSecond <= 0)
+        {
+            return true;
+        }
+        var time = _server.Time;
+        long now = time.GetTimestamp();
+        double burst = options.EventBurst > 0 ? options.EventBurst : 2.0 * options.MaxEventsPerSecond;
+        _tokens = _lastRefill == 0 ? burst : Math.Min(burst, _tokens + (now - _lastRefill) * (double)options.MaxEventsPerSecond / time.TimestampFrequency);
+        _lastRefill = now;
+        if (_limitedSince != 0 && _tokens >= burst / 2)
+        {
+            _limitedSince = 0;
+        }
+        if (_tokens >= 1)
+        {
+            _tokens -= 1;
+            return true;
+        }
+        _server.Metrics.Dropped("rate-limited");
+        if (_limitedSince == 0)
+        {
+            _limitedSince = now;
+        }
+        else if (options.RateLimitDisconnectAfter > 0 && now - _limitedSince >= options.RateLimitDisconnectAfter * time.TimestampFrequency / 1000)
+        {
+            _limitedSince = 0;
+            _server.Metrics.RateLimitDisconnect();
+            Fail("rate limit exceeded for too long");
+        }
+        return false;
     }
 
     private void Connect(string name, JsonObject? auth, string? nspQuery)

@@ -25,6 +25,7 @@ public sealed partial class SocketIoServer : IEngineIoHandler
         _logger = logger;
         Metrics = metrics;
         ParserLimits = new SocketIoParserLimits(Options.MaxAttachments, Options.MaxJsonDepth);
+        Metrics.Rooms = () => _namespaces.Values.Sum(n => (long)n.Adapter.LocalRoomCount);
         Of("/");
     }
 

@@ -1,0 +1,162 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+using NUnit.Framework;
+using SocketIoSignal.Tests.Codelab;
+using SocketIoSignal.Tests.Infrastructure;
+
+namespace SocketIoSignal.Tests.Interop;
+
+/// <summary>
+/// The interop matrix for the Node.js clients (socket.io-client 1.7.4, 2.5.0, 3.1.3, 4.8.1): every feature of
+/// Server.Tests/node/matrix.js over polling only, WebSocket only and polling with upgrade, against our server in
+/// codelab and rooms mode, and (upgrade and polling) through <see cref="SlowProxy"/>. Each cell gets its own
+/// server (restarted on the same port for the restart feature); two cells run at a time.
+/// </summary>
+[TestFixture]
+[NonParallelizable]
+public sealed class MatrixNodeTests
+{
+    private static readonly string[] Transports = ["polling", "websocket", "upgrade"];
+
+    private static readonly Dictionary<string, string> Versions = new()
+    {
+        ["1"] = "1.7.4",
+        ["2"] = "2.5.0",
+        ["3"] = "3.1.3",
+        ["4"] = "4.8.1",
+    };
+
+    [OneTimeSetUp]
+    public void RequireNode() => NodeProcesses.RequireNodeModules();
+
+    [TestCase("1", "codelab")]
+    [TestCase("2", "codelab")]
+    [TestCase("3", "codelab")]
+    [TestCase("4", "codelab")]
+    [TestCase("1", "rooms")]
+    [TestCase("2", "rooms")]
+    [TestCase("3", "rooms")]
+    [TestCase("4", "rooms")]
+    public async Task MatrixNodeClient(string client, string mode)
+    {
+        var group = mode == "rooms" ? InteropMatrix.Groups[1] : InteropMatrix.Groups[0];
+        var cells = await InteropMatrix.RunAsync(Transports.Select(transport => (Func<Task<CellResult>>)(() =>
+            RunCellAsync(new CellResult(group, $"socket.io-client {Versions[client]} · {transport}"), client, transport, mode, proxySeed: null))));
+        InteropMatrix.AssertAllOk(cells);
+    }
+
+    [TestCase("1")]
+    [TestCase("2")]
+    [TestCase("3")]
+    [TestCase("4")]
+    public async Task MatrixNodeClientThroughSlowProxy(string client)
+    {
+        var cells = await InteropMatrix.RunAsync(new[] { "upgrade", "polling" }.Select((transport, i) => (Func<Task<CellResult>>)(() =>
+        {
+            int seed = (int.Parse(client, System.Globalization.CultureInfo.InvariantCulture) * 100) + i;
+            return RunCellAsync(new CellResult(InteropMatrix.Groups[2], $"socket.io-client {Versions[client]} · {transport} (seed {seed})"), client, transport, "codelab", seed);
+        })));
+        InteropMatrix.AssertAllOk(cells);
+    }
+
+    /// <summary>Runs matrix.js for one cell, restarting the server when it asks, and records the outcome.</summary>
+    public static async Task<CellResult> RunCellAsync(CellResult cell, string client, string transport, string mode, int? proxySeed)
+    {
+        string[] serverArgs = ["--mode", mode];
+        var server = await MatrixServer.StartAsync(serverArgs);
+        SlowProxy? proxy = proxySeed is { } seed ? SlowProxy.Start(server.Server.Port, seed) : null;
+        bool restarted = false;
+        Process? process = null;
+        var stderr = Task.FromResult("");
+        try
+        {
+            process = StartMatrix(proxy?.Url ?? server.Url, client, transport, mode);
+            stderr = process.StandardError.ReadToEndAsync();
+            using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            while (await process.StandardOutput.ReadLineAsync(deadline.Token) is { } line)
+            {
+                if (line == "READY-FOR-RESTART")
+                {
+                    foreach (var problem in server.Problems(kickExpected: true))
+                    {
+                        cell.Problems.Enqueue("before the restart: " + problem);
+                    }
+                    server = await MatrixServer.RestartAsync(server, serverArgs);
+                    restarted = true;
+                    await process.StandardInput.WriteLineAsync("RESTARTED".AsMemory(), deadline.Token);
+                    await process.StandardInput.FlushAsync(deadline.Token);
+                }
+                else if (line.StartsWith('{'))
+                {
+                    using var json = JsonDocument.Parse(line);
+                    var r = json.RootElement;
+                    cell.Set(r.GetProperty("feature").GetString()!, r.GetProperty("ok").GetBoolean(), r.GetProperty("detail").GetString() ?? "");
+                }
+                else
+                {
+                    cell.Problems.Enqueue("unexpected output: " + line);
+                }
+            }
+            await process.WaitForExitAsync(deadline.Token);
+            var errors = await stderr.Within();
+            if (errors.Length > 0)
+            {
+                cell.Problems.Enqueue("matrix.js stderr: " + errors.Trim());
+            }
+            if (!restarted)
+            {
+                cell.Problems.Enqueue("matrix.js never asked for the restart");
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            cell.Problems.Enqueue("matrix.js did not finish within 60 s");
+        }
+        finally
+        {
+            if (process is { HasExited: false })
+            {
+                process.Kill(entireProcessTree: true);
+            }
+            process?.Dispose();
+            if (cell.Features.Values.Any(f => f.State == FeatureState.Failed))
+            {
+                TestContext.Out.WriteLine($"--- {cell.Row}: log of the last server; /matrix disconnects: " + string.Join(", ", server.Disconnects) + "\n  " + string.Join("\n  ", server.Server.Logs.Lines));
+            }
+            foreach (var problem in server.Problems(kickExpected: !restarted))
+            {
+                cell.Problems.Enqueue(problem);
+            }
+            if (proxy is not null)
+            {
+                if (proxy.Connections == 0)
+                {
+                    cell.Problems.Enqueue("nothing went through the proxy");
+                }
+                await proxy.DisposeAsync();
+            }
+            await server.Server.DisposeAsync();
+        }
+        return cell.Finish();
+    }
+
+    private static Process StartMatrix(string url, string client, string transport, string mode)
+    {
+        var info = new ProcessStartInfo("node")
+        {
+            WorkingDirectory = RepoPaths.Root,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            StandardOutputEncoding = Encoding.UTF8,
+            StandardErrorEncoding = Encoding.UTF8,
+        };
+        foreach (var arg in new[] { Path.Combine(NodeProcesses.NodeFolder, "matrix.js"), "--url", url, "--client", client, "--transport", transport, "--mode", mode })
+        {
+            info.ArgumentList.Add(arg);
+        }
+        return Process.Start(info) ?? throw new InvalidOperationException("could not start node");
+    }
+}
