@@ -91,7 +91,8 @@ public sealed class MatrixNodeTests
                 {
                     using var json = JsonDocument.Parse(line);
                     var r = json.RootElement;
-                    cell.Set(r.GetProperty("feature").GetString()!, r.GetProperty("ok").GetBoolean(), r.GetProperty("detail").GetString() ?? "");
+                    var detail = r.GetProperty("detail").GetString() ?? "";
+                    cell.Set(r.GetProperty("feature").GetString()!, r.GetProperty("ok").GetBoolean(), detail, noteworthy: detail.Contains("dropped again", StringComparison.Ordinal) || detail.Contains("quirk", StringComparison.Ordinal));
                 }
                 else
                 {

@@ -330,14 +330,21 @@
       // pending it is sent once the client is on WebSocket.
       var quirk = self.env.client === '1' && self.env.transport === 'upgrade';
       if (quirk) await self.until(function() { return A.upgrades > 0; }, 'the upgrade to WebSocket');
-      var text = A.expect('echo-back');
-      A.emit('echo', 'héllo wörld ✓ 🎉', { 'ключ': 'значение' });
-      same(await text, ['héllo wörld ✓ 🎉', { 'ключ': 'значение' }], 'non-ASCII echo-back');
+      // In a browser, 1.x reads XHR2 polling responses byte by byte as
+      // characters while the length prefixes count characters: non-ASCII
+      // text from the server breaks its payload parser (transport error).
+      var skipText = self.env.client === '1' && self.env.transport === 'polling' && self.env.browser;
+      if (!skipText) {
+        var text = A.expect('echo-back');
+        A.emit('echo', 'héllo wörld ✓ 🎉', { 'ключ': 'значение' });
+        same(await text, ['héllo wörld ✓ 🎉', { 'ключ': 'значение' }], 'non-ASCII echo-back');
+      }
       var pushed = A.expect('pushed');
       A.emit('push-me', 3);
       same(await pushed, [0, 1, 2], 'server-initiated pushes');
-      return 'client→server and server→client; strings, numbers, objects, arrays; non-ASCII text' +
-        (quirk ? ' (sent after the upgrade: 1.x polling UTF-8 quirk)' : '');
+      return 'client→server and server→client; strings, numbers, objects, arrays' +
+        (skipText ? '; non-ASCII text not sent (1.x XHR2 polling quirk in browsers)' :
+          '; non-ASCII text' + (quirk ? ' (sent after the upgrade: 1.x polling UTF-8 quirk)' : ''));
     });
 
     await run('acks', async function() {
@@ -526,15 +533,20 @@
       await self.until(function() { return R.connects >= 2; }, 'R to reconnect', 15000);
       var w2 = (await second)[0];
       check(w2.id !== w1.id, 'same socket id after the restart');
-      check(w2.sid === R.engine().id, 'server session ' + w2.sid + ', client session ' + R.engine().id +
-        ' (engine ' + R.engine().readyState + ', disconnects ' + R.disconnects.join(', ') + ', connects ' + R.connects + ')');
+      // the session it is on now (it may have dropped again and come back:
+      // reported in the detail)
+      await self.until(function() { return R.socket.connected && R.engine().readyState === 'open'; }, 'R connected', 15000);
+      var now = (await R.ack('whoami'))[0];
+      check(now.sid === R.engine().id, 'server session ' + now.sid + ', client session ' + R.engine().id);
       R.dropExpected = false;
       same(await R.ack('ack-me', 'back'), ['back'], 'ack after the restart');
       var back = R.expect('echo-back');
       R.emit('echo', 'again');
       same(await back, ['again'], 'echo after the restart');
+      var detail = 'dropped (' + R.disconnects[0] + '), reconnected on its own to the new server' +
+        (R.disconnects.length > 1 ? '; then dropped again (' + R.disconnects.slice(1).join(', ') + ') and reconnected (' + R.connects + ' connects)' : '');
       R.close();
-      return 'dropped (' + R.disconnects[0] + '), reconnected on its own to the new server';
+      return detail;
     });
 
     this.clients.forEach(function(c) { c.close(); });
