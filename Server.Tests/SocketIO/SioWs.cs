@@ -75,12 +75,28 @@ public sealed class SioWs : IAsyncDisposable
         return doc.RootElement.GetProperty(property).GetString()!;
     }
 
-    public Task SendAsync(string socketIoPacket) => _ws.SendTextAsync("4" + socketIoPacket);
+    public Task SendAsync(string socketIoPacket) => SerializedAsync(() => _ws.SendTextAsync("4" + socketIoPacket));
 
     /// <summary>Sends an Engine.IO packet as written ("1" closes).</summary>
-    public Task SendRawAsync(string engineIoPacket) => _ws.SendTextAsync(engineIoPacket);
+    public Task SendRawAsync(string engineIoPacket) => SerializedAsync(() => _ws.SendTextAsync(engineIoPacket));
 
-    public Task SendBinaryAsync(byte[] data) => _ws.SendBinaryAsync(Eio == 3 ? [4, .. data] : data);
+    public Task SendBinaryAsync(byte[] data) => SerializedAsync(() => _ws.SendBinaryAsync(Eio == 3 ? [4, .. data] : data));
+
+    /// <summary>One send at a time: a WebSocket allows no concurrent sends (the reader answers pings meanwhile).</summary>
+    private readonly SemaphoreSlim _sendGate = new(1, 1);
+
+    private async Task SerializedAsync(Func<Task> send)
+    {
+        await _sendGate.WaitAsync().Within();
+        try
+        {
+            await send();
+        }
+        finally
+        {
+            _sendGate.Release();
+        }
+    }
 
     public async Task<Frame> NextAsync(TimeSpan? timeout = null)
     {
@@ -187,7 +203,7 @@ public sealed class SioWs : IAsyncDisposable
                         _frames.Writer.TryComplete();
                         return;
                     case '2' when Eio >= 4:
-                        await _ws.SendTextAsync("3");
+                        await SerializedAsync(() => _ws.SendTextAsync("3"));
                         break;
                     case '4':
                         _frames.Writer.TryWrite(new Frame(text[1..], null));

@@ -129,7 +129,12 @@ public sealed partial class EngineIoServer : IDisposable
                 await WriteErrorAsync(context, EngineIoError.BadRequest);
                 return;
             }
-            var ws = await context.WebSockets.AcceptWebSocketAsync();
+            var ws = await TryAcceptWebSocketAsync(context);
+            if (ws is null)
+            {
+                await WriteErrorAsync(context, EngineIoError.Forbidden);
+                return;
+            }
             if (!Options.AllowUpgrades)
             {
                 // As the reference: the WebSocket is accepted, then closed; the session goes on.
@@ -171,6 +176,12 @@ public sealed partial class EngineIoServer : IDisposable
             await WriteErrorAsync(context, EngineIoError.BadRequest);
             return;
         }
+        if (Volatile.Read(ref _shuttingDown))
+        {
+            // No new session on a server that is closing its sessions: the client retries, and reaches the next one.
+            await WriteStatusAsync(context, StatusCodes.Status503ServiceUnavailable);
+            return;
+        }
         if (!TakeHandshakePermit(context))
         {
             Metrics.Refused("handshake rate");
@@ -185,18 +196,24 @@ public sealed partial class EngineIoServer : IDisposable
         }
         string id = SessionId.New();
         bool supportsBinary = request.Protocol >= 4 || (!request.Base64 && !request.IsJsonp);
-        var session = new EngineIoSession(this, id, request.Protocol, request.Transport, supportsBinary, HandshakeInfo.From(context, Time));
         if ((request.Protocol == 3 && Options.CookieV3) || (request.Protocol == 4 && Options.CookieV4))
         {
             context.Response.Headers.Append("Set-Cookie", $"io={id}; Path=/; HttpOnly; SameSite=Strict");
         }
-        bool upgradable = request.Transport == TransportKind.Polling && Options.AllowUpgrades && Options.Transports.Contains("websocket");
-        session.Send(EngineIoPacket.Create(EngineIoPacketType.Open, OpenPacketJson(id, upgradable, request.Protocol)));
         System.Net.WebSockets.WebSocket? ws = null;
         if (request.Transport == TransportKind.WebSocket)
         {
-            ws = await context.WebSockets.AcceptWebSocketAsync();
+            // Accepted before the session exists: an upgrade Kestrel refuses leaves nothing behind.
+            ws = await TryAcceptWebSocketAsync(context);
+            if (ws is null)
+            {
+                await WriteErrorAsync(context, EngineIoError.Forbidden);
+                return;
+            }
         }
+        var session = new EngineIoSession(this, id, request.Protocol, request.Transport, supportsBinary, HandshakeInfo.From(context, Time));
+        bool upgradable = request.Transport == TransportKind.Polling && Options.AllowUpgrades && Options.Transports.Contains("websocket");
+        session.Send(EngineIoPacket.Create(EngineIoPacketType.Open, OpenPacketJson(id, upgradable, request.Protocol)));
         _sessions[id] = session;
         Metrics.SessionOpened();
         LogOpened(id, request.Protocol, request.Transport);
@@ -216,6 +233,23 @@ public sealed partial class EngineIoServer : IDisposable
         else
         {
             await session.HandlePollGetAsync(context, request);
+        }
+    }
+
+    /// <summary>
+    /// Accepts the WebSocket, or null when Kestrel refuses the upgrade (Kestrel:Limits:MaxConcurrentUpgradedConnections
+    /// reached): the client gets 403 code 4 instead of an exception and a 500.
+    /// </summary>
+    private async Task<System.Net.WebSockets.WebSocket?> TryAcceptWebSocketAsync(HttpContext context)
+    {
+        try
+        {
+            return await context.WebSockets.AcceptWebSocketAsync();
+        }
+        catch (InvalidOperationException) when (!context.Response.HasStarted)
+        {
+            Metrics.Refused("upgrade limit");
+            return null;
         }
     }
 
@@ -317,11 +351,14 @@ public sealed partial class EngineIoServer : IDisposable
         _closedByClient[session.Id] = (now + (long)(ClientCloseGrace.TotalSeconds * Time.TimestampFrequency), session.Protocol);
     }
 
+    private bool _shuttingDown;
+
     internal void Remove(EngineIoSession session) => _sessions.TryRemove(new KeyValuePair<string, EngineIoSession>(session.Id, session));
 
     /// <summary>Closes every session with a close packet and waits (bounded) until they are gone.</summary>
     public async Task ShutdownAsync(TimeSpan timeout)
     {
+        Interlocked.Exchange(ref _shuttingDown, true);
         foreach (var session in _sessions.Values)
         {
             session.BeginClose(CloseReason.ServerShuttingDown);

@@ -207,8 +207,11 @@ public sealed partial class EngineIoSession
         {
             body = await ReadBodyAsync(context.Request.BodyReader, max, context.RequestAborted);
         }
-        catch (Exception ex) when (ex is IOException or OperationCanceledException or ConnectionResetException or BadHttpRequestException)
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or ConnectionResetException or BadHttpRequestException || IsKestrelBadRequest(ex))
         {
+            // The client is gone mid-body: abort the connection too, so Kestrel does not try to drain a body
+            // whose read already failed (it would log an error for what is only a client leaving).
+            context.Abort();
             Abort(CloseReason.TransportError);
             return;
         }
@@ -267,6 +270,13 @@ public sealed partial class EngineIoSession
     }
 
     private static readonly UTF8Encoding StrictUtf8 = new(false, true);
+
+    /// <summary>
+    /// Kestrel's own BadHttpRequestException ("Unexpected end of request content" when a client closes mid-body) is
+    /// not the Http one on this runtime; matched by name so the obsolete type is not referenced.
+    /// </summary>
+    private static bool IsKestrelBadRequest(Exception ex) =>
+        ex.GetType().FullName == "Microsoft.AspNetCore.Server.Kestrel.Core.BadHttpRequestException";
 
     private static bool IsOctetStream(string? contentType) =>
         contentType is not null && contentType.StartsWith("application/octet-stream", StringComparison.OrdinalIgnoreCase);

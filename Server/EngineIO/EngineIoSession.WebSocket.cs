@@ -274,7 +274,7 @@ public sealed partial class EngineIoSession
             SemaphoreSlim signal;
             lock (_gate)
             {
-                if (_probe != ws || !_upgrading || _state != State.Open)
+                if (_probe != ws || !_upgrading || _state == State.Closed)
                 {
                     return false;
                 }

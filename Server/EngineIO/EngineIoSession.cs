@@ -148,7 +148,12 @@ public sealed partial class EngineIoSession
             _closeReason = reason;
             _heartbeat.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
             EnqueueLocked(EngineIoPacket.ClosePacket);
-            AbortProbeLocked();
+            if (!_upgrading)
+            {
+                AbortProbeLocked();
+            }
+            // else: the probe was answered and the client has paused polling; as the reference, the upgrade may
+            // still complete (the close packet then leaves on the WebSocket), else the close timer ends it.
             // The transport delivers the rest and ends the session; if the client does not fetch it in time, drop it.
             _heartbeat.Change(TimeSpan.FromMilliseconds(_server.Options.CloseTimeout), Timeout.InfiniteTimeSpan);
         }

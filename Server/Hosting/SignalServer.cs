@@ -35,6 +35,8 @@ public static class SignalServer
         var server = builder.Configuration.Get<ServerOptions>() ?? new ServerOptions();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
+            // The web host binds endpoints from "Kestrel", not its limits: bind "Kestrel:Limits" here.
+            builder.Configuration.GetSection("Kestrel:Limits").Bind(kestrel.Limits);
             if (string.IsNullOrEmpty(server.Host))
             {
                 kestrel.ListenAnyIP(server.Port);
