@@ -4,6 +4,7 @@
 # bench/results/<date>.md and .svg (raw per-run numbers in bench/results/raw/, not committed).
 #   bench/run.sh                 # full run, 3 runs (~15 min on 2 cores)
 #   bench/run.sh --runs 5        # any LoadGen argument passes through (--only ours-codelab,node-4.8.1, --smoke, ...)
+#   bench/run.sh --only scaleout # (f) only: relay through Redis, 1 node vs 2 (~2.5 min) → bench/results/<date>-scaleout.md
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -33,6 +33,14 @@ public sealed class Config
     public double BroadcastRate { get; set; } = 100;
     public double BroadcastSeconds { get; set; } = 1.5;
 
+    // (f) scale-out through Redis (--only scaleout)
+    public string RedisServer { get; set; } = "redis-server";
+    public int ScalePairs { get; set; } = 16;
+    public int[] ScaleRates { get; set; } = [1000, 5000, 10000];
+    public double ScaleSeconds { get; set; } = 2;
+    public int ScaleWindow { get; set; } = 4;
+    public int ScaleIdleConns { get; set; } = 2000;
+
     public void MakeSmoke()
     {
         Smoke = true;
@@ -51,7 +59,17 @@ public sealed class Config
         BroadcastSizes = [4, 8];
         BroadcastRate = 50;
         BroadcastSeconds = 0.5;
+        ScalePairs = 2;
+        ScaleRates = [500];
+        ScaleSeconds = 0.3;
+        ScaleIdleConns = 20;
     }
+
+    /// <summary>--only names the scale-out scenario (f): it runs only when asked.</summary>
+    public bool WantsScaleOut => Only is not null && Only.Split(',').Contains(ScaleOut.Name);
+
+    /// <summary>--only names nothing but the scale-out scenario: no per-server run.</summary>
+    public bool OnlyScaleOut => WantsScaleOut && Only!.Split(',').All(n => n == ScaleOut.Name);
 }
 
 public static class Program
@@ -88,9 +106,12 @@ public static class Program
                 case "--idle": cfg.IdleLevels = [.. Next().Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture))]; break;
                 case "--rates": cfg.RelayRates = [.. Next().Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture))]; break;
                 case "--sizes": cfg.RelaySizes = [.. Next().Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture))]; break;
+                case "--redis-server": cfg.RedisServer = Next(); break;
+                case "--scale-rates": cfg.ScaleRates = [.. Next().Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture))]; break;
+                case "--scale-pairs": cfg.ScalePairs = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 default:
                     Console.Error.WriteLine($"unknown argument {args[i]}");
-                    Console.Error.WriteLine("usage: LoadGen [--smoke] [--runs N] [--out DIR] [--root REPO] [--configuration Release] [--no-pin] [--only a,b] [--name NAME]");
+                    Console.Error.WriteLine("usage: LoadGen [--smoke] [--runs N] [--out DIR] [--root REPO] [--configuration Release] [--no-pin] [--only a,b|scaleout] [--name NAME] [--redis-server PATH]");
                     return 2;
             }
         }
@@ -109,6 +130,15 @@ public static class Program
         if (cfg.OutDir == "")
         {
             cfg.OutDir = Path.Combine(cfg.Root, "bench", "results");
+        }
+        int scaleOutExit = 0;
+        if (cfg.WantsScaleOut)
+        {
+            scaleOutExit = await ScaleOut.RunAsync(cfg);
+            if (cfg.OnlyScaleOut)
+            {
+                return scaleOutExit;
+            }
         }
         var servers = AllServers.Where(s => Available(s, cfg, out _)).ToList();
         foreach (var s in AllServers.Except(servers))
@@ -153,7 +183,7 @@ public static class Program
         await File.WriteAllTextAsync(Path.Combine(cfg.OutDir, name + ".svg"), report.Svg());
         await File.WriteAllTextAsync(Path.Combine(cfg.OutDir, name + ".md"), report.Markdown(name + ".svg"));
         Console.WriteLine($"wrote {Path.Combine(cfg.OutDir, name + ".md")} in {(finished - started).TotalSeconds:F0} s");
-        return results.Values.All(l => l.All(m => !m.ContainsKey("error"))) ? 0 : 1;
+        return results.Values.All(l => l.All(m => !m.ContainsKey("error"))) && scaleOutExit == 0 ? 0 : 1;
     }
 
     private static bool Available(ServerDef s, Config cfg, out string why)

@@ -388,7 +388,7 @@ public sealed class Report(Config cfg, List<ServerDef> servers, Dictionary<strin
         }
     }
 
-    private static string CpuModel()
+    internal static string CpuModel()
     {
         try
         {
@@ -401,7 +401,7 @@ public sealed class Report(Config cfg, List<ServerDef> servers, Dictionary<strin
         }
     }
 
-    private static string MemTotal()
+    internal static string MemTotal()
     {
         try
         {

@@ -442,7 +442,7 @@ public static class Scenarios
     }
 
     /// <summary>Waits until nothing more arrives (100 ms quiet), at most 3 s.</summary>
-    private static async Task DrainAsync(Func<long> counter)
+    internal static async Task DrainAsync(Func<long> counter)
     {
         var sw = Stopwatch.StartNew();
         long last = counter();
@@ -458,7 +458,7 @@ public static class Scenarios
         }
     }
 
-    private static async Task Windowed(Conn c, Payload payload, SemaphoreSlim window, CancellationToken ct)
+    internal static async Task Windowed(Conn c, Payload payload, SemaphoreSlim window, CancellationToken ct)
     {
         var buffer = payload.NewBuffer();
         try

@@ -31,7 +31,7 @@ public sealed class ServerProcess : IDisposable
     public int Port { get; }
     public int Pid => _process.Id;
 
-    public static async Task<ServerProcess> StartAsync(ServerDef def, Config cfg, int? pingIntervalMs)
+    public static async Task<ServerProcess> StartAsync(ServerDef def, Config cfg, int? pingIntervalMs, IReadOnlyList<string>? extraArgs = null)
     {
         int port = FreePort();
         var args = new List<string>();
@@ -46,6 +46,10 @@ public sealed class ServerProcess : IDisposable
                 if (pingIntervalMs is { } ms)
                 {
                     args.Add("--EngineIo:PingInterval=" + ms.ToString(CultureInfo.InvariantCulture));
+                }
+                if (extraArgs is not null)
+                {
+                    args.AddRange(extraArgs);
                 }
                 break;
             case ServerKind.Echo:
@@ -142,13 +146,193 @@ public sealed class ServerProcess : IDisposable
         _process.Dispose();
     }
 
-    private static int FreePort()
+    /// <summary>A free loopback port (never Redis's default 6379, which may belong to someone else).</summary>
+    internal static int FreePort()
     {
-        var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        int port = ((IPEndPoint)l.LocalEndpoint).Port;
-        l.Stop();
-        return port;
+        while (true)
+        {
+            var l = new TcpListener(IPAddress.Loopback, 0);
+            l.Start();
+            int port = ((IPEndPoint)l.LocalEndpoint).Port;
+            l.Stop();
+            if (port != 6379)
+            {
+                return port;
+            }
+        }
+    }
+}
+
+/// <summary>
+/// A private redis-server for the scale-out scenario: a free loopback port, no persistence
+/// (<c>--save '' --appendonly no</c>), pinned like the servers; killed on dispose.
+/// </summary>
+public sealed class RedisProcess : IDisposable
+{
+    private readonly Process _process;
+
+    private RedisProcess(Process process, int port)
+    {
+        _process = process;
+        Port = port;
+    }
+
+    public int Port { get; }
+    public int Pid => _process.Id;
+    public string Endpoint => "127.0.0.1:" + Port.ToString(CultureInfo.InvariantCulture);
+
+    public double CpuSeconds() => ProcStat.CpuSeconds(Pid);
+
+    public static async Task<RedisProcess> StartAsync(Config cfg)
+    {
+        int port = ServerProcess.FreePort();
+        string[] args = ["--port", port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+            "--daemonize", "no", "--protected-mode", "yes", "--logfile", "", "--loglevel", "warning"];
+        var psi = new ProcessStartInfo(cfg.Pin ? "taskset" : cfg.RedisServer)
+        {
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = Path.GetTempPath(),
+        };
+        if (cfg.Pin)
+        {
+            psi.ArgumentList.Add("-c");
+            psi.ArgumentList.Add(cfg.ServerCpu);
+            psi.ArgumentList.Add(cfg.RedisServer);
+        }
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+        var process = Process.Start(psi) ?? throw new InvalidOperationException("could not start redis-server");
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (!string.IsNullOrEmpty(e.Data))
+            {
+                Console.Error.WriteLine($"[redis] {e.Data}");
+            }
+        };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var redis = new RedisProcess(process, port);
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            if (process.HasExited)
+            {
+                throw new InvalidOperationException($"redis-server exited with {process.ExitCode}");
+            }
+            try
+            {
+                if (await redis.CommandAsync("PING") == "PONG")
+                {
+                    return redis;
+                }
+            }
+            catch (Exception ex) when (ex is SocketException or IOException && deadline.Elapsed < TimeSpan.FromSeconds(15))
+            {
+            }
+            await Task.Delay(50);
+        }
+    }
+
+    /// <summary>One command over a fresh connection (RESP by hand); the simple-string or bulk-string reply.</summary>
+    public async Task<string> CommandAsync(params string[] command)
+    {
+        using var client = new TcpClient();
+        await client.ConnectAsync(IPAddress.Loopback, Port);
+        var stream = client.GetStream();
+        var request = new System.Text.StringBuilder();
+        request.Append(CultureInfo.InvariantCulture, $"*{command.Length}\r\n");
+        foreach (var part in command)
+        {
+            request.Append(CultureInfo.InvariantCulture, $"${System.Text.Encoding.UTF8.GetByteCount(part)}\r\n{part}\r\n");
+        }
+        await stream.WriteAsync(System.Text.Encoding.UTF8.GetBytes(request.ToString()));
+        var buffer = new MemoryStream();
+        var chunk = new byte[16384];
+        while (true)
+        {
+            int n = await stream.ReadAsync(chunk);
+            if (n == 0)
+            {
+                throw new IOException("redis closed the connection");
+            }
+            buffer.Write(chunk, 0, n);
+            var text = System.Text.Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+            int eol = text.IndexOf("\r\n", StringComparison.Ordinal);
+            if (eol < 0)
+            {
+                continue;
+            }
+            switch (text[0])
+            {
+                case '+':
+                    return text[1..eol];
+                case '-':
+                    throw new IOException("redis: " + text[1..eol]);
+                case ':':
+                    return text[1..eol];
+                case '$':
+                    int len = int.Parse(text.AsSpan(1, eol - 1), CultureInfo.InvariantCulture);
+                    if (len < 0)
+                    {
+                        return "";
+                    }
+                    if (buffer.Length >= eol + 2 + len + 2)
+                    {
+                        return System.Text.Encoding.UTF8.GetString(buffer.GetBuffer(), eol + 2, len);
+                    }
+                    break;
+                default:
+                    throw new IOException("unexpected redis reply " + text[..eol]);
+            }
+        }
+    }
+
+    /// <summary>A numeric field of INFO (e.g. <c>used_memory</c>), or of a <c>cmdstat_*</c> line (e.g. <c>cmdstat_publish</c>, <c>calls</c>).</summary>
+    public async Task<double> InfoAsync(string section, string field, string? subField = null)
+    {
+        string info = await CommandAsync("INFO", section);
+        foreach (var raw in info.Split('\n'))
+        {
+            string line = raw.TrimEnd('\r');
+            if (!line.StartsWith(field + ":", StringComparison.Ordinal))
+            {
+                continue;
+            }
+            string value = line[(field.Length + 1)..];
+            if (subField is null)
+            {
+                return double.Parse(value, CultureInfo.InvariantCulture);
+            }
+            foreach (var pair in value.Split(','))
+            {
+                if (pair.StartsWith(subField + "=", StringComparison.Ordinal))
+                {
+                    return double.Parse(pair[(subField.Length + 1)..], CultureInfo.InvariantCulture);
+                }
+            }
+        }
+        return 0; // e.g. no PUBLISH yet: no cmdstat_publish line
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill();
+                _process.WaitForExit(10_000);
+            }
+        }
+        catch (InvalidOperationException)
+        {
+        }
+        _process.Dispose();
     }
 }
 
