@@ -2,11 +2,11 @@ using System.Collections.Concurrent;
 using System.Text.Json;
 using NUnit.Framework;
 using SocketIOClient;
-using SocketIOClient.Transport;
 using SocketIoSignal.SocketIO;
 using SocketIoSignal.SocketIO.Protocol;
 using SocketIoSignal.Tests.Infrastructure;
 using DisconnectReason = SocketIoSignal.SocketIO.DisconnectReason;
+using static SocketIoSignal.Tests.Interop.DotNetClientKit;
 
 namespace SocketIoSignal.Tests.Interop;
 
@@ -28,18 +28,7 @@ public sealed class DotNetClientTests
     }
 
     private static SocketIOClient.SocketIO Client(string url, int eio, bool websocketOnly, bool reconnect = false) =>
-        new(url, new SocketIOOptions
-        {
-            EIO = eio,
-            Transport = websocketOnly ? TransportProtocol.WebSocket : TransportProtocol.Polling,
-            AutoUpgrade = !websocketOnly,
-            Reconnection = reconnect,
-            ReconnectionDelay = 100,
-            ReconnectionDelayMax = 200,
-            RandomizationFactor = 0,
-            ConnectionTimeout = TimeSpan.FromSeconds(10),
-            Query = [new("token", "abc")],
-        });
+        DotNetClientKit.Client(url, eio, websocketOnly ? "websocket" : "upgrade", reconnect);
 
     /// <summary>The /test namespace: echo, acks both ways, binary, and a kick.</summary>
     private static ConcurrentQueue<SocketIoSocket> Setup(TestServer server)
@@ -73,10 +62,6 @@ public sealed class DotNetClientTests
         });
         return sockets;
     }
-
-    private static Task<T> Wait<T>(TaskCompletionSource<T> tcs) => tcs.Task.Within(TimeSpan.FromSeconds(10));
-
-    private static TaskCompletionSource<T> Tcs<T>() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     [TestCaseSource(nameof(Matrix))]
     public async Task ConnectEventsAcksAndBinaryBothWays(int eio, bool websocketOnly)
@@ -234,18 +219,5 @@ public sealed class DotNetClientTests
         Assert.That((await Wait(echo)).GetValue<string>(0), Is.EqualTo("again"));
         Assert.That(client.Id, Is.Not.EqualTo(firstId));
         await client.DisconnectAsync();
-    }
-
-    private static async Task Poll(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                Assert.Fail("the condition never held");
-            }
-            await Task.Delay(10);
-        }
     }
 }

@@ -72,7 +72,7 @@ public sealed class MatrixBrowserTests
                 using var json = JsonDocument.Parse(line);
                 var r = json.RootElement;
                 var detail = r.GetProperty("detail").GetString() ?? "";
-                cell.Set(r.GetProperty("feature").GetString()!, r.GetProperty("ok").GetBoolean(), detail, noteworthy: detail.Contains("dropped again", StringComparison.Ordinal) || detail.Contains("quirk", StringComparison.Ordinal));
+                cell.Set(r.GetProperty("feature").GetString()!, r.GetProperty("ok").GetBoolean(), detail, noteworthy: detail.Contains("quirk", StringComparison.Ordinal));
             }).WaitAsync(TimeSpan.FromSeconds(15));
             await page.ExposeFunctionAsync("__matrixRestart", async () =>
             {
