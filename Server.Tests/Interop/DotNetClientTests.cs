@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using NUnit.Framework;
 using SocketIOClient;
 using SocketIoSignal.SocketIO;
@@ -31,10 +32,11 @@ public sealed class DotNetClientTests
         DotNetClientKit.Client(url, eio, websocketOnly ? "websocket" : "upgrade", reconnect);
 
     /// <summary>The /test namespace: echo, acks both ways, binary, and a kick.</summary>
-    private static ConcurrentQueue<SocketIoSocket> Setup(TestServer server)
+    private static ConcurrentQueue<SocketIoSocket> Setup(TestServer server) => Setup(server.Get<SocketIoServer>());
+
+    private static ConcurrentQueue<SocketIoSocket> Setup(SocketIoServer io)
     {
         var sockets = new ConcurrentQueue<SocketIoSocket>();
-        var io = server.Get<SocketIoServer>();
         io.Of("/test").OnConnection(s =>
         {
             sockets.Enqueue(s);
@@ -206,10 +208,14 @@ public sealed class DotNetClientTests
         string firstId = client.Id;
 
         await first.DisposeAsync();
-        // the same port: StartAsync puts "--port 0" first, and later command-line values win
-        await using var second = await TestServer.StartAsync(["--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        // The same port (StartAsync puts "--port 0" first, and later command-line values win), with the
+        // namespace's handlers in place before it listens: the client retries every 100 ms and may be first in.
+        ConcurrentQueue<SocketIoSocket>? registered = null;
+        await using var second = await TestServer.StartAsync(
+            ["--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture)],
+            b => b.Services.AddHostedService(sp => new BeforeListening(() => registered = Setup(sp.GetRequiredService<SocketIoServer>()))));
         Assert.That(second.Port, Is.EqualTo(port));
-        var sockets = Setup(second);
+        var sockets = registered!;
 
         await Wait(reconnected);
         await Poll(() => !sockets.IsEmpty);
@@ -219,5 +225,17 @@ public sealed class DotNetClientTests
         Assert.That((await Wait(echo)).GetValue<string>(0), Is.EqualTo("again"));
         Assert.That(client.Id, Is.Not.EqualTo(firstId));
         await client.DisconnectAsync();
+    }
+
+    /// <summary>Runs before Kestrel listens: hosted services registered by the app start before the server.</summary>
+    private sealed class BeforeListening(Action action) : Microsoft.Extensions.Hosting.IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken)
+        {
+            action();
+            return Task.CompletedTask;
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }

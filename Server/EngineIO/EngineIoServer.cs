@@ -178,8 +178,10 @@ public sealed partial class EngineIoServer : IDisposable
         }
         if (Volatile.Read(ref _shuttingDown))
         {
-            // No new session on a server that is closing its sessions: the client retries, and reaches the next one.
-            await WriteStatusAsync(context, StatusCodes.Status503ServiceUnavailable);
+            // No new session on a server that is closing its sessions. Drop the connection, as a server that has
+            // stopped listening would: every client retries that (some give up on an HTTP error), and the retry
+            // reaches the next server.
+            context.Abort();
             return;
         }
         if (!TakeHandshakePermit(context))
