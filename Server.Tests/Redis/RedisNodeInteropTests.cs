@@ -18,7 +18,7 @@ public sealed class RedisNodeInteropTests
         string script = RepoPaths.Combine("Server.Tests", "node", "redis-node.js");
         if (!File.Exists(RepoPaths.Combine("node_modules", "@socket.io", "redis-adapter", "package.json")))
         {
-            Assert.Ignore("node packages missing: run npm ci");
+            Assert.Fail("node packages missing: run npm ci (./test.sh does)");
         }
         await using var ours = await TestServer.StartAsync(["--redis", RedisSetUp.Redis.Address]);
         await using var node = ChildProcess.Start("node", [script, "--redis", RedisSetUp.Redis.Address, "--peer", ours.Url, "--room", "interop"]);
