@@ -171,7 +171,11 @@ public sealed class FaultTests
         await using (a)
         await using (b)
         {
+            // One after the other: whoever asks first creates the room.
             await a.SendAsync("2[\"create or join\",\"back\"]");
+            while (!(await a.NextTextAsync()).Contains("\"created\"", StringComparison.Ordinal))
+            {
+            }
             await b.SendAsync("2[\"create or join\",\"back\"]");
             while (!(await b.NextTextAsync()).Contains("\"joined\"", StringComparison.Ordinal))
             {
