@@ -409,11 +409,13 @@ public sealed partial class EngineIoServer : IDisposable
         return Task.CompletedTask;
     }
 
+    private static readonly byte[] OkBody = "ok"u8.ToArray();
+
     internal Task WriteOkAsync(HttpContext context)
     {
         context.Response.ContentType = "text/html";
         context.Response.ContentLength = 2;
-        return context.Response.Body.WriteAsync("ok"u8.ToArray()).AsTask();
+        return context.Response.Body.WriteAsync(OkBody).AsTask();
     }
 
     internal Task WritePayloadAsync(HttpContext context, EngineIoRequest request, EngineIoSession session, List<EngineIoPacket> packets) =>

@@ -311,11 +311,7 @@ public sealed partial class EngineIoSession
                         return;
                     }
                     closing = _state == State.Closing;
-                    while (_outbox.TryDequeue(out var p))
-                    {
-                        _writeBatch.Add(p);
-                    }
-                    Interlocked.Exchange(ref _queuedBytes, 0);
+                    DrainLocked(_writeBatch);
                 }
                 foreach (var packet in _writeBatch)
                 {

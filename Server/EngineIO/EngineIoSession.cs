@@ -146,7 +146,6 @@ public sealed partial class EngineIoSession
             }
             _state = State.Closing;
             _closeReason = reason;
-            _heartbeat.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
             EnqueueLocked(EngineIoPacket.ClosePacket);
             if (!_upgrading)
             {
@@ -212,15 +211,17 @@ public sealed partial class EngineIoSession
         }
     }
 
-    private List<EngineIoPacket> DrainLocked()
+    private List<EngineIoPacket> DrainLocked() => DrainLocked(new List<EngineIoPacket>(_outbox.Count));
+
+    /// <summary>Moves everything queued into <paramref name="into"/> (a poll's response, the writer's batch).</summary>
+    private List<EngineIoPacket> DrainLocked(List<EngineIoPacket> into)
     {
-        var list = new List<EngineIoPacket>(_outbox.Count);
         while (_outbox.TryDequeue(out var p))
         {
-            list.Add(p);
+            into.Add(p);
         }
         Interlocked.Exchange(ref _queuedBytes, 0);
-        return list;
+        return into;
     }
 
     // ---- heartbeat ----
