@@ -81,6 +81,9 @@ public sealed class CodelabRawClient : IAsyncDisposable
     /// <summary>An expected event, written as received events are: <c>Ev("created", "foo", id)</c>.</summary>
     public static string Ev(string name, params object?[] args) => JsonSerializer.Serialize((object?[])[name, .. args], Json);
 
+    /// <summary>An expected line of the seed's <c>log()</c>: <c>log ["Message from server:", …parts]</c>.</summary>
+    public static string Log(params string[] parts) => Ev("log", (object)(string[])["Message from server:", .. parts]);
+
     public Task SendRawAsync(string packet) => _ws.SendTextAsync(packet);
 
     /// <summary>Waits for the next event named <paramref name="name"/>; returns it and what came before it.</summary>

@@ -11,8 +11,6 @@ namespace SocketIoSignal.Tests.Codelab;
 [TestFixture]
 public sealed class ModeTests
 {
-    private static string Log(params string[] parts) => Ev("log", (object)(string[])["Message from server:", .. parts]);
-
     [TestCase(new string[0], SignalingMode.Codelab)]
     [TestCase(new[] { "--mode", "codelab" }, SignalingMode.Codelab)]
     [TestCase(new[] { "--mode", "step6" }, SignalingMode.Step6)]

@@ -13,8 +13,6 @@ namespace SocketIoSignal.Tests.Codelab;
 [TestFixture]
 public sealed class SignalingHandlersTests
 {
-    private static string Log(params string[] parts) => Ev("log", (object)(string[])["Message from server:", .. parts]);
-
     [Test]
     public async Task CreateJoinFullMessageByeAndIpAddrAsTheSeedDoes()
     {
