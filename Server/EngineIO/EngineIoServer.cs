@@ -296,6 +296,10 @@ public sealed partial class EngineIoServer : IDisposable
             {
                 _handler.OnBinary(session, packet.Binary);
             }
+            else if (packet.HoldsUtf8)
+            {
+                _handler.OnMessageUtf8(session, packet.TextUtf8);
+            }
             else
             {
                 _handler.OnMessage(session, packet.Text!);

@@ -227,16 +227,7 @@ public sealed partial class EngineIoSession
             packet = EngineIoPacket.CreateBinary(message.ToArray());
             return DecodeError.None;
         }
-        string text;
-        try
-        {
-            text = StrictUtf8.GetString(message);
-        }
-        catch (DecoderFallbackException)
-        {
-            return DecodeError.BadUtf8;
-        }
-        return PacketCodec.TryDecode(text, Protocol, allowBase64: true, out packet);
+        return PacketCodec.TryDecodeTextFrame(message, Protocol, out packet);
     }
 
     /// <summary>The probe: <c>2probe</c> is answered <c>3probe</c>, then <c>5</c> switches the session over.</summary>

@@ -10,6 +10,13 @@ public interface IEngineIoHandler
 
     void OnMessage(EngineIoSession session, string text);
 
+    /// <summary>
+    /// A text message that arrived as UTF-8 (a WebSocket frame), without the type digit. The memory stays valid and
+    /// unchanged after the call. By default it is decoded and handed to <see cref="OnMessage"/>.
+    /// </summary>
+    void OnMessageUtf8(EngineIoSession session, ReadOnlyMemory<byte> utf8) =>
+        OnMessage(session, System.Text.Encoding.UTF8.GetString(utf8.Span));
+
     void OnBinary(EngineIoSession session, ReadOnlyMemory<byte> data);
 
     void OnDisconnect(EngineIoSession session, CloseReason reason);

@@ -25,7 +25,7 @@ public sealed partial class CodelabSignaling(SocketIoServer io, IOptions<Signali
         socket.On("message", e => OnMessage(socket, e));
         socket.On("create or join", e => OnCreateOrJoinAsync(socket, e));
         socket.On("ipaddr", _ => OnIpAddr(socket));
-        socket.On("bye", e => LogBye(socket.Id, JsString.From(e.Arg(0), e.Args.Count > 0)));
+        socket.On("bye", e => LogBye(socket.Id, JsString.From(e.Arg(0), e.ArgCount > 0)));
         if (_options.Mode == SignalingMode.Step6)
         {
             socket.OnDisconnect(reason =>
@@ -60,7 +60,8 @@ public sealed partial class CodelabSignaling(SocketIoServer io, IOptions<Signali
 
     private void OnMessage(SocketIoSocket socket, SocketIoEvent e)
     {
-        var message = e.Arg(0);
+        // Passed on as the client's JSON text (no tree): encoded once per emit, byte for byte what JSON.stringify gives.
+        var message = e.ArgForEmit(0);
         Log(socket, "Client said: ", message);
         if (_options.Mode == SignalingMode.Rooms)
         {
@@ -86,7 +87,7 @@ public sealed partial class CodelabSignaling(SocketIoServer io, IOptions<Signali
 
     private async Task OnCreateOrJoinAsync(SocketIoSocket socket, SocketIoEvent e)
     {
-        bool present = e.Args.Count > 0;
+        bool present = e.ArgCount > 0;
         JsonNode? room = e.Arg(0);
         string key = JsString.From(room, present);
         Log(socket, "Received request to create or join room " + key);

@@ -73,10 +73,10 @@ internal sealed class SocketIoClient
     {
         if (packet.Attachments.Count == 0)
         {
-            return [EngineIoPacket.Message(packet.Text)];
+            return [packet.Message];
         }
         var frames = new EngineIoPacket[packet.Attachments.Count + 1];
-        frames[0] = EngineIoPacket.Message(packet.Text);
+        frames[0] = packet.Message;
         for (int i = 0; i < packet.Attachments.Count; i++)
         {
             frames[i + 1] = EngineIoPacket.CreateBinary(packet.Attachments[i]);
@@ -102,7 +102,28 @@ internal sealed class SocketIoClient
             Fail(error);
             return;
         }
-        if (packet!.IsBinary)
+        OnPacket(packet!);
+    }
+
+    /// <summary>A packet as UTF-8 that stays unchanged (an Engine.IO frame received over WebSocket).</summary>
+    public void OnText(ReadOnlyMemory<byte> utf8)
+    {
+        if (_pendingBinary is not null)
+        {
+            Fail("text packet while attachments are due");
+            return;
+        }
+        if (!SocketIoParser.TryDecode(utf8, Protocol, _server.ParserLimits, out var packet, out var error))
+        {
+            Fail(error);
+            return;
+        }
+        OnPacket(packet!);
+    }
+
+    private void OnPacket(SocketIoPacket packet)
+    {
+        if (packet.IsBinary)
         {
             _pendingBinary = packet;
             _attachments = new List<ReadOnlyMemory<byte>>(packet.Attachments);

@@ -83,6 +83,14 @@ public sealed partial class SocketIoServer : IEngineIoHandler
         }
     }
 
+    void IEngineIoHandler.OnMessageUtf8(EngineIoSession session, ReadOnlyMemory<byte> utf8)
+    {
+        if (session.Tag is SocketIoClient client)
+        {
+            client.OnText(utf8);
+        }
+    }
+
     void IEngineIoHandler.OnBinary(EngineIoSession session, ReadOnlyMemory<byte> data)
     {
         if (session.Tag is SocketIoClient client)

@@ -177,20 +177,40 @@ public sealed class SocketIoSocket
 
     internal void OnEvent(SocketIoPacket packet)
     {
-        var array = (JsonArray)packet.Data!;
-        var nameNode = array[0]!;
-        string name = nameNode.GetValueKind() == JsonValueKind.String ? nameNode.GetValue<string>() : nameNode.ToJsonString();
-        var args = new JsonNode?[array.Count - 1];
-        for (int i = 1; i < array.Count; i++)
-        {
-            args[i - 1] = array[i];
-        }
-        // Detach the arguments so handlers may put them into trees of their own.
-        array.Clear();
         Action<IReadOnlyList<object?>>? ack = null;
         if (packet.AckId is { } id)
         {
             ack = a => _client.Send(SocketIoEncoder.EncodeAck(Namespace.Name, id, a));
+        }
+        string name;
+        SocketIoEvent? evt = null;
+        if (!packet.IsBinary && packet.EventName is not null && packet.Elements is not null)
+        {
+            // The arguments stay the client's JSON text until a handler asks for trees.
+            name = packet.EventName;
+            if (!_handlers.ContainsKey(name))
+            {
+                return;
+            }
+            evt = new SocketIoEvent(this, name, packet.RawData, packet.Elements, packet.MaxJsonDepth, ack);
+        }
+        else
+        {
+            var array = (JsonArray)packet.Data!;
+            var nameNode = array[0]!;
+            name = nameNode.GetValueKind() == JsonValueKind.String ? nameNode.GetValue<string>() : nameNode.ToJsonString();
+            var args = new JsonNode?[array.Count - 1];
+            for (int i = 1; i < array.Count; i++)
+            {
+                args[i - 1] = array[i];
+            }
+            // Detach the arguments so handlers may put them into trees of their own.
+            array.Clear();
+            if (!_handlers.ContainsKey(name))
+            {
+                return;
+            }
+            evt = new SocketIoEvent(this, name, args, ack);
         }
         if (!_handlers.TryGetValue(name, out var list))
         {
@@ -201,7 +221,6 @@ public sealed class SocketIoSocket
         {
             handlers = [.. list];
         }
-        var evt = new SocketIoEvent(this, name, args, ack);
         Dispatch(() => RunHandlersAsync(handlers, evt));
     }
 

@@ -15,26 +15,40 @@ public enum EngineIoPacketType : byte
 }
 
 /// <summary>
-/// One Engine.IO packet: a type and either text or binary data. Outgoing packets are immutable and
-/// cache their WebSocket frame bytes, so a packet broadcast to many sessions is encoded once.
+/// One Engine.IO packet: a type and either text or binary data. Text is held as a string or as the UTF-8
+/// bytes of its WebSocket frame (type digit first), whichever it was made from; the other form is made on
+/// demand, once. Packets are immutable, so a packet broadcast to many sessions is encoded once.
 /// </summary>
 public sealed class EngineIoPacket
 {
     private byte[]? _textFrame;
     private byte[]? _v3BinaryFrame;
+    private string? _text;
 
     private EngineIoPacket(EngineIoPacketType type, string? text, ReadOnlyMemory<byte> binary, bool isBinary)
     {
         Type = type;
-        Text = text;
+        _text = text;
         Binary = binary;
         IsBinary = isBinary;
+    }
+
+    private EngineIoPacket(byte[] textFrame)
+    {
+        Type = (EngineIoPacketType)(textFrame[0] - '0');
+        _textFrame = textFrame;
     }
 
     public EngineIoPacketType Type { get; }
 
     /// <summary>The data of a text packet (without the type digit); null for binary packets.</summary>
-    public string? Text { get; }
+    public string? Text => IsBinary ? null : _text ??= Encoding.UTF8.GetString(_textFrame.AsSpan(1));
+
+    /// <summary>The data of a text packet as UTF-8 (without the type digit); empty for binary packets.</summary>
+    public ReadOnlyMemory<byte> TextUtf8 => IsBinary ? default : TextFrame()[1..];
+
+    /// <summary>Whether the text is held as UTF-8 already (a frame received or encoded as bytes).</summary>
+    public bool HoldsUtf8 => _textFrame is not null;
 
     /// <summary>The data of a binary packet (always of type message).</summary>
     public ReadOnlyMemory<byte> Binary { get; }
@@ -47,13 +61,26 @@ public sealed class EngineIoPacket
 
     public static EngineIoPacket Message(string text) => new(EngineIoPacketType.Message, text, default, false);
 
+    /// <summary>
+    /// A text packet over the UTF-8 bytes of its WebSocket frame: <paramref name="frame"/>[0] is the type digit
+    /// ('0'–'6'), the rest valid UTF-8. The array is taken as it is (not copied) and must not change afterwards.
+    /// </summary>
+    public static EngineIoPacket FromTextFrame(byte[] frame)
+    {
+        if (frame.Length == 0 || frame[0] < '0' || frame[0] > '6')
+        {
+            throw new ArgumentException("a text frame starts with the packet type digit", nameof(frame));
+        }
+        return new EngineIoPacket(frame);
+    }
+
     public static readonly EngineIoPacket Noop = Create(EngineIoPacketType.Noop);
     public static readonly EngineIoPacket PingPacket = Create(EngineIoPacketType.Ping);
     public static readonly EngineIoPacket PongPacket = Create(EngineIoPacketType.Pong);
     public static readonly EngineIoPacket ClosePacket = Create(EngineIoPacketType.Close);
 
     /// <summary>Approximate bytes this packet occupies on the wire; used for queue accounting.</summary>
-    public int WireSize => IsBinary ? Binary.Length + 1 : (Text!.Length + 1);
+    public int WireSize => IsBinary ? Binary.Length + 1 : _textFrame?.Length ?? (_text!.Length + 1);
 
     /// <summary>The packet as a string: type digit followed by the text data.</summary>
     public string ToWireString()
@@ -71,7 +98,7 @@ public sealed class EngineIoPacket
         var frame = _textFrame;
         if (frame is null)
         {
-            var text = Text!;
+            var text = _text!;
             frame = new byte[1 + Encoding.UTF8.GetByteCount(text)];
             frame[0] = (byte)('0' + (int)Type);
             Encoding.UTF8.GetBytes(text, frame.AsSpan(1));

@@ -39,6 +39,34 @@ public static class PacketCodec
         return DecodeError.None;
     }
 
+    /// <summary>
+    /// Decodes a WebSocket text frame from its UTF-8 bytes without making a string: the packet holds one copy of
+    /// the frame. Base64 binary (<c>b…</c>) goes through <see cref="TryDecode"/>.
+    /// </summary>
+    public static DecodeError TryDecodeTextFrame(ReadOnlySpan<byte> frame, int protocol, out EngineIoPacket? packet)
+    {
+        packet = null;
+        if (frame.IsEmpty)
+        {
+            return DecodeError.Empty;
+        }
+        if (!System.Text.Unicode.Utf8.IsValid(frame))
+        {
+            return DecodeError.BadUtf8;
+        }
+        byte first = frame[0];
+        if (first == 'b')
+        {
+            return TryDecode(System.Text.Encoding.UTF8.GetString(frame), protocol, allowBase64: true, out packet);
+        }
+        if (first < '0' || first > '6')
+        {
+            return DecodeError.UnknownType;
+        }
+        packet = EngineIoPacket.FromTextFrame(frame.ToArray());
+        return DecodeError.None;
+    }
+
     private static DecodeError TryDecodeBase64(ReadOnlySpan<char> base64, out EngineIoPacket? packet)
     {
         packet = null;

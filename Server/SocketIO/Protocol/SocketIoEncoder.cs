@@ -1,14 +1,47 @@
 using System.Buffers;
 using System.Collections;
+using System.Globalization;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using SocketIoSignal.EngineIO.Protocol;
 
 namespace SocketIoSignal.SocketIO.Protocol;
 
-/// <summary>A packet encoded once: its text and the binary attachments that follow it.</summary>
-public sealed record EncodedPacket(string Text, IReadOnlyList<ReadOnlyMemory<byte>> Attachments);
+/// <summary>
+/// A packet encoded once: its text and the binary attachments that follow it. Packets the encoder makes hold the
+/// UTF-8 bytes of their Engine.IO message frame (<c>4</c> + the text); the string form is made on demand, and the
+/// Engine.IO packet is made once however many sessions it goes to.
+/// </summary>
+public sealed class EncodedPacket
+{
+    private readonly byte[]? _frame;
+    private string? _text;
+    private EngineIoPacket? _message;
+
+    public EncodedPacket(string text, IReadOnlyList<ReadOnlyMemory<byte>> attachments)
+    {
+        _text = text;
+        Attachments = attachments;
+    }
+
+    /// <summary>Over an Engine.IO message frame: <paramref name="frame"/>[0] is '4', then the packet's UTF-8 text.</summary>
+    internal EncodedPacket(byte[] frame, IReadOnlyList<ReadOnlyMemory<byte>> attachments)
+    {
+        _frame = frame;
+        Attachments = attachments;
+    }
+
+    public string Text => _text ??= Encoding.UTF8.GetString(_frame.AsSpan(1));
+
+    public IReadOnlyList<ReadOnlyMemory<byte>> Attachments { get; }
+
+    /// <summary>The Engine.IO message that carries the text, made once.</summary>
+    internal EngineIoPacket Message => _message ??= _frame is null ? EngineIoPacket.Message(_text!) : EngineIoPacket.FromTextFrame(_frame);
+
+    public override string ToString() => Attachments.Count == 0 ? Text : $"{Text} +{Attachments.Count} attachment(s)";
+}
 
 /// <summary>
 /// Encodes Socket.IO packets. Arguments may be strings, numbers, booleans, null, byte arrays / memory (sent as
@@ -32,20 +65,14 @@ public static class SocketIoEncoder
     [ThreadStatic]
     private static ArrayBufferWriter<byte>? t_buffer;
 
+    [ThreadStatic]
+    private static Utf8JsonWriter? t_writer;
+
     public static EncodedPacket EncodeEvent(string nsp, string eventName, IReadOnlyList<object?> args, long? ackId = null) =>
-        Encode(SocketIoPacketType.Event, nsp, ackId, w =>
-        {
-            w.WriteStartArray();
-            w.WriteStringValue(eventName);
-            return args;
-        });
+        Encode(SocketIoPacketType.Event, nsp, ackId, eventName, args);
 
     public static EncodedPacket EncodeAck(string nsp, long ackId, IReadOnlyList<object?> args) =>
-        Encode(SocketIoPacketType.Ack, nsp, ackId, w =>
-        {
-            w.WriteStartArray();
-            return args;
-        });
+        Encode(SocketIoPacketType.Ack, nsp, ackId, null, args);
 
     /// <summary>CONNECT as the server sends it: protocol 5 with <c>{"sid":…}</c>, protocol 4 bare.</summary>
     public static EncodedPacket EncodeConnect(string nsp, string? sid) =>
@@ -73,31 +100,102 @@ public static class SocketIoEncoder
         return new(Header(SocketIoPacketType.ConnectError, nsp, null, 0) + body, []);
     }
 
-    private static EncodedPacket Encode(SocketIoPacketType type, string nsp, long? ackId, Func<Utf8JsonWriter, IReadOnlyList<object?>> start)
+    /// <summary>
+    /// Writes the JSON array into a reused buffer, then the frame — '4', the header, the JSON — into one array of
+    /// its exact size: one allocation for the text whatever the number of receivers.
+    /// </summary>
+    private static EncodedPacket Encode(SocketIoPacketType type, string nsp, long? ackId, string? eventName, IReadOnlyList<object?> args)
     {
         var buffer = t_buffer ??= new ArrayBufferWriter<byte>(256);
         buffer.ResetWrittenCount();
         List<ReadOnlyMemory<byte>>? attachments = null;
-        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
+        var writer = t_writer;
+        if (writer is null)
         {
-            var args = start(writer);
-            foreach (var arg in args)
-            {
-                WriteValue(writer, arg, ref attachments);
-            }
-            writer.WriteEndArray();
+            writer = t_writer = new Utf8JsonWriter(buffer, WriterOptions);
         }
+        else
+        {
+            writer.Reset(buffer);
+        }
+        writer.WriteStartArray();
+        if (eventName is not null)
+        {
+            writer.WriteStringValue(eventName);
+        }
+        for (int i = 0; i < args.Count; i++)
+        {
+            WriteValue(writer, args[i], ref attachments);
+        }
+        writer.WriteEndArray();
+        writer.Flush();
         int count = attachments?.Count ?? 0;
         if (count > 0)
         {
             type = type == SocketIoPacketType.Ack ? SocketIoPacketType.BinaryAck : SocketIoPacketType.BinaryEvent;
         }
-        string text = Header(type, nsp, ackId, count) + Encoding.UTF8.GetString(buffer.WrittenSpan);
+        var json = buffer.WrittenSpan;
+        int headerLength = HeaderLength(nsp, ackId, count);
+        var frame = new byte[1 + headerLength + json.Length];
+        frame[0] = (byte)'4';
+        WriteHeader(frame.AsSpan(1, headerLength), type, nsp, ackId, count);
+        json.CopyTo(frame.AsSpan(1 + headerLength));
         if (buffer.Capacity > 1 << 20)
         {
             t_buffer = null;
+            t_writer = null;
         }
-        return new EncodedPacket(text, (IReadOnlyList<ReadOnlyMemory<byte>>?)attachments ?? []);
+        return new EncodedPacket(frame, (IReadOnlyList<ReadOnlyMemory<byte>>?)attachments ?? []);
+    }
+
+    private static int HeaderLength(string nsp, long? ackId, int attachments)
+    {
+        int length = 1;
+        if (attachments > 0)
+        {
+            length += DigitCount(attachments) + 1;
+        }
+        if (nsp != "/")
+        {
+            length += Encoding.UTF8.GetByteCount(nsp) + 1;
+        }
+        if (ackId is { } id)
+        {
+            length += DigitCount(id);
+        }
+        return length;
+    }
+
+    private static void WriteHeader(Span<byte> into, SocketIoPacketType type, string nsp, long? ackId, int attachments)
+    {
+        into[0] = (byte)('0' + (int)type);
+        int at = 1;
+        if (attachments > 0)
+        {
+            attachments.TryFormat(into[at..], out int written, default, CultureInfo.InvariantCulture);
+            at += written;
+            into[at++] = (byte)'-';
+        }
+        if (nsp != "/")
+        {
+            at += Encoding.UTF8.GetBytes(nsp, into[at..]);
+            into[at++] = (byte)',';
+        }
+        if (ackId is { } id)
+        {
+            id.TryFormat(into[at..], out int written, default, CultureInfo.InvariantCulture);
+        }
+    }
+
+    private static int DigitCount(long value)
+    {
+        int digits = 1;
+        while (value >= 10)
+        {
+            value /= 10;
+            digits++;
+        }
+        return digits;
     }
 
     private static string Header(SocketIoPacketType type, string nsp, long? ackId, int attachments)
@@ -155,6 +253,9 @@ public static class SocketIoEncoder
                 break;
             case JsonElement element:
                 element.WriteTo(w);
+                break;
+            case RawJson raw:
+                raw.WriteTo(w);
                 break;
             case IEnumerable<object?> list:
                 w.WriteStartArray();

@@ -20,10 +20,34 @@ public static class SocketIoParser
         "connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener", "error",
     };
 
+    private static readonly UTF8Encoding StrictUtf8 = new(false, true);
+
+    /// <summary>Decodes a packet from its string form (polling); see the UTF-8 overload.</summary>
     public static bool TryDecode(string text, int protocol, SocketIoParserLimits limits, out SocketIoPacket? packet, out string error)
+    {
+        byte[] utf8;
+        try
+        {
+            utf8 = StrictUtf8.GetBytes(text);
+        }
+        catch (EncoderFallbackException)
+        {
+            packet = null;
+            error = "invalid UTF-16";
+            return false;
+        }
+        return TryDecode(utf8, protocol, limits, out packet, out error);
+    }
+
+    /// <summary>
+    /// Decodes a packet from valid UTF-8 that stays unchanged while the packet lives (the packet keeps slices of
+    /// it rather than copies). The JSON is checked in one pass and parsed into a tree only when asked for.
+    /// </summary>
+    public static bool TryDecode(ReadOnlyMemory<byte> utf8, int protocol, SocketIoParserLimits limits, out SocketIoPacket? packet, out string error)
     {
         packet = null;
         error = "";
+        var text = utf8.Span;
         if (text.Length == 0 || text[0] < '0' || text[0] > '6')
         {
             error = "unknown packet type";
@@ -35,7 +59,7 @@ public static class SocketIoParser
         if (type is SocketIoPacketType.BinaryEvent or SocketIoPacketType.BinaryAck)
         {
             int start = i;
-            while (i < text.Length && char.IsAsciiDigit(text[i]) && i - start <= 3)
+            while (i < text.Length && char.IsAsciiDigit((char)text[i]) && i - start <= 3)
             {
                 attachments = (attachments * 10) + (text[i] - '0');
                 i++;
@@ -56,23 +80,24 @@ public static class SocketIoParser
         string? query = null;
         if (i < text.Length && text[i] == '/')
         {
-            int comma = text.IndexOf(',', i);
-            int end = comma < 0 ? text.Length : comma;
-            nsp = text[i..end];
-            int q = nsp.IndexOf('?');
+            int comma = text[i..].IndexOf((byte)',');
+            int end = comma < 0 ? text.Length : i + comma;
+            var name = text[i..end];
+            int q = name.IndexOf((byte)'?');
             if (q >= 0)
             {
-                query = nsp[(q + 1)..];
-                nsp = nsp[..q];
+                query = Encoding.UTF8.GetString(name[(q + 1)..]);
+                name = name[..q];
             }
-            i = comma < 0 ? text.Length : comma + 1;
+            nsp = name.Length == 1 ? "/" : Encoding.UTF8.GetString(name);
+            i = comma < 0 ? text.Length : end + 1;
         }
         long? ackId = null;
-        if (i < text.Length && char.IsAsciiDigit(text[i]))
+        if (i < text.Length && char.IsAsciiDigit((char)text[i]))
         {
             int start = i;
             long id = 0;
-            while (i < text.Length && char.IsAsciiDigit(text[i]))
+            while (i < text.Length && char.IsAsciiDigit((char)text[i]))
             {
                 if (i - start >= limits.MaxAckIdDigits)
                 {
@@ -84,16 +109,19 @@ public static class SocketIoParser
             }
             ackId = id;
         }
-        JsonNode? data = null;
         bool hasData = i < text.Length;
+        var root = JsonTokenType.None;
+        JsonSlice[]? elements = null;
+        var data = hasData ? utf8[i..] : default;
         if (hasData)
         {
-            if (!TryParseJson(text.AsSpan(i), limits.MaxJsonDepth, out data, out error))
+            bool isEvent = type is SocketIoPacketType.Event or SocketIoPacketType.BinaryEvent;
+            if (!JsonScan.TryScan(data.Span, limits.MaxJsonDepth, isEvent, out root, out elements, out error))
             {
                 return false;
             }
         }
-        if (!IsPayloadValid(type, protocol, hasData, data, ackId, out error))
+        if (!IsPayloadValid(type, protocol, hasData, root, data.Span, elements, ackId, out string? eventName, out error))
         {
             return false;
         }
@@ -103,129 +131,72 @@ public static class SocketIoParser
             Namespace = nsp,
             Query = query,
             AckId = ackId,
-            Data = data,
+            RawData = data,
+            MaxJsonDepth = limits.MaxJsonDepth,
+            EventName = eventName,
+            Elements = elements,
             Attachments = attachments,
         };
         return true;
     }
 
-    private static bool IsPayloadValid(SocketIoPacketType type, int protocol, bool hasData, JsonNode? data, long? ackId, out string error)
+    private static bool IsPayloadValid(SocketIoPacketType type, int protocol, bool hasData, JsonTokenType root, ReadOnlySpan<byte> data,
+        JsonSlice[]? elements, long? ackId, out string? eventName, out string error)
     {
         error = "invalid payload";
+        eventName = null;
         switch (type)
         {
             case SocketIoPacketType.Connect:
                 // protocol 5 may carry an auth object; protocol 4 clients send none.
-                return ackId is null && (!hasData || (protocol >= 5 && data is JsonObject));
+                return ackId is null && (!hasData || (protocol >= 5 && root == JsonTokenType.StartObject));
             case SocketIoPacketType.Disconnect:
                 return ackId is null && !hasData;
             case SocketIoPacketType.Event:
             case SocketIoPacketType.BinaryEvent:
-                if (data is not JsonArray array || array.Count == 0)
+                if (elements is null || elements.Length == 0)
                 {
                     return false;
                 }
-                var name = array[0];
-                if (name is JsonValue v && v.GetValueKind() == JsonValueKind.String)
+                var first = elements[0];
+                var name = data.Slice(first.Start, first.Length);
+                if (name[0] == '"')
                 {
-                    if (ReservedEvents.Contains(v.GetValue<string>()))
+                    eventName = ReadString(name);
+                    if (ReservedEvents.Contains(eventName))
                     {
                         error = "reserved event name";
                         return false;
                     }
                     return true;
                 }
-                return name is JsonValue n && n.GetValueKind() == JsonValueKind.Number;
+                if (name[0] == '-' || char.IsAsciiDigit((char)name[0]))
+                {
+                    // A number as the name: its text as sent, as the reference uses it.
+                    eventName = Encoding.UTF8.GetString(name);
+                    return true;
+                }
+                return false;
             case SocketIoPacketType.Ack:
             case SocketIoPacketType.BinaryAck:
-                return ackId is not null && data is JsonArray;
+                return ackId is not null && root == JsonTokenType.StartArray;
             default:
                 // Clients never send ERROR / CONNECT_ERROR.
                 return false;
         }
     }
 
-    private static bool TryParseJson(ReadOnlySpan<char> json, int maxDepth, out JsonNode? node, out string error)
+    /// <summary>The value of one JSON string token (its quotes included in <paramref name="token"/>).</summary>
+    private static string ReadString(ReadOnlySpan<byte> token)
     {
-        node = null;
-        error = "";
-        try
+        var content = token[1..^1];
+        if (content.IndexOf((byte)'\\') < 0)
         {
-            node = JsonNode.Parse(json.ToString(), documentOptions: new JsonDocumentOptions { MaxDepth = maxDepth });
-            if (!Validate(node))
-            {
-                error = "invalid JSON value";
-                return false;
-            }
-            return true;
+            return Encoding.UTF8.GetString(content);
         }
-        catch (Exception ex) when (ex is JsonException or InvalidOperationException or ArgumentException or FormatException)
-        {
-            error = "invalid JSON";
-            return false;
-        }
-    }
-
-    /// <summary>Reads every string and number once, so a bad value fails here rather than in a handler later.</summary>
-    private static bool Validate(JsonNode? node)
-    {
-        switch (node)
-        {
-            case null:
-                return true;
-            case JsonObject obj:
-                foreach (var (_, child) in obj)
-                {
-                    if (!Validate(child))
-                    {
-                        return false;
-                    }
-                }
-                return true;
-            case JsonArray arr:
-                foreach (var child in arr)
-                {
-                    if (!Validate(child))
-                    {
-                        return false;
-                    }
-                }
-                return true;
-            case JsonValue value:
-                switch (value.GetValueKind())
-                {
-                    case JsonValueKind.String:
-                        var s = value.GetValue<string>();
-                        return !HasLoneSurrogate(s);
-                    case JsonValueKind.Number:
-                        return double.IsFinite(value.GetValue<double>());
-                    default:
-                        return true;
-                }
-            default:
-                return true;
-        }
-    }
-
-    private static bool HasLoneSurrogate(string s)
-    {
-        for (int i = 0; i < s.Length; i++)
-        {
-            char c = s[i];
-            if (char.IsHighSurrogate(c))
-            {
-                if (i + 1 >= s.Length || !char.IsLowSurrogate(s[i + 1]))
-                {
-                    return true;
-                }
-                i++;
-            }
-            else if (char.IsLowSurrogate(c))
-            {
-                return true;
-            }
-        }
-        return false;
+        var reader = new Utf8JsonReader(token);
+        reader.Read();
+        return reader.GetString()!;
     }
 
     /// <summary>
