@@ -8,7 +8,8 @@ namespace SocketIoSignal.Hosting;
 /// <summary>
 /// Opt-in diagnostics for benchmarks (<c>--Diagnostics:Enabled=true</c>; off by default, never for production):
 /// <c>GET /_diag/heap</c> runs a full blocking GC and returns the managed heap, the process RSS and the GC
-/// counters; <c>GET /_diag/counters</c> returns the same counters without collecting.
+/// counters; <c>GET /_diag/counters</c> returns the same counters without collecting; <c>GET /_diag/alloc?ms=N</c>
+/// samples allocations for N ms and returns the bytes allocated and the types that took them, by share.
 /// </summary>
 public static class Diagnostics
 {
@@ -22,6 +23,13 @@ public static class Diagnostics
             if (!HttpMethods.IsGet(context.Request.Method) || !path.StartsWithSegments("/_diag", out var rest))
             {
                 await next(context);
+                return;
+            }
+            if (rest == "/alloc")
+            {
+                int ms = int.TryParse(context.Request.Query["ms"], NumberStyles.None, CultureInfo.InvariantCulture, out int m) ? Math.Clamp(m, 1, 60_000) : 2000;
+                context.Response.ContentType = "application/json";
+                await context.Response.WriteAsync(await AllocationSampler.SampleAsync(TimeSpan.FromMilliseconds(ms), context.RequestAborted), context.RequestAborted);
                 return;
             }
             long? heap = null;

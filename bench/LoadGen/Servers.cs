@@ -42,7 +42,10 @@ public sealed class ServerProcess : IDisposable
             case ServerKind.Ours:
                 exe = "dotnet";
                 args.AddRange([cfg.ServerDll, "--port", port.ToString(CultureInfo.InvariantCulture), "--host", "127.0.0.1", "--mode", def.Mode!,
-                    "--Diagnostics:Enabled=true", "--Logging:LogLevel:Default=Warning"]);
+                    "--Diagnostics:Enabled=true", "--Logging:LogLevel:Default=Warning",
+                    // The per-connection event rate limit (1000/s by default, an addition of ours) is off: the
+                    // reference servers have none, and the relay scenarios send up to 10,000 events/s per connection.
+                    "--SocketIo:MaxEventsPerSecond=0"]);
                 if (pingIntervalMs is { } ms)
                 {
                     args.Add("--EngineIo:PingInterval=" + ms.ToString(CultureInfo.InvariantCulture));
