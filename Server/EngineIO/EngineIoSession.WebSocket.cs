@@ -21,18 +21,17 @@ public sealed partial class EngineIoSession
     /// <summary>Runs a WebSocket that carries the session from its handshake.</summary>
     internal async Task RunWebSocketAsync(WebSocket ws)
     {
-        SemaphoreSlim signal;
         lock (_gate)
         {
             _webSocket = ws;
-            signal = _writerSignal = new SemaphoreSlim(_outbox.Count > 0 ? 1 : 0, 1);
         }
         var reader = ReceiveLoopAsync(ws, probing: false);
         // Let the 101 response leave on its own before the open packet: Kestrel otherwise sends both in one
         // segment, and a client that attaches its message listener once "open" fired (the published suites do)
         // never sees the open packet. A pause of a millisecond, on the wall clock (not a protocol timer).
         await Task.Delay(FirstFrameDelay, CancellationToken.None);
-        await WriteLoopAsync(ws, signal);
+        StartWriter(ws);
+        await _writerEnded.Task;
         await reader;
     }
 
@@ -60,14 +59,16 @@ public sealed partial class EngineIoSession
             return;
         }
         await ReceiveLoopAsync(ws, probing: true);
-        var writer = _upgradeWriter;
-        if (writer is not null)
+        bool upgraded;
+        lock (_gate)
         {
-            await writer;
+            upgraded = _writerSocket == ws;
+        }
+        if (upgraded)
+        {
+            await _writerEnded.Task;
         }
     }
-
-    private Task? _upgradeWriter;
 
     /// <summary>Completed when the receive loop of the session's WebSocket has ended.</summary>
     private readonly TaskCompletionSource _receiveEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -262,7 +263,6 @@ public sealed partial class EngineIoSession
         }
         if (packet.Type == EngineIoPacketType.Upgrade)
         {
-            SemaphoreSlim signal;
             lock (_gate)
             {
                 if (_probe != ws || !_upgrading || _state == State.Closed)
@@ -275,11 +275,10 @@ public sealed partial class EngineIoSession
                 _upgrading = false;
                 Transport = TransportKind.WebSocket;
                 _webSocket = ws;
-                signal = _writerSignal = new SemaphoreSlim(_outbox.Count > 0 ? 1 : 0, 1);
                 _pendingPoll?.TrySetResult();
             }
             _server.OnUpgraded(this);
-            _upgradeWriter = WriteLoopAsync(ws, signal);
+            StartWriter(ws);
             return true;
         }
         return false;
@@ -287,18 +286,72 @@ public sealed partial class EngineIoSession
 
     private readonly List<EngineIoPacket> _writeBatch = [];
 
-    private async Task WriteLoopAsync(WebSocket ws, SemaphoreSlim signal)
+    /// <summary>The WebSocket the session writes to, once it may (after the first-frame pause or the upgrade).</summary>
+    private WebSocket? _writerSocket;
+
+    /// <summary>A writer is draining the outbox into <see cref="_writerSocket"/>; there is never more than one.</summary>
+    private bool _writing;
+
+    /// <summary>Completed when the session's WebSocket writing is over for good (closed, failed or aborted).</summary>
+    private readonly TaskCompletionSource _writerEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Lets the writer write to <paramref name="ws"/> from now on, and writes what is queued already.</summary>
+    private void StartWriter(WebSocket ws)
+    {
+        WebSocket? claimed;
+        lock (_gate)
+        {
+            _writerSocket = ws;
+            if (_state == State.Closed && !_writing)
+            {
+                _writerEnded.TrySetResult();
+                return;
+            }
+            claimed = ClaimWriterLocked();
+        }
+        if (claimed is not null)
+        {
+            _ = WriteAsync(claimed);
+        }
+    }
+
+    /// <summary>
+    /// Called under the lock once something is queued: when the WebSocket writer is idle, the caller becomes it
+    /// (and must call <see cref="WriteAsync"/> after leaving the lock). Writing on the thread that queued saves a
+    /// hop through the thread pool per packet; a write that cannot complete at once continues asynchronously.
+    /// </summary>
+    private WebSocket? ClaimWriterLocked()
+    {
+        if (_writing || _writerSocket is null || _outbox.Count == 0)
+        {
+            return null;
+        }
+        _writing = true;
+        return _writerSocket;
+    }
+
+    /// <summary>
+    /// Drains the outbox into the WebSocket until it is empty; after the close packet, closes the WebSocket
+    /// (bounded wait for the client's close frame) and ends the session.
+    /// </summary>
+    private async Task WriteAsync(WebSocket ws)
     {
         try
         {
             while (true)
             {
-                await signal.WaitAsync();
                 bool closing;
                 lock (_gate)
                 {
                     if (_state == State.Closed)
                     {
+                        _writing = false;
+                        _writerEnded.TrySetResult();
+                        return;
+                    }
+                    if (_outbox.Count == 0)
+                    {
+                        _writing = false;
                         return;
                     }
                     closing = _state == State.Closing;
@@ -329,6 +382,7 @@ public sealed partial class EngineIoSession
                         // The client does not answer; it is cut off below.
                     }
                     Abort(_closeReason);
+                    EndWriter();
                     return;
                 }
             }
@@ -337,7 +391,17 @@ public sealed partial class EngineIoSession
         {
             _writeBatch.Clear();
             Abort(CloseReason.TransportError);
+            EndWriter();
         }
+    }
+
+    private void EndWriter()
+    {
+        lock (_gate)
+        {
+            _writing = false;
+        }
+        _writerEnded.TrySetResult();
     }
 
     private async Task CloseQuietlyAsync(WebSocket ws, WebSocketCloseStatus status, string description)

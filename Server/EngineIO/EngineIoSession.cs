@@ -32,7 +32,6 @@ public sealed partial class EngineIoSession
 
     // websocket
     private WebSocket? _webSocket;
-    private SemaphoreSlim? _writerSignal;
 
     // upgrade
     private WebSocket? _probe;
@@ -101,6 +100,7 @@ public sealed partial class EngineIoSession
     public bool Send(IReadOnlyList<EngineIoPacket> packets)
     {
         bool overflow = false;
+        WebSocket? writer = null;
         lock (_gate)
         {
             if (_state != State.Open)
@@ -108,9 +108,9 @@ public sealed partial class EngineIoSession
                 return false;
             }
             long size = 0;
-            foreach (var p in packets)
+            for (int i = 0; i < packets.Count; i++)
             {
-                size += p.WireSize;
+                size += packets[i].WireSize;
             }
             if (_queuedBytes + size > _server.Options.MaxQueuedBytes)
             {
@@ -118,11 +118,16 @@ public sealed partial class EngineIoSession
             }
             else
             {
-                foreach (var p in packets)
+                for (int i = 0; i < packets.Count; i++)
                 {
-                    EnqueueLocked(p);
+                    EnqueueLocked(packets[i]);
                 }
+                writer = ClaimWriterLocked();
             }
+        }
+        if (writer is not null)
+        {
+            _ = WriteAsync(writer);
         }
         if (overflow)
         {
@@ -138,6 +143,7 @@ public sealed partial class EngineIoSession
 
     internal void BeginClose(CloseReason reason)
     {
+        WebSocket? writer;
         lock (_gate)
         {
             if (_state != State.Open)
@@ -155,8 +161,13 @@ public sealed partial class EngineIoSession
             // still complete (the close packet then leaves on the WebSocket), else the close timer ends it.
             // The transport delivers the rest and ends the session; if the client does not fetch it in time, drop it.
             _heartbeat.Change(TimeSpan.FromMilliseconds(_server.Options.CloseTimeout), Timeout.InfiniteTimeSpan);
+            writer = ClaimWriterLocked();
         }
         _server.OnSessionClosed(this, reason);
+        if (writer is not null)
+        {
+            _ = WriteAsync(writer);
+        }
     }
 
     /// <summary>Ends the session now, without delivering what is queued.</summary>
@@ -187,9 +198,10 @@ public sealed partial class EngineIoSession
             Interlocked.Exchange(ref _queuedBytes, 0);
             _pendingPoll?.TrySetResult();
             ws = _webSocket;
-            if (_writerSignal is { CurrentCount: 0 } signal)
+            if (!_writing)
             {
-                signal.Release();
+                // No writer is running to see the end: the session's WebSocket request may finish now.
+                _writerEnded.TrySetResult();
             }
         }
         ws?.Abort();
@@ -205,10 +217,6 @@ public sealed partial class EngineIoSession
         _outbox.Enqueue(packet);
         Interlocked.Add(ref _queuedBytes, packet.WireSize);
         _pendingPoll?.TrySetResult();
-        if (_writerSignal is { CurrentCount: 0 } signal)
-        {
-            signal.Release();
-        }
     }
 
     private List<EngineIoPacket> DrainLocked() => DrainLocked(new List<EngineIoPacket>(_outbox.Count));
@@ -271,6 +279,7 @@ public sealed partial class EngineIoSession
     {
         bool timedOut = false;
         bool closing = false;
+        WebSocket? writer = null;
         lock (_gate)
         {
             if (_state == State.Closing)
@@ -293,7 +302,12 @@ public sealed partial class EngineIoSession
                 // pong), however late this timer ran.
                 long remaining = Math.Max(0, _heartbeatDeadline - _server.Time.GetTimestamp());
                 _heartbeat.Change(TimeSpan.FromSeconds((double)remaining / _server.Time.TimestampFrequency), Timeout.InfiniteTimeSpan);
+                writer = ClaimWriterLocked();
             }
+        }
+        if (writer is not null)
+        {
+            _ = WriteAsync(writer);
         }
         if (closing)
         {

@@ -10,21 +10,21 @@ namespace SocketIoSignal.SocketIO;
 public readonly struct BroadcastOperator
 {
     private readonly SocketIoNamespace _nsp;
-    private readonly HashSet<string> _rooms;
-    private readonly HashSet<string> _except;
+    private readonly IReadOnlySet<string> _rooms;
+    private readonly IReadOnlySet<string> _except;
 
-    internal BroadcastOperator(SocketIoNamespace nsp, HashSet<string> rooms, HashSet<string> except)
+    internal BroadcastOperator(SocketIoNamespace nsp, IReadOnlySet<string> rooms, IReadOnlySet<string> except)
     {
         _nsp = nsp;
         _rooms = rooms;
         _except = except;
     }
 
-    public BroadcastOperator To(string room) => new(_nsp, With(_rooms, room), _except);
+    public BroadcastOperator To(string room) => new(_nsp, RoomSet.With(_rooms, room), _except);
 
     public BroadcastOperator In(string room) => To(room);
 
-    public BroadcastOperator Except(string room) => new(_nsp, _rooms, With(_except, room));
+    public BroadcastOperator Except(string room) => new(_nsp, _rooms, RoomSet.With(_except, room));
 
     public BroadcastTarget Target => new(_rooms, _except);
 
@@ -43,10 +43,4 @@ public readonly struct BroadcastOperator
     public void Emit(string eventName, params object?[] args) => _nsp.Observe(EmitAsync(eventName, args));
 
     public ValueTask<IReadOnlyCollection<string>> SocketIdsAsync() => _nsp.Adapter.SocketIdsAsync(Target);
-
-    private static HashSet<string> With(HashSet<string> set, string item)
-    {
-        var copy = new HashSet<string>(set, StringComparer.Ordinal) { item };
-        return copy;
-    }
 }

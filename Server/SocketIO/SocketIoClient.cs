@@ -69,20 +69,7 @@ internal sealed class SocketIoClient
         }
     }
 
-    public static IReadOnlyList<EngineIoPacket> ToFrames(EncodedPacket packet)
-    {
-        if (packet.Attachments.Count == 0)
-        {
-            return [packet.Message];
-        }
-        var frames = new EngineIoPacket[packet.Attachments.Count + 1];
-        frames[0] = packet.Message;
-        for (int i = 0; i < packet.Attachments.Count; i++)
-        {
-            frames[i + 1] = EngineIoPacket.CreateBinary(packet.Attachments[i]);
-        }
-        return frames;
-    }
+    public static IReadOnlyList<EngineIoPacket> ToFrames(EncodedPacket packet) => packet.Frames;
 
     public bool Send(EncodedPacket packet) => SendFrames(ToFrames(packet));
 

@@ -49,26 +49,38 @@ public sealed class SocketIoNamespace : ILocalDelivery
         return this;
     }
 
-    public BroadcastOperator To(string room) => new BroadcastOperator(this, [], []).To(room);
+    public BroadcastOperator To(string room) => new BroadcastOperator(this, RoomSet.Empty, RoomSet.Empty).To(room);
 
     public BroadcastOperator In(string room) => To(room);
 
-    public BroadcastOperator Except(string room) => new BroadcastOperator(this, [], []).Except(room);
+    public BroadcastOperator Except(string room) => new BroadcastOperator(this, RoomSet.Empty, RoomSet.Empty).Except(room);
 
-    public void Emit(string eventName, params object?[] args) => new BroadcastOperator(this, [], []).Emit(eventName, args);
+    public void Emit(string eventName, params object?[] args) => new BroadcastOperator(this, RoomSet.Empty, RoomSet.Empty).Emit(eventName, args);
 
-    public ValueTask EmitAsync(string eventName, params object?[] args) => new BroadcastOperator(this, [], []).EmitAsync(eventName, args);
+    public ValueTask EmitAsync(string eventName, params object?[] args) => new BroadcastOperator(this, RoomSet.Empty, RoomSet.Empty).EmitAsync(eventName, args);
 
     public void Deliver(IEnumerable<string> socketIds, EncodedPacket packet)
     {
-        IReadOnlyList<EngineIoPacket>? frames = null;
+        if (socketIds is List<string> list)
+        {
+            // The in-memory adapter's own list: no enumerator to allocate.
+            foreach (var id in list)
+            {
+                DeliverTo(id, packet);
+            }
+            return;
+        }
         foreach (var id in socketIds)
         {
-            if (_sockets.TryGetValue(id, out var socket))
-            {
-                frames ??= SocketIoClient.ToFrames(packet);
-                socket.Client.SendFrames(frames);
-            }
+            DeliverTo(id, packet);
+        }
+    }
+
+    private void DeliverTo(string id, EncodedPacket packet)
+    {
+        if (_sockets.TryGetValue(id, out var socket))
+        {
+            socket.Client.SendFrames(packet.Frames);
         }
     }
 

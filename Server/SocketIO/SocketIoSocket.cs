@@ -36,7 +36,8 @@ public sealed class SocketIoSocket
     private readonly SocketIoClient _client;
 
     internal SocketIoClient Client => _client;
-    private readonly ConcurrentDictionary<string, List<Func<SocketIoEvent, Task>>> _handlers = new(StringComparer.Ordinal);
+    /// <summary>Handlers by event name; each array is replaced, never changed, so an event reads it without a copy.</summary>
+    private readonly ConcurrentDictionary<string, Func<SocketIoEvent, Task>[]> _handlers = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<long, TaskCompletionSource<IReadOnlyList<JsonNode?>>> _pendingAcks = new();
     private readonly List<Action<DisconnectReason>> _onDisconnecting = [];
     private readonly List<Action<DisconnectReason>> _onDisconnect = [];
@@ -84,11 +85,7 @@ public sealed class SocketIoSocket
 
     public SocketIoSocket On(string eventName, Func<SocketIoEvent, Task> handler)
     {
-        var list = _handlers.GetOrAdd(eventName, _ => []);
-        lock (list)
-        {
-            list.Add(handler);
-        }
+        _handlers.AddOrUpdate(eventName, static (_, h) => [h], static (_, list, h) => [.. list, h], handler);
         return this;
     }
 
@@ -212,16 +209,11 @@ public sealed class SocketIoSocket
             }
             evt = new SocketIoEvent(this, name, args, ack);
         }
-        if (!_handlers.TryGetValue(name, out var list))
+        if (!_handlers.TryGetValue(name, out var handlers))
         {
             return;
         }
-        Func<SocketIoEvent, Task>[] handlers;
-        lock (list)
-        {
-            handlers = [.. list];
-        }
-        Dispatch(() => RunHandlersAsync(handlers, evt));
+        Dispatch(handlers, evt);
     }
 
     internal void OnAck(SocketIoPacket packet)
@@ -244,27 +236,27 @@ public sealed class SocketIoSocket
     }
 
     /// <summary>Runs handlers in arrival order: inline when nothing is pending, else after what is.</summary>
-    private void Dispatch(Func<Task> work)
+    private void Dispatch(Func<SocketIoEvent, Task>[] handlers, SocketIoEvent evt)
     {
         lock (_dispatchGate)
         {
             if (_tail.IsCompleted)
             {
-                _tail = Guard(work);
+                _tail = Guard(handlers, evt);
             }
             else
             {
-                _tail = _tail.ContinueWith(_ => Guard(work), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).Unwrap();
+                _tail = _tail.ContinueWith(_ => Guard(handlers, evt), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).Unwrap();
             }
         }
     }
 
-    private Task Guard(Func<Task> work)
+    private Task Guard(Func<SocketIoEvent, Task>[] handlers, SocketIoEvent evt)
     {
         Task task;
         try
         {
-            task = work();
+            task = handlers.Length == 1 ? handlers[0](evt) : RunHandlersAsync(handlers, evt);
         }
         catch (Exception ex)
         {

@@ -5,7 +5,7 @@ namespace SocketIoSignal.SocketIO.Adapter;
 /// <summary>Which sockets a broadcast reaches: those in any of <see cref="Rooms"/> (all when empty), less those in any of <see cref="Except"/>.</summary>
 public sealed record BroadcastTarget(IReadOnlySet<string> Rooms, IReadOnlySet<string> Except)
 {
-    public static readonly BroadcastTarget All = new(new HashSet<string>(), new HashSet<string>());
+    public static readonly BroadcastTarget All = new(RoomSet.Empty, RoomSet.Empty);
 }
 
 /// <summary>The outcome of an atomic capacity-bounded join.</summary>

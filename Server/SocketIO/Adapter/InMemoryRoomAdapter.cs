@@ -148,21 +148,7 @@ public sealed class InMemoryRoomAdapter(ILocalDelivery delivery) : IRoomAdapter
         return result;
     }
 
-    private static bool IsExcepted(HashSet<string> rooms, IReadOnlySet<string> except)
-    {
-        if (except.Count == 0)
-        {
-            return false;
-        }
-        foreach (var room in except)
-        {
-            if (rooms.Contains(room))
-            {
-                return true;
-            }
-        }
-        return false;
-    }
+    private static bool IsExcepted(HashSet<string> rooms, IReadOnlySet<string> except) => RoomSet.Overlaps(except, rooms);
 
     private void AddLocked(string socketId, string room)
     {

@@ -40,6 +40,22 @@ public sealed class EncodedPacket
     /// <summary>The Engine.IO message that carries the text, made once.</summary>
     internal EngineIoPacket Message => _message ??= _frame is null ? EngineIoPacket.Message(_text!) : EngineIoPacket.FromTextFrame(_frame);
 
+    private IReadOnlyList<EngineIoPacket>? _frames;
+
+    /// <summary>The Engine.IO packets that carry the packet (the message, then each attachment), made once.</summary>
+    internal IReadOnlyList<EngineIoPacket> Frames => _frames ??= MakeFrames();
+
+    private EngineIoPacket[] MakeFrames()
+    {
+        var frames = new EngineIoPacket[Attachments.Count + 1];
+        frames[0] = Message;
+        for (int i = 0; i < Attachments.Count; i++)
+        {
+            frames[i + 1] = EngineIoPacket.CreateBinary(Attachments[i]);
+        }
+        return frames;
+    }
+
     public override string ToString() => Attachments.Count == 0 ? Text : $"{Text} +{Attachments.Count} attachment(s)";
 }
 
