@@ -17,6 +17,14 @@ public sealed class Config
     public string? Only { get; set; }
     public string? Name { get; set; }
 
+    /// <summary>--scenarios a,b,e: which of (a) idle, (b) connect rate, (c) relay, (d) broadcast, (e) heartbeat run; all when null.</summary>
+    public string? Scenarios { get; set; }
+
+    /// <summary>--hold N: after the last idle level, keep the connections open N seconds (to take a gcdump of the server).</summary>
+    public int HoldSeconds { get; set; }
+
+    public bool Wants(char scenario) => Scenarios is null || Scenarios.Split(',').Any(s => s.Trim() == scenario.ToString());
+
     public int[] IdleLevels { get; set; } = [1000, 5000, 15000];
     public int HeartbeatIntervalMs { get; set; } = 2000;
     public int HeartbeatSeconds { get; set; } = 4;
@@ -102,6 +110,8 @@ public static class Program
                 case "--server-cpu": cfg.ServerCpu = Next(); break;
                 case "--only": cfg.Only = Next(); break;
                 case "--name": cfg.Name = Next(); break;
+                case "--scenarios": cfg.Scenarios = Next(); break;
+                case "--hold": cfg.HoldSeconds = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--relay-seconds": cfg.RelaySeconds = double.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--idle": cfg.IdleLevels = [.. Next().Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture))]; break;
                 case "--rates": cfg.RelayRates = [.. Next().Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture))]; break;
@@ -111,7 +121,7 @@ public static class Program
                 case "--scale-pairs": cfg.ScalePairs = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 default:
                     Console.Error.WriteLine($"unknown argument {args[i]}");
-                    Console.Error.WriteLine("usage: LoadGen [--smoke] [--runs N] [--out DIR] [--root REPO] [--configuration Release] [--no-pin] [--only a,b|scaleout] [--name NAME] [--redis-server PATH]");
+                    Console.Error.WriteLine("usage: LoadGen [--smoke] [--runs N] [--out DIR] [--root REPO] [--configuration Release] [--no-pin] [--only a,b|scaleout] [--scenarios a,b,c,d,e] [--hold SECONDS] [--name NAME] [--redis-server PATH]");
                     return 2;
             }
         }
@@ -163,8 +173,14 @@ public static class Program
                 var m = new Metrics();
                 try
                 {
-                    await Scenarios.IdleAndHeartbeatAsync(def, cfg, m);
-                    await Scenarios.TrafficAsync(def, cfg, m);
+                    if (cfg.Wants('a') || cfg.Wants('e'))
+                    {
+                        await Scenarios.IdleAndHeartbeatAsync(def, cfg, m);
+                    }
+                    if (cfg.Wants('b') || cfg.Wants('c') || cfg.Wants('d'))
+                    {
+                        await Scenarios.TrafficAsync(def, cfg, m);
+                    }
                 }
                 catch (Exception ex)
                 {
