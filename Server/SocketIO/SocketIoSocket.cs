@@ -36,8 +36,9 @@ public sealed class SocketIoSocket
     private readonly SocketIoClient _client;
 
     internal SocketIoClient Client => _client;
-    private readonly ConcurrentDictionary<string, List<Func<SocketIoEvent, Task>>> _handlers = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<long, TaskCompletionSource<IReadOnlyList<JsonNode?>>> _pendingAcks = new();
+    // Sized for a socket (a few events, acks rare), not the defaults (31 buckets, a lock per core): one per connection.
+    private readonly ConcurrentDictionary<string, List<Func<SocketIoEvent, Task>>> _handlers = new(1, 4, StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<long, TaskCompletionSource<IReadOnlyList<JsonNode?>>> _pendingAcks = new(1, 1);
     private readonly List<Action<DisconnectReason>> _onDisconnecting = [];
     private readonly List<Action<DisconnectReason>> _onDisconnect = [];
     private readonly object _dispatchGate = new();
