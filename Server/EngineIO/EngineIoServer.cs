@@ -39,6 +39,7 @@ public sealed partial class EngineIoServer : IDisposable
         Time = time;
         _logger = logger;
         Metrics = metrics;
+        Timers = new SessionTimers(time);
         if (Options.HandshakesPerIpPerMinute > 0)
         {
             int perMinute = Options.HandshakesPerIpPerMinute;
@@ -66,43 +67,40 @@ public sealed partial class EngineIoServer : IDisposable
 
     public EngineIoMetrics Metrics { get; }
 
+    /// <summary>The heartbeat and close timers of all sessions.</summary>
+    internal SessionTimers Timers { get; }
+
     public int SessionCount => _sessions.Count;
 
     public IEnumerable<EngineIoSession> Sessions => _sessions.Values;
 
     public bool TryGetSession(string sid, out EngineIoSession? session) => _sessions.TryGetValue(sid, out session);
 
-    public async Task HandleAsync(HttpContext context)
+    /// <summary>
+    /// Not async itself: every branch ends in the task it returns, so no state machine of this method stays alive
+    /// beside the session's for as long as a WebSocket runs.
+    /// </summary>
+    public Task HandleAsync(HttpContext context)
     {
         var request = EngineIoRequest.Parse(context);
         if (!Cors.Apply(context, Options.AllowedOrigins))
         {
-            await WriteErrorAsync(context, EngineIoError.Forbidden);
-            return;
+            return WriteErrorAsync(context, EngineIoError.Forbidden);
         }
         if (HttpMethods.IsOptions(context.Request.Method))
         {
             context.Response.StatusCode = StatusCodes.Status204NoContent;
-            return;
+            return Task.CompletedTask;
         }
         if (request.Transport == TransportKind.Unknown || !Options.Transports.Contains(request.Transport == TransportKind.Polling ? "polling" : "websocket"))
         {
-            await WriteErrorAsync(context, EngineIoError.TransportUnknown);
-            return;
+            return WriteErrorAsync(context, EngineIoError.TransportUnknown);
         }
         if (request.JsonpInvalid || (request.IsJsonp && request.Transport != TransportKind.Polling))
         {
-            await WriteErrorAsync(context, EngineIoError.BadRequest);
-            return;
+            return WriteErrorAsync(context, EngineIoError.BadRequest);
         }
-        if (request.Sid is { } sid)
-        {
-            await HandleSessionRequestAsync(context, request, sid);
-        }
-        else
-        {
-            await HandshakeAsync(context, request);
-        }
+        return request.Sid is { } sid ? HandleSessionRequestAsync(context, request, sid) : HandshakeAsync(context, request);
     }
 
     private async Task HandleSessionRequestAsync(HttpContext context, EngineIoRequest request, string sid)
@@ -270,7 +268,11 @@ public sealed partial class EngineIoServer : IDisposable
         return lease.IsAcquired;
     }
 
-    public void Dispose() => _handshakeLimiter?.Dispose();
+    public void Dispose()
+    {
+        _handshakeLimiter?.Dispose();
+        Timers.Dispose();
+    }
 
     private string OpenPacketJson(string sid, bool upgradable, int protocol)
     {
