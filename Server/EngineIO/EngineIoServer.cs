@@ -82,7 +82,7 @@ public sealed partial class EngineIoServer : IDisposable
     /// </summary>
     public Task HandleAsync(HttpContext context)
     {
-        var request = EngineIoRequest.Parse(context);
+        var request = EngineIoRequest.Parse(context, out var query);
         if (!Cors.Apply(context, Options.AllowedOrigins))
         {
             return WriteErrorAsync(context, EngineIoError.Forbidden);
@@ -100,7 +100,7 @@ public sealed partial class EngineIoServer : IDisposable
         {
             return WriteErrorAsync(context, EngineIoError.BadRequest);
         }
-        return request.Sid is { } sid ? HandleSessionRequestAsync(context, request, sid) : HandshakeAsync(context, request);
+        return request.Sid is { } sid ? HandleSessionRequestAsync(context, request, sid) : HandshakeAsync(context, request, query);
     }
 
     private async Task HandleSessionRequestAsync(HttpContext context, EngineIoRequest request, string sid)
@@ -157,7 +157,7 @@ public sealed partial class EngineIoServer : IDisposable
         }
     }
 
-    private async Task HandshakeAsync(HttpContext context, EngineIoRequest request)
+    private async Task HandshakeAsync(HttpContext context, EngineIoRequest request, Dictionary<string, Microsoft.Extensions.Primitives.StringValues>? query)
     {
         if (!HttpMethods.IsGet(context.Request.Method))
         {
@@ -211,7 +211,7 @@ public sealed partial class EngineIoServer : IDisposable
                 return;
             }
         }
-        var session = new EngineIoSession(this, id, request.Protocol, request.Transport, supportsBinary, HandshakeInfo.From(context, Time));
+        var session = new EngineIoSession(this, id, request.Protocol, request.Transport, supportsBinary, HandshakeInfo.From(context, query, Time));
         bool upgradable = request.Transport == TransportKind.Polling && Options.AllowUpgrades && Options.Transports.Contains("websocket");
         session.Send(EngineIoPacket.Create(EngineIoPacketType.Open, OpenPacketJson(id, upgradable, request.Protocol)));
         _sessions[id] = session;

@@ -25,7 +25,8 @@ public sealed class HandshakeInfo
 
     public required bool Secure { get; init; }
 
-    internal static HandshakeInfo From(HttpContext context, TimeProvider time)
+    /// <summary>The session's copy of the request; <paramref name="query"/> is its query string as parsed once.</summary>
+    internal static HandshakeInfo From(HttpContext context, Dictionary<string, Microsoft.Extensions.Primitives.StringValues>? query, TimeProvider time)
     {
         var request = context.Request;
         var headers = new KeyValuePair<string, string>[request.Headers.Count];
@@ -34,10 +35,9 @@ public sealed class HandshakeInfo
         {
             headers[n++] = new(key, value.ToString());
         }
-        var query = request.Query;
-        var pairs = query.Count == 0 ? [] : new KeyValuePair<string, string>[query.Count];
+        var pairs = query is null || query.Count == 0 ? [] : new KeyValuePair<string, string>[query.Count];
         n = 0;
-        foreach (var (key, value) in query)
+        foreach (var (key, value) in query ?? [])
         {
             pairs[n++] = new(key, value.ToString());
         }
