@@ -200,6 +200,9 @@ public sealed partial class EngineIoServer : IDisposable
         {
             context.Response.Headers.Append("Set-Cookie", $"io={id}; Path=/; HttpOnly; SameSite=Strict");
         }
+        // Copied before the await below: this method's frame lives as long as the WebSocket, and must not keep the query.
+        var handshake = HandshakeInfo.From(context, query, Time);
+        query = null;
         System.Net.WebSockets.WebSocket? ws = null;
         if (request.Transport == TransportKind.WebSocket)
         {
@@ -211,7 +214,7 @@ public sealed partial class EngineIoServer : IDisposable
                 return;
             }
         }
-        var session = new EngineIoSession(this, id, request.Protocol, request.Transport, supportsBinary, HandshakeInfo.From(context, query, Time));
+        var session = new EngineIoSession(this, id, request.Protocol, request.Transport, supportsBinary, handshake);
         bool upgradable = request.Transport == TransportKind.Polling && Options.AllowUpgrades && Options.Transports.Contains("websocket");
         session.Send(EngineIoPacket.Create(EngineIoPacketType.Open, OpenPacketJson(id, upgradable, request.Protocol)));
         _sessions[id] = session;
