@@ -111,6 +111,7 @@ public static class Program
                 case "--only": cfg.Only = Next(); break;
                 case "--name": cfg.Name = Next(); break;
                 case "--scenarios": cfg.Scenarios = Next(); break;
+                case "--heartbeat-seconds": cfg.HeartbeatSeconds = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--hold": cfg.HoldSeconds = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--relay-seconds": cfg.RelaySeconds = double.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--idle": cfg.IdleLevels = [.. Next().Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture))]; break;
@@ -121,7 +122,7 @@ public static class Program
                 case "--scale-pairs": cfg.ScalePairs = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 default:
                     Console.Error.WriteLine($"unknown argument {args[i]}");
-                    Console.Error.WriteLine("usage: LoadGen [--smoke] [--runs N] [--out DIR] [--root REPO] [--configuration Release] [--no-pin] [--only a,b|scaleout] [--scenarios a,b,c,d,e] [--hold SECONDS] [--name NAME] [--redis-server PATH]");
+                    Console.Error.WriteLine("usage: LoadGen [--smoke] [--runs N] [--out DIR] [--root REPO] [--configuration Release] [--no-pin] [--only a,b|scaleout] [--scenarios a,b,c,d,e] [--heartbeat-seconds N] [--hold SECONDS] [--name NAME] [--redis-server PATH]");
                     return 2;
             }
         }
