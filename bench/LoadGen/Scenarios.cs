@@ -230,6 +230,11 @@ public static class Scenarios
         using var server = await ServerProcess.StartAsync(def, cfg, null);
         try
         {
+            if (cfg.HoldSeconds > 0 && !cfg.Wants('a') && !cfg.Wants('e'))
+            {
+                Console.WriteLine($"  waiting {cfg.HoldSeconds} s before the traffic scenarios: server pid {server.Pid}");
+                await Task.Delay(TimeSpan.FromSeconds(cfg.HoldSeconds));
+            }
             if (cfg.Wants('c'))
             {
                 await RelayAsync(server, def, cfg, m);
