@@ -161,3 +161,69 @@ public sealed class SharedHeartbeatTimerTests
         }
     }
 }
+
+/// <summary>The shared timer on the system clock: it fires about once per due time, and does not spin before one.</summary>
+[TestFixture]
+public sealed class SharedTimerOnTheSystemClockTests
+{
+    [Test]
+    public async Task TheSharedTimerFiresAboutOncePerDueTime()
+    {
+        await using var server = await TestServer.StartAsync(["--EngineIo:PingInterval=150", "--EngineIo:PingTimeout=5000"]);
+        var engine = server.Get<SocketIoSignal.EngineIO.EngineIoServer>();
+        var raw = new EngineIoRaw(server.BaseUri);
+        var sockets = new List<ClientWebSocket>();
+        try
+        {
+            for (int i = 0; i < 10; i++)
+            {
+                var ws = await raw.ConnectWebSocketAsync(4);
+                sockets.Add(ws);
+                await ws.ReceiveTextAsync();
+            }
+            long before = engine.Timers.Firings;
+            const int Pings = 3;
+            await Task.WhenAll(sockets.Select(async ws =>
+            {
+                for (int p = 0; p < Pings; p++)
+                {
+                    Assert.That(await ws.ReceiveTextAsync(), Is.EqualTo("2"));
+                    await ws.SendTextAsync("3");
+                }
+            })).Within();
+            TestContext.Out.WriteLine($"firings: {engine.Timers.Firings - before}");
+            // Each ping and each pong sets a due time (the pong deadline, then the next ping); stale ones may fire
+            // the timer once more. A timer re-armed under a millisecond would fire hundreds of times per due time.
+            Assert.That(engine.Timers.Firings - before, Is.LessThanOrEqualTo((long)sockets.Count * Pings * 3 + 20));
+        }
+        finally
+        {
+            foreach (var ws in sockets)
+            {
+                ws.Dispose();
+            }
+            raw.Dispose();
+        }
+    }
+}
+
+/// <summary>The open packet of a WebSocket handshake: after the 101, one whole unmasked text frame of its own.</summary>
+[TestFixture]
+public sealed class OpenPacketFrameTests
+{
+    [TestCase(3)]
+    [TestCase(4)]
+    public async Task TheOpenPacketFollowsThe101AsOneTextFrame(int eio)
+    {
+        await using var h = await EngineHarness.StartAsync();
+        await using var tcp = await SocketIoSignal.Tests.Hostile.RawTcp.ConnectAsync(h.Server.BaseUri.Port);
+        Assert.That(await tcp.UpgradeAsync($"/socket.io/?EIO={eio}&transport=websocket"), Is.EqualTo(101));
+        var frame = Encoding.Latin1.GetBytes(await tcp.ReadUntilAsync("}"));
+        Assert.That(frame[0], Is.EqualTo(0x81), "FIN, text");
+        Assert.That(frame[1] & 0x80, Is.Zero, "unmasked");
+        int length = frame[1] & 0x7F;
+        Assert.That(length, Is.LessThan(126));
+        Assert.That(frame.Length, Is.EqualTo(2 + length), "nothing but the one frame");
+        Assert.That(Encoding.UTF8.GetString(frame, 2, length), Does.StartWith("0{\"sid\":\""));
+    }
+}

@@ -72,16 +72,24 @@ internal sealed class SessionTimers : IDisposable
             _timer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
             return;
         }
-        // Rounded up, and never zero: the timer must not fire before the due time, nor inside this lock.
+        // Rounded up to whole milliseconds, never zero: timers truncate to milliseconds, and a due time under one
+        // would fire at once, find nothing due yet, and spin until it comes. Nor may it fire inside this lock.
         long delta = Math.Max(1, due - now);
         long ticks = _time.TimestampFrequency == TimeSpan.TicksPerSecond
             ? delta
             : (long)Math.Ceiling(delta * (double)TimeSpan.TicksPerSecond / _time.TimestampFrequency);
-        _timer.Change(TimeSpan.FromTicks(Math.Max(1, ticks)), Timeout.InfiniteTimeSpan);
+        long ms = Math.Max(1, (ticks + TimeSpan.TicksPerMillisecond - 1) / TimeSpan.TicksPerMillisecond);
+        _timer.Change(TimeSpan.FromMilliseconds(ms), Timeout.InfiniteTimeSpan);
     }
+
+    /// <summary>Times the shared timer fired (for tests: an idle server must not spin on it).</summary>
+    internal long Firings => Interlocked.Read(ref _firings);
+
+    private long _firings;
 
     private void OnTimer()
     {
+        Interlocked.Increment(ref _firings);
         List<EngineIoSession>? due = null;
         var previous = t_running;
         t_running = this;
