@@ -11,6 +11,12 @@ public sealed class LiveTimerCounter
     /// <summary>Timers created and not yet disposed.</summary>
     public long Live => Interlocked.Read(ref _live);
 
+    /// <summary>A timer kept elsewhere (a session's entry in the shared session timers) now lives.</summary>
+    internal void Added() => Interlocked.Increment(ref _live);
+
+    /// <summary>A timer counted with <see cref="Added"/> is gone.</summary>
+    internal void Removed() => Interlocked.Decrement(ref _live);
+
     /// <summary>Creates a timer that is counted until its first Dispose.</summary>
     public ITimer Create(TimeProvider time, TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
     {

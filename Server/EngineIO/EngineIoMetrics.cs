@@ -18,6 +18,7 @@ public sealed class EngineIoMetrics
     private readonly Counter<long> _bytesIn;
     private readonly Counter<long> _dropped;
     private long _activeSessions;
+    private long _receiveBuffers;
 
     public EngineIoMetrics(IMeterFactory meterFactory, NodeIdentity? node = null)
     {
@@ -34,6 +35,7 @@ public sealed class EngineIoMetrics
         _dropped = meter.CreateCounter<long>("engineio.packets.dropped");
         meter.CreateObservableGauge("engineio.timers.live", () => Timers.Live);
         meter.CreateObservableGauge("engineio.queued.bytes", () => QueuedBytes?.Invoke() ?? 0);
+        meter.CreateObservableGauge("engineio.websocket.receive.buffers", () => ReceiveBuffers);
     }
 
     /// <summary>Heartbeat and upgrade timers of open sessions.</summary>
@@ -41,6 +43,16 @@ public sealed class EngineIoMetrics
 
     /// <summary>Bytes queued towards clients, all sessions together (set by the server).</summary>
     internal Func<long>? QueuedBytes { get; set; }
+
+    /// <summary>
+    /// WebSocket receive buffers held right now: one per connection that is in the middle of reading a message,
+    /// none for an idle one.
+    /// </summary>
+    public long ReceiveBuffers => Interlocked.Read(ref _receiveBuffers);
+
+    internal void ReceiveBufferRented() => Interlocked.Increment(ref _receiveBuffers);
+
+    internal void ReceiveBufferReturned() => Interlocked.Decrement(ref _receiveBuffers);
 
     /// <summary>Sessions opened and not yet closed.</summary>
     public long ActiveSessions => Interlocked.Read(ref _activeSessions);

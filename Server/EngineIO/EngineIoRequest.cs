@@ -36,9 +36,21 @@ public readonly record struct EngineIoRequest(
 {
     public bool IsJsonp => JsonpIndex is not null;
 
-    public static EngineIoRequest Parse(HttpContext context)
+    public static EngineIoRequest Parse(HttpContext context) => Parse(context, out _);
+
+    /// <summary>
+    /// Parses the query string itself rather than through <c>Request.Query</c>, whose parsed copy the request would
+    /// keep for as long as it lives (for a WebSocket, the whole connection); <paramref name="query"/> is the result.
+    /// </summary>
+    internal static EngineIoRequest Parse(HttpContext context, out Dictionary<string, StringValues>? query)
     {
-        var query = context.Request.Query;
+        query = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseNullableQuery(context.Request.QueryString.Value);
+        return Parse(context, query);
+    }
+
+    private static EngineIoRequest Parse(HttpContext context, Dictionary<string, StringValues>? parsed)
+    {
+        var query = new Query(parsed);
         int protocol = Single(query["EIO"]) switch
         {
             "3" => 3,
@@ -72,4 +84,10 @@ public readonly record struct EngineIoRequest(
     }
 
     private static string? Single(StringValues values) => values.Count == 1 ? values[0] : null;
+
+    /// <summary>Lookups in a parsed query that may be null (no query string): a missing key is no value.</summary>
+    private readonly struct Query(Dictionary<string, StringValues>? parsed)
+    {
+        public StringValues this[string key] => parsed is not null && parsed.TryGetValue(key, out var v) ? v : StringValues.Empty;
+    }
 }

@@ -39,6 +39,7 @@ public sealed partial class EngineIoServer : IDisposable
         Time = time;
         _logger = logger;
         Metrics = metrics;
+        Timers = new SessionTimers(time);
         if (Options.HandshakesPerIpPerMinute > 0)
         {
             int perMinute = Options.HandshakesPerIpPerMinute;
@@ -66,43 +67,40 @@ public sealed partial class EngineIoServer : IDisposable
 
     public EngineIoMetrics Metrics { get; }
 
+    /// <summary>The heartbeat and close timers of all sessions.</summary>
+    internal SessionTimers Timers { get; }
+
     public int SessionCount => _sessions.Count;
 
     public IEnumerable<EngineIoSession> Sessions => _sessions.Values;
 
     public bool TryGetSession(string sid, out EngineIoSession? session) => _sessions.TryGetValue(sid, out session);
 
-    public async Task HandleAsync(HttpContext context)
+    /// <summary>
+    /// Not async itself: every branch ends in the task it returns, so no state machine of this method stays alive
+    /// beside the session's for as long as a WebSocket runs.
+    /// </summary>
+    public Task HandleAsync(HttpContext context)
     {
-        var request = EngineIoRequest.Parse(context);
+        var request = EngineIoRequest.Parse(context, out var query);
         if (!Cors.Apply(context, Options.AllowedOrigins))
         {
-            await WriteErrorAsync(context, EngineIoError.Forbidden);
-            return;
+            return WriteErrorAsync(context, EngineIoError.Forbidden);
         }
         if (HttpMethods.IsOptions(context.Request.Method))
         {
             context.Response.StatusCode = StatusCodes.Status204NoContent;
-            return;
+            return Task.CompletedTask;
         }
         if (request.Transport == TransportKind.Unknown || !Options.Transports.Contains(request.Transport == TransportKind.Polling ? "polling" : "websocket"))
         {
-            await WriteErrorAsync(context, EngineIoError.TransportUnknown);
-            return;
+            return WriteErrorAsync(context, EngineIoError.TransportUnknown);
         }
         if (request.JsonpInvalid || (request.IsJsonp && request.Transport != TransportKind.Polling))
         {
-            await WriteErrorAsync(context, EngineIoError.BadRequest);
-            return;
+            return WriteErrorAsync(context, EngineIoError.BadRequest);
         }
-        if (request.Sid is { } sid)
-        {
-            await HandleSessionRequestAsync(context, request, sid);
-        }
-        else
-        {
-            await HandshakeAsync(context, request);
-        }
+        return request.Sid is { } sid ? HandleSessionRequestAsync(context, request, sid) : HandshakeAsync(context, request, query);
     }
 
     private async Task HandleSessionRequestAsync(HttpContext context, EngineIoRequest request, string sid)
@@ -159,7 +157,7 @@ public sealed partial class EngineIoServer : IDisposable
         }
     }
 
-    private async Task HandshakeAsync(HttpContext context, EngineIoRequest request)
+    private async Task HandshakeAsync(HttpContext context, EngineIoRequest request, Dictionary<string, Microsoft.Extensions.Primitives.StringValues>? query)
     {
         if (!HttpMethods.IsGet(context.Request.Method))
         {
@@ -202,6 +200,9 @@ public sealed partial class EngineIoServer : IDisposable
         {
             context.Response.Headers.Append("Set-Cookie", $"io={id}; Path=/; HttpOnly; SameSite=Strict");
         }
+        // Copied before the await below: this method's frame lives as long as the WebSocket, and must not keep the query.
+        var handshake = HandshakeInfo.From(context, query, Time);
+        query = null;
         System.Net.WebSockets.WebSocket? ws = null;
         if (request.Transport == TransportKind.WebSocket)
         {
@@ -213,7 +214,7 @@ public sealed partial class EngineIoServer : IDisposable
                 return;
             }
         }
-        var session = new EngineIoSession(this, id, request.Protocol, request.Transport, supportsBinary, HandshakeInfo.From(context, Time));
+        var session = new EngineIoSession(this, id, request.Protocol, request.Transport, supportsBinary, handshake);
         bool upgradable = request.Transport == TransportKind.Polling && Options.AllowUpgrades && Options.Transports.Contains("websocket");
         session.Send(EngineIoPacket.Create(EngineIoPacketType.Open, OpenPacketJson(id, upgradable, request.Protocol)));
         _sessions[id] = session;
@@ -270,7 +271,11 @@ public sealed partial class EngineIoServer : IDisposable
         return lease.IsAcquired;
     }
 
-    public void Dispose() => _handshakeLimiter?.Dispose();
+    public void Dispose()
+    {
+        _handshakeLimiter?.Dispose();
+        Timers.Dispose();
+    }
 
     private string OpenPacketJson(string sid, bool upgradable, int protocol)
     {

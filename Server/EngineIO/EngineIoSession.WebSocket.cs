@@ -109,10 +109,16 @@ public sealed partial class EngineIoSession
         _probe = null;
     }
 
+    /// <summary>
+    /// Reads messages until the WebSocket ends. Between messages it holds no buffer: a read into an empty buffer
+    /// waits for the next frame's header (ManagedWebSocket keeps the header in its own small buffer and consumes no
+    /// payload), and only then is a buffer rented — an idle connection costs no receive buffer. When the next frame
+    /// is already there (a busy connection) the buffer is kept for it.
+    /// </summary>
     private async Task ReceiveLoopAsync(WebSocket ws, bool probing)
     {
         int max = _server.Options.MaxHttpBufferSize;
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(InitialReceiveBuffer);
+        byte[]? buffer = null;
         int count = 0;
         int fragments = 0;
         CloseReason reason = CloseReason.TransportClose;
@@ -120,14 +126,37 @@ public sealed partial class EngineIoSession
         {
             while (true)
             {
-                if (count == buffer.Length)
+                ValueWebSocketReceiveResult result;
+                if (count == 0 && fragments == 0)
                 {
-                    var bigger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, max + 1));
-                    buffer.AsSpan(0, count).CopyTo(bigger);
-                    ArrayPool<byte>.Shared.Return(buffer);
-                    buffer = bigger;
+                    // Between messages: wait for a frame header without a buffer. The limit on fragments counts
+                    // reads of payload, so this read is not one of them.
+                    var next = ws.ReceiveAsync(Memory<byte>.Empty, CancellationToken.None);
+                    if (!next.IsCompleted && buffer is not null)
+                    {
+                        ReturnReceiveBuffer(buffer);
+                        buffer = null;
+                    }
+                    result = await next;
+                    if (result.MessageType != WebSocketMessageType.Close && !result.EndOfMessage)
+                    {
+                        buffer ??= RentReceiveBuffer(InitialReceiveBuffer);
+                        result = await ws.ReceiveAsync(buffer.AsMemory(0, Math.Min(buffer.Length, max + 1)), CancellationToken.None);
+                    }
+                    // else: a close, or an empty final frame, taken below as a read into the buffer would have been.
                 }
-                var result = await ws.ReceiveAsync(buffer.AsMemory(count, Math.Min(buffer.Length, max + 1) - count), CancellationToken.None);
+                else
+                {
+                    buffer ??= RentReceiveBuffer(InitialReceiveBuffer);
+                    if (count == buffer.Length)
+                    {
+                        var bigger = RentReceiveBuffer(Math.Min(buffer.Length * 2, max + 1));
+                        buffer.AsSpan(0, count).CopyTo(bigger);
+                        ReturnReceiveBuffer(buffer);
+                        buffer = bigger;
+                    }
+                    result = await ws.ReceiveAsync(buffer.AsMemory(count, Math.Min(buffer.Length, max + 1) - count), CancellationToken.None);
+                }
                 if (result.MessageType == WebSocketMessageType.Close)
                 {
                     // Complete the close handshake the client started (its close frame may answer ours).
@@ -147,7 +176,7 @@ public sealed partial class EngineIoSession
                 {
                     continue;
                 }
-                var message = buffer.AsMemory(0, count);
+                var message = buffer is null ? Memory<byte>.Empty : buffer.AsMemory(0, count);
                 _server.Metrics.BytesIn(count);
                 bool ok = probing
                     ? await OnProbeMessageAsync(ws, message, result.MessageType)
@@ -163,10 +192,10 @@ public sealed partial class EngineIoSession
                 {
                     probing = false;
                 }
-                if (buffer.Length > InitialReceiveBuffer * 4)
+                if (buffer is not null && buffer.Length > InitialReceiveBuffer * 4)
                 {
-                    ArrayPool<byte>.Shared.Return(buffer);
-                    buffer = ArrayPool<byte>.Shared.Rent(InitialReceiveBuffer);
+                    ReturnReceiveBuffer(buffer);
+                    buffer = null;
                 }
             }
         }
@@ -180,7 +209,10 @@ public sealed partial class EngineIoSession
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            if (buffer is not null)
+            {
+                ReturnReceiveBuffer(buffer);
+            }
         }
         if (!probing)
         {
@@ -199,6 +231,18 @@ public sealed partial class EngineIoSession
             return;
         }
         Abort(reason);
+    }
+
+    private byte[] RentReceiveBuffer(int size)
+    {
+        _server.Metrics.ReceiveBufferRented();
+        return ArrayPool<byte>.Shared.Rent(size);
+    }
+
+    private void ReturnReceiveBuffer(byte[] buffer)
+    {
+        _server.Metrics.ReceiveBufferReturned();
+        ArrayPool<byte>.Shared.Return(buffer);
     }
 
     private bool OnWebSocketMessage(ReadOnlySpan<byte> message, WebSocketMessageType type)

@@ -19,7 +19,7 @@ public sealed partial class EngineIoSession
     private readonly EngineIoServer _server;
     private readonly object _gate = new();
     private readonly Queue<EngineIoPacket> _outbox = new();
-    private readonly ITimer _heartbeat;
+    private bool _timerLive = true;
     private long _queuedBytes;
     private State _state = State.Open;
     private CloseReason _closeReason;
@@ -46,7 +46,9 @@ public sealed partial class EngineIoSession
         Transport = transport;
         SupportsBinary = supportsBinary;
         Handshake = handshake;
-        _heartbeat = server.Metrics.Timers.Create(server.Time, static s => ((EngineIoSession)s!).OnHeartbeatTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        // The heartbeat and close timer lives in the server's shared SessionTimers; counted as a live timer until the
+        // session ends, as a timer of its own was.
+        server.Metrics.Timers.Added();
     }
 
     public string Id { get; }
@@ -160,7 +162,7 @@ public sealed partial class EngineIoSession
             // else: the probe was answered and the client has paused polling; as the reference, the upgrade may
             // still complete (the close packet then leaves on the WebSocket), else the close timer ends it.
             // The transport delivers the rest and ends the session; if the client does not fetch it in time, drop it.
-            _heartbeat.Change(TimeSpan.FromMilliseconds(_server.Options.CloseTimeout), Timeout.InfiniteTimeSpan);
+            _server.Timers.Set(this, _server.Timers.After(TimeSpan.FromMilliseconds(_server.Options.CloseTimeout)));
             writer = ClaimWriterLocked();
         }
         _server.OnSessionClosed(this, reason);
@@ -192,7 +194,12 @@ public sealed partial class EngineIoSession
                 _closeReason = reason;
             }
             _state = State.Closed;
-            _heartbeat.Dispose();
+            _server.Timers.Set(this, long.MaxValue);
+            if (_timerLive)
+            {
+                _timerLive = false;
+                _server.Metrics.Timers.Removed();
+            }
             AbortProbeLocked();
             _outbox.Clear();
             Interlocked.Exchange(ref _queuedBytes, 0);
@@ -253,9 +260,10 @@ public sealed partial class EngineIoSession
     /// </summary>
     private void ArmHeartbeatLocked(TimeSpan due)
     {
-        _heartbeat.Change(due, Timeout.InfiniteTimeSpan);
+        long now = _server.Timers.Now;
+        _server.Timers.Set(this, now + _server.Timers.ToTimestamp(due));
         var untilDeadline = Protocol >= 4 ? due + _server.Options.PingTimeoutSpan : due;
-        _heartbeatDeadline = _server.Time.GetTimestamp() + (long)(untilDeadline.TotalSeconds * _server.Time.TimestampFrequency);
+        _heartbeatDeadline = now + (long)(untilDeadline.TotalSeconds * _server.Time.TimestampFrequency);
     }
 
     /// <summary>
@@ -274,6 +282,12 @@ public sealed partial class EngineIoSession
         Abort(CloseReason.PingTimeout);
         return true;
     }
+
+    /// <summary>This session's due time in <see cref="SessionTimers"/> (long.MaxValue: none); guarded by the lock of SessionTimers.</summary>
+    internal long TimerDue = long.MaxValue;
+
+    /// <summary>Called by <see cref="SessionTimers"/> when the due time set last has come.</summary>
+    internal void OnTimerDue() => OnHeartbeatTimer();
 
     private void OnHeartbeatTimer()
     {
@@ -300,8 +314,7 @@ public sealed partial class EngineIoSession
                 EnqueueLocked(EngineIoPacket.PingPacket);
                 // The pong is due by the deadline set with the interval (pingInterval + pingTimeout after the last
                 // pong), however late this timer ran.
-                long remaining = Math.Max(0, _heartbeatDeadline - _server.Time.GetTimestamp());
-                _heartbeat.Change(TimeSpan.FromSeconds((double)remaining / _server.Time.TimestampFrequency), Timeout.InfiniteTimeSpan);
+                _server.Timers.Set(this, Math.Max(_heartbeatDeadline, _server.Timers.Now));
                 writer = ClaimWriterLocked();
             }
         }

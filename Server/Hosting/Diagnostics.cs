@@ -17,14 +17,17 @@ public static class Diagnostics
 
     public static void UseDiagnostics(this WebApplication app)
     {
-        app.Use(async (context, next) =>
+        // Not async on the way through: an async middleware keeps its state machine for as long as the request
+        // below it runs, which for a WebSocket is the whole connection.
+        app.Use((context, next) =>
+            HttpMethods.IsGet(context.Request.Method) && context.Request.Path.StartsWithSegments("/_diag", out var rest) && (rest == "/heap" || rest == "/counters" || rest == "/alloc")
+                ? DiagAsync(context, rest)
+                : next(context));
+    }
+
+    private static async Task DiagAsync(HttpContext context, PathString rest)
+    {
         {
-            var path = context.Request.Path;
-            if (!HttpMethods.IsGet(context.Request.Method) || !path.StartsWithSegments("/_diag", out var rest))
-            {
-                await next(context);
-                return;
-            }
             if (rest == "/alloc")
             {
                 int ms = int.TryParse(context.Request.Query["ms"], NumberStyles.None, CultureInfo.InvariantCulture, out int m) ? Math.Clamp(m, 1, 60_000) : 2000;
@@ -39,14 +42,9 @@ public static class Diagnostics
                 GC.WaitForPendingFinalizers();
                 heap = GC.GetTotalMemory(forceFullCollection: true);
             }
-            else if (rest != "/counters")
-            {
-                await next(context);
-                return;
-            }
             context.Response.ContentType = "application/json";
             await context.Response.WriteAsync(Json(heap), context.RequestAborted);
-        });
+        }
     }
 
     private static string Json(long? heap)

@@ -38,19 +38,20 @@ public static class ScaleOut
     public static void UseHealthz(this WebApplication app)
     {
         var cluster = app.Services.GetService<RedisCluster>();
-        app.Use(async (context, next) =>
+        // Not async on the way through: an async middleware keeps its state machine for as long as the request
+        // below it runs, which for a WebSocket is the whole connection.
+        app.Use((context, next) => context.Request.Path != "/healthz" ? next(context) : HealthzAsync(context, cluster));
+    }
+
+    private static async Task HealthzAsync(HttpContext context, RedisCluster? cluster)
+    {
         {
-            if (context.Request.Path != "/healthz")
-            {
-                await next(context);
-                return;
-            }
             bool ready = cluster is null || await cluster.IsReadyAsync(TimeSpan.FromSeconds(1));
             context.Response.StatusCode = ready ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable;
             context.Response.ContentType = "text/plain";
             context.Response.Headers.CacheControl = "no-store";
             await context.Response.WriteAsync(ready ? "ok" : "redis unreachable");
-        });
+        }
     }
 
     /// <summary>Starts the cluster before Kestrel listens (subscribed, first heartbeat sent).</summary>

@@ -48,6 +48,9 @@ public static class SignalServer
         });
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
+        // Hosting logs only request start/finish (Information and below); while any of its levels is enabled it
+        // creates an Activity and a log scope for every request, which a WebSocket keeps for its whole life.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
         builder.Services.AddSocketIo(builder.Configuration);
         if (!string.IsNullOrWhiteSpace(server.Redis) || !string.IsNullOrWhiteSpace(builder.Configuration["Redis:Configuration"]))
         {

@@ -37,8 +37,9 @@ public sealed class SocketIoSocket
 
     internal SocketIoClient Client => _client;
     /// <summary>Handlers by event name; each array is replaced, never changed, so an event reads it without a copy.</summary>
-    private readonly ConcurrentDictionary<string, Func<SocketIoEvent, Task>[]> _handlers = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<long, TaskCompletionSource<IReadOnlyList<JsonNode?>>> _pendingAcks = new();
+    // Sized for a socket (a few events, acks rare), not the defaults (31 buckets, a lock per core): one per connection.
+    private readonly ConcurrentDictionary<string, Func<SocketIoEvent, Task>[]> _handlers = new(1, 4, StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<long, TaskCompletionSource<IReadOnlyList<JsonNode?>>> _pendingAcks = new(1, 1);
     private readonly List<Action<DisconnectReason>> _onDisconnecting = [];
     private readonly List<Action<DisconnectReason>> _onDisconnect = [];
     private readonly object _dispatchGate = new();

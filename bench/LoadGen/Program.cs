@@ -17,6 +17,20 @@ public sealed class Config
     public string? Only { get; set; }
     public string? Name { get; set; }
 
+    /// <summary>--scenarios a,b,e: which of (a) idle, (b) connect rate, (c) relay, (d) broadcast, (e) heartbeat run; all when null.</summary>
+    public string? Scenarios { get; set; }
+
+    /// <summary>
+    /// --hold N: after the last idle level, keep the connections open N seconds (to take a gcdump of the server); with
+    /// only traffic scenarios, wait N seconds after the server started (to attach a profiler).
+    /// </summary>
+    public int HoldSeconds { get; set; }
+
+    /// <summary>--compare-dll PATH: another build of our server (e.g. the one before a change), run as "ours-compare".</summary>
+    public string? CompareDll { get; set; }
+
+    public bool Wants(char scenario) => Scenarios is null || Scenarios.Split(',').Any(s => s.Trim() == scenario.ToString());
+
     public int[] IdleLevels { get; set; } = [1000, 5000, 15000];
     public int HeartbeatIntervalMs { get; set; } = 2000;
     public int HeartbeatSeconds { get; set; } = 4;
@@ -102,6 +116,10 @@ public static class Program
                 case "--server-cpu": cfg.ServerCpu = Next(); break;
                 case "--only": cfg.Only = Next(); break;
                 case "--name": cfg.Name = Next(); break;
+                case "--scenarios": cfg.Scenarios = Next(); break;
+                case "--heartbeat-seconds": cfg.HeartbeatSeconds = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--compare-dll": cfg.CompareDll = Next(); break;
+                case "--hold": cfg.HoldSeconds = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--relay-seconds": cfg.RelaySeconds = double.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--idle": cfg.IdleLevels = [.. Next().Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture))]; break;
                 case "--rates": cfg.RelayRates = [.. Next().Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture))]; break;
@@ -111,7 +129,7 @@ public static class Program
                 case "--scale-pairs": cfg.ScalePairs = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 default:
                     Console.Error.WriteLine($"unknown argument {args[i]}");
-                    Console.Error.WriteLine("usage: LoadGen [--smoke] [--runs N] [--out DIR] [--root REPO] [--configuration Release] [--no-pin] [--only a,b|scaleout] [--name NAME] [--redis-server PATH]");
+                    Console.Error.WriteLine("usage: LoadGen [--smoke] [--runs N] [--out DIR] [--root REPO] [--configuration Release] [--no-pin] [--only a,b|scaleout] [--scenarios a,b,c,d,e] [--heartbeat-seconds N] [--hold SECONDS] [--compare-dll PATH] [--name NAME] [--redis-server PATH]");
                     return 2;
             }
         }
@@ -140,8 +158,11 @@ public static class Program
                 return scaleOutExit;
             }
         }
-        var servers = AllServers.Where(s => Available(s, cfg, out _)).ToList();
-        foreach (var s in AllServers.Except(servers))
+        var all = cfg.CompareDll is null
+            ? AllServers
+            : [.. AllServers, new ServerDef("ours-compare", "ours (codelab, --compare-dll build)", ServerKind.Ours, 4, true, Mode: "codelab", Dll: cfg.CompareDll)];
+        var servers = all.Where(s => Available(s, cfg, out _)).ToList();
+        foreach (var s in all.Except(servers))
         {
             Available(s, cfg, out var why);
             Console.WriteLine($"skipping {s.Name}: {why}");
@@ -163,8 +184,14 @@ public static class Program
                 var m = new Metrics();
                 try
                 {
-                    await Scenarios.IdleAndHeartbeatAsync(def, cfg, m);
-                    await Scenarios.TrafficAsync(def, cfg, m);
+                    if (cfg.Wants('a') || cfg.Wants('e'))
+                    {
+                        await Scenarios.IdleAndHeartbeatAsync(def, cfg, m);
+                    }
+                    if (cfg.Wants('b') || cfg.Wants('c') || cfg.Wants('d'))
+                    {
+                        await Scenarios.TrafficAsync(def, cfg, m);
+                    }
                 }
                 catch (Exception ex)
                 {
@@ -196,8 +223,8 @@ public static class Program
         }
         switch (s.Kind)
         {
-            case ServerKind.Ours when !File.Exists(cfg.ServerDll):
-                why = cfg.ServerDll + " not built";
+            case ServerKind.Ours when !File.Exists(s.Dll ?? cfg.ServerDll):
+                why = (s.Dll ?? cfg.ServerDll) + " not built";
                 return false;
             case ServerKind.Echo when !File.Exists(cfg.EchoDll):
                 why = cfg.EchoDll + " not built";

@@ -84,6 +84,15 @@ public static class Scenarios
                 }
                 Console.WriteLine($"  idle {level}: {(rss - rss0) / 1024.0 / conns.Count:F1} KB/conn (rss {rss / 1048576.0:F0} MB, failed {failed})");
             }
+            if (cfg.HoldSeconds > 0)
+            {
+                Console.WriteLine($"  holding {conns.Count} connections for {cfg.HoldSeconds} s: server pid {server.Pid}");
+                await Task.Delay(TimeSpan.FromSeconds(cfg.HoldSeconds));
+            }
+            if (!cfg.Wants('e'))
+            {
+                return;
+            }
             // (e) heartbeat CPU with every connection idle
             await Task.Delay(cfg.HeartbeatIntervalMs);
             double c0 = server.CpuSeconds();
@@ -221,10 +230,22 @@ public static class Scenarios
         using var server = await ServerProcess.StartAsync(def, cfg, null);
         try
         {
-            await RelayAsync(server, def, cfg, m);
-            if (def.Broadcasts)
+            if (cfg.HoldSeconds > 0 && !cfg.Wants('a') && !cfg.Wants('e'))
+            {
+                Console.WriteLine($"  waiting {cfg.HoldSeconds} s before the traffic scenarios: server pid {server.Pid}");
+                await Task.Delay(TimeSpan.FromSeconds(cfg.HoldSeconds));
+            }
+            if (cfg.Wants('c'))
+            {
+                await RelayAsync(server, def, cfg, m);
+            }
+            if (def.Broadcasts && cfg.Wants('d'))
             {
                 await BroadcastAsync(server, def, cfg, m);
+            }
+            if (!cfg.Wants('b'))
+            {
+                return;
             }
             await ConnectRateAsync(server, def, cfg, m, polling: false);
             if (def.Kind != ServerKind.Echo)

@@ -13,7 +13,7 @@ public enum ServerKind
 }
 
 /// <summary>A server under test: how to start it and what it speaks.</summary>
-public sealed record ServerDef(string Name, string Label, ServerKind Kind, int Eio, bool Broadcasts, string? Mode = null, string? Script = null);
+public sealed record ServerDef(string Name, string Label, ServerKind Kind, int Eio, bool Broadcasts, string? Mode = null, string? Script = null, string? Dll = null);
 
 /// <summary>A running server process, pinned with taskset when asked.</summary>
 public sealed class ServerProcess : IDisposable
@@ -41,7 +41,7 @@ public sealed class ServerProcess : IDisposable
         {
             case ServerKind.Ours:
                 exe = "dotnet";
-                args.AddRange([cfg.ServerDll, "--port", port.ToString(CultureInfo.InvariantCulture), "--host", "127.0.0.1", "--mode", def.Mode!,
+                args.AddRange([def.Dll ?? cfg.ServerDll, "--port", port.ToString(CultureInfo.InvariantCulture), "--host", "127.0.0.1", "--mode", def.Mode!,
                     "--Diagnostics:Enabled=true", "--Logging:LogLevel:Default=Warning",
                     // The per-connection event rate limit (1000/s by default, an addition of ours) is off: the
                     // reference servers have none, and the relay scenarios send up to 10,000 events/s per connection.
