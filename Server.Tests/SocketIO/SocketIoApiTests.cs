@@ -77,10 +77,14 @@ public sealed class SocketIoApiTests
         server.Get<SocketIoServer>().OnConnection(s => connected.TrySetResult(s));
         await using var client = await SioWs.OpenAsync(server, 4);
         await client.ExpectNothingAsync();
+        // The connect timeout's timer lives only until the CONNECT: no timer per connected client.
+        var io = server.Get<SocketIoServer>();
+        Assert.That(io.Metrics.Timers.Live, Is.EqualTo(1));
         await client.SendAsync("0");
         var answer = await client.NextTextAsync();
         Assert.That(answer, Does.Match("^0\\{\"sid\":\"[A-Za-z0-9_-]+\"\\}$"));
         var socket = await connected.Task.Within();
+        Assert.That(io.Metrics.Timers.Live, Is.EqualTo(0));
         Assert.That(socket.Id, Is.EqualTo(SioWs.IdOf(answer[1..], "sid")));
         Assert.That(socket.Id, Is.Not.EqualTo(client.Sid));
         Assert.That(socket.Protocol, Is.EqualTo(5));

@@ -294,7 +294,8 @@ internal sealed class SocketIoClient
             }
             _sockets[name] = socket;
         }
-        _connectTimer?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        // Connected: the connect timeout is over for good, and its timer goes (no timer per connected client).
+        _connectTimer?.Dispose();
         Send(SocketIoEncoder.EncodeConnect(name, Protocol >= 5 ? id : null));
         _server.Metrics.SocketConnected();
         nsp.AddSocket(socket);
