@@ -212,6 +212,14 @@ public sealed class Report(Config cfg, List<ServerDef> servers, Dictionary<strin
         L("");
         L($"![chart]({svgName})");
         L("");
+        // What stands in the way of the goals not met, with the profiles that show it: written by hand, kept in
+        // bench/profile.md, carried into every results file (full runs only; the smoke mode's numbers mean nothing).
+        var notes = Path.Combine(cfg.Root, "bench", "profile.md");
+        if (!cfg.Smoke && File.Exists(notes))
+        {
+            L(File.ReadAllText(notes).TrimEnd());
+            L("");
+        }
         return sb.ToString();
 
         void Goal(string what, string target, string key, string unit, Func<double, bool> ok, string versus)
