@@ -79,28 +79,35 @@ internal sealed class SocketIoClient
 
     public void OnText(string text)
     {
-        if (_pendingBinary is not null)
+        if (!AttachmentsDue())
         {
-            Fail("text packet while attachments are due");
-            return;
+            Decoded(SocketIoParser.TryDecode(text, Protocol, _server.ParserLimits, out var packet, out var error), packet, error);
         }
-        if (!SocketIoParser.TryDecode(text, Protocol, _server.ParserLimits, out var packet, out var error))
-        {
-            Fail(error);
-            return;
-        }
-        OnPacket(packet!);
     }
 
     /// <summary>A packet as UTF-8 that stays unchanged (an Engine.IO frame received over WebSocket).</summary>
     public void OnText(ReadOnlyMemory<byte> utf8)
     {
-        if (_pendingBinary is not null)
+        if (!AttachmentsDue())
         {
-            Fail("text packet while attachments are due");
-            return;
+            Decoded(SocketIoParser.TryDecode(utf8, Protocol, _server.ParserLimits, out var packet, out var error), packet, error);
         }
-        if (!SocketIoParser.TryDecode(utf8, Protocol, _server.ParserLimits, out var packet, out var error))
+    }
+
+    /// <summary>A text packet while a binary packet still waits for attachments is an error (the connection closes).</summary>
+    private bool AttachmentsDue()
+    {
+        if (_pendingBinary is null)
+        {
+            return false;
+        }
+        Fail("text packet while attachments are due");
+        return true;
+    }
+
+    private void Decoded(bool ok, SocketIoPacket? packet, string error)
+    {
+        if (!ok)
         {
             Fail(error);
             return;
