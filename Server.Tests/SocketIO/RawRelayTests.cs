@@ -127,12 +127,12 @@ public sealed class RawRelayTests
     {
         var packet = SocketIoEncoder.EncodeEvent("/日本", "hi", ["é", new byte[] { 1, 2 }], 12);
         Assert.That(packet.Text, Is.EqualTo("51-/日本,12[\"hi\",\"é\",{\"_placeholder\":true,\"num\":0}]"));
-        var frames = SocketIO.SocketIoClient.ToFrames(packet);
+        var frames = packet.Frames;
         Assert.That(Encoding.UTF8.GetString(frames[0].TextFrame().Span), Is.EqualTo("4" + packet.Text));
         Assert.That(frames[0].Text, Is.EqualTo(packet.Text));
         Assert.That(frames[1].IsBinary, Is.True);
         // Encoded once: every session it goes to gets the same Engine.IO packet and the same frame bytes.
-        Assert.That(SocketIO.SocketIoClient.ToFrames(packet)[0], Is.SameAs(frames[0]));
+        Assert.That(packet.Frames[0], Is.SameAs(frames[0]));
         Assert.That(frames[0].TextFrame().Equals(frames[0].TextFrame()), Is.True);
         Assert.That(SocketIoEncoder.EncodeEvent("/", "hi", [], 1234567890123L).Text, Is.EqualTo("21234567890123[\"hi\"]"));
         Assert.That(SocketIoEncoder.EncodeEvent("/", "hi", Enumerable.Range(0, 12).Select(i => (object?)new byte[] { (byte)i }).ToArray()).Text,

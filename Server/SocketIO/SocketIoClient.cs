@@ -69,9 +69,7 @@ internal sealed class SocketIoClient
         }
     }
 
-    public static IReadOnlyList<EngineIoPacket> ToFrames(EncodedPacket packet) => packet.Frames;
-
-    public bool Send(EncodedPacket packet) => SendFrames(ToFrames(packet));
+    public bool Send(EncodedPacket packet) => SendFrames(packet.Frames);
 
     public bool SendFrames(IReadOnlyList<EngineIoPacket> frames) => Session.Send(frames);
 

@@ -175,28 +175,26 @@ public sealed class SocketIoSocket
 
     internal void OnEvent(SocketIoPacket packet)
     {
+        // Binary events carry their attachments in the tree; the others keep the client's JSON text until a
+        // handler asks for trees.
+        var array = packet.IsBinary || packet.Elements is null ? (JsonArray)packet.Data! : null;
+        string name = packet.EventName ?? NameOf(array![0]!);
+        if (!_handlers.TryGetValue(name, out var handlers))
+        {
+            return;
+        }
         Action<IReadOnlyList<object?>>? ack = null;
         if (packet.AckId is { } id)
         {
             ack = a => _client.Send(SocketIoEncoder.EncodeAck(Namespace.Name, id, a));
         }
-        string name;
-        SocketIoEvent? evt = null;
-        if (!packet.IsBinary && packet.EventName is not null && packet.Elements is not null)
+        SocketIoEvent evt;
+        if (array is null)
         {
-            // The arguments stay the client's JSON text until a handler asks for trees.
-            name = packet.EventName;
-            if (!_handlers.ContainsKey(name))
-            {
-                return;
-            }
-            evt = new SocketIoEvent(this, name, packet.RawData, packet.Elements, packet.MaxJsonDepth, ack);
+            evt = new SocketIoEvent(this, name, packet.RawData, packet.Elements!, packet.MaxJsonDepth, ack);
         }
         else
         {
-            var array = (JsonArray)packet.Data!;
-            var nameNode = array[0]!;
-            name = nameNode.GetValueKind() == JsonValueKind.String ? nameNode.GetValue<string>() : nameNode.ToJsonString();
             var args = new JsonNode?[array.Count - 1];
             for (int i = 1; i < array.Count; i++)
             {
@@ -204,18 +202,13 @@ public sealed class SocketIoSocket
             }
             // Detach the arguments so handlers may put them into trees of their own.
             array.Clear();
-            if (!_handlers.ContainsKey(name))
-            {
-                return;
-            }
             evt = new SocketIoEvent(this, name, args, ack);
-        }
-        if (!_handlers.TryGetValue(name, out var handlers))
-        {
-            return;
         }
         Dispatch(handlers, evt);
     }
+
+    private static string NameOf(JsonNode name) =>
+        name.GetValueKind() == JsonValueKind.String ? name.GetValue<string>() : name.ToJsonString();
 
     internal void OnAck(SocketIoPacket packet)
     {

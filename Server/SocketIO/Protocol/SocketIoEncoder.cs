@@ -18,7 +18,6 @@ public sealed class EncodedPacket
 {
     private readonly byte[]? _frame;
     private string? _text;
-    private EngineIoPacket? _message;
 
     public EncodedPacket(string text, IReadOnlyList<ReadOnlyMemory<byte>> attachments)
     {
@@ -37,9 +36,6 @@ public sealed class EncodedPacket
 
     public IReadOnlyList<ReadOnlyMemory<byte>> Attachments { get; }
 
-    /// <summary>The Engine.IO message that carries the text, made once.</summary>
-    internal EngineIoPacket Message => _message ??= _frame is null ? EngineIoPacket.Message(_text!) : EngineIoPacket.FromTextFrame(_frame);
-
     private IReadOnlyList<EngineIoPacket>? _frames;
 
     /// <summary>The Engine.IO packets that carry the packet (the message, then each attachment), made once.</summary>
@@ -48,7 +44,7 @@ public sealed class EncodedPacket
     private EngineIoPacket[] MakeFrames()
     {
         var frames = new EngineIoPacket[Attachments.Count + 1];
-        frames[0] = Message;
+        frames[0] = _frame is null ? EngineIoPacket.Message(_text!) : EngineIoPacket.FromTextFrame(_frame);
         for (int i = 0; i < Attachments.Count; i++)
         {
             frames[i + 1] = EngineIoPacket.CreateBinary(Attachments[i]);
