@@ -48,6 +48,36 @@ public sealed class SocketIoApiTests
         return (server, sockets);
     }
 
+    /// <summary>A server with /test, one client connected to /test, and the server's socket for it; disposed together.</summary>
+    private sealed record OneClient(TestServer Server, Connections Sockets, SioWs Client, string Answer, SocketIoSocket Socket) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await Client.DisposeAsync();
+            await Server.DisposeAsync();
+        }
+    }
+
+    private static async Task<OneClient> ConnectOneAsync(int eio, Action<SocketIoNamespace>? setup = null)
+    {
+        var (server, sockets) = await StartAsync(setup);
+        SioWs? client = null;
+        try
+        {
+            (client, var answer) = await SioWs.ConnectAsync(server, eio, Nsp);
+            return new OneClient(server, sockets, client, answer, await sockets.NextAsync());
+        }
+        catch
+        {
+            if (client is not null)
+            {
+                await client.DisposeAsync();
+            }
+            await server.DisposeAsync();
+            throw;
+        }
+    }
+
     // ---- CONNECT, ids, rooms ----
 
     [Test]
@@ -97,11 +127,8 @@ public sealed class SocketIoApiTests
     [TestCase(4)]
     public async Task CustomNamespaceIds(int eio)
     {
-        var (server, sockets) = await StartAsync();
-        await using var _ = server;
-        var (client, answer) = await SioWs.ConnectAsync(server, eio, Nsp);
-        await using var __ = client;
-        var socket = await sockets.NextAsync();
+        await using var one = await ConnectOneAsync(eio);
+        var (server, _, client, answer, socket) = one;
         if (eio == 3)
         {
             Assert.That(answer, Is.EqualTo("0/test,"));
@@ -259,11 +286,8 @@ public sealed class SocketIoApiTests
     [TestCase(4)]
     public async Task EmitWithAckGetsTheClientsAnswer(int eio)
     {
-        var (server, sockets) = await StartAsync();
-        await using var _ = server;
-        var (client, _) = await SioWs.ConnectAsync(server, eio, Nsp);
-        await using var __ = client;
-        var socket = await sockets.NextAsync();
+        await using var one = await ConnectOneAsync(eio);
+        var (server, _, client, _, socket) = one;
 
         var first = socket.EmitWithAckAsync("question", TimeSpan.FromSeconds(5), "why");
         var second = socket.EmitWithAckAsync("question", TimeSpan.FromSeconds(5), 2);
@@ -284,11 +308,8 @@ public sealed class SocketIoApiTests
     [Test]
     public async Task EmitWithAckTimesOut()
     {
-        var (server, sockets) = await StartAsync();
-        await using var _ = server;
-        var (client, _) = await SioWs.ConnectAsync(server, 4, Nsp);
-        await using var __ = client;
-        var socket = await sockets.NextAsync();
+        await using var one = await ConnectOneAsync(4);
+        var (_, _, client, _, socket) = one;
         var pending = socket.EmitWithAckAsync("silence", TimeSpan.FromMilliseconds(200));
         Assert.That(await client.NextTextAsync(), Is.EqualTo("2/test,0[\"silence\"]"));
         Assert.ThrowsAsync<TimeoutException>(async () => await pending.Within());
@@ -300,11 +321,8 @@ public sealed class SocketIoApiTests
     [Test]
     public async Task EmitWithAckFailsWhenTheSocketDisconnects()
     {
-        var (server, sockets) = await StartAsync();
-        await using var _ = server;
-        var (client, _) = await SioWs.ConnectAsync(server, 4, Nsp);
-        await using var __ = client;
-        var socket = await sockets.NextAsync();
+        await using var one = await ConnectOneAsync(4);
+        var (_, _, client, _, socket) = one;
         var pending = socket.EmitWithAckAsync("q", TimeSpan.FromSeconds(10));
         Assert.That(await client.NextTextAsync(), Is.EqualTo("2/test,0[\"q\"]"));
         await client.SendAsync("1/test,");
@@ -315,11 +333,8 @@ public sealed class SocketIoApiTests
     [Test]
     public async Task ReservedNamesCannotBeEmitted()
     {
-        var (server, sockets) = await StartAsync();
-        await using var _ = server;
-        var (client, _) = await SioWs.ConnectAsync(server, 4, Nsp);
-        await using var __ = client;
-        var socket = await sockets.NextAsync();
+        await using var one = await ConnectOneAsync(4);
+        var (_, _, client, _, socket) = one;
         Assert.Throws<ArgumentException>(() => socket.Emit("disconnect"));
         Assert.Throws<ArgumentException>(() => socket.Namespace.Emit("connect"));
         Assert.Throws<ArgumentException>(() => socket.Broadcast.Emit("newListener"));
@@ -537,11 +552,8 @@ public sealed class SocketIoApiTests
     public async Task ClientNamespaceDisconnect(int eio)
     {
         var log = new ConcurrentQueue<string>();
-        var (server, sockets) = await StartAsync(nsp => Track(nsp, log));
-        await using var _ = server;
-        var (client, _) = await SioWs.ConnectAsync(server, eio, Nsp);
-        await using var __ = client;
-        var socket = await sockets.NextAsync();
+        await using var one = await ConnectOneAsync(eio, nsp => Track(nsp, log));
+        var (_, _, client, _, socket) = one;
         await client.SendAsync("1/test,");
         await Poll.UntilAsync(() => log.Count == 2);
         Assert.That(log, Is.EqualTo(new[] { "disconnecting:client namespace disconnect:<id>,room-x", "disconnect:client namespace disconnect:0:False" }));
@@ -557,11 +569,8 @@ public sealed class SocketIoApiTests
     public async Task ServerNamespaceDisconnect(int eio)
     {
         var log = new ConcurrentQueue<string>();
-        var (server, sockets) = await StartAsync(nsp => Track(nsp, log));
-        await using var _ = server;
-        var (client, _) = await SioWs.ConnectAsync(server, eio, Nsp);
-        await using var __ = client;
-        var socket = await sockets.NextAsync();
+        await using var one = await ConnectOneAsync(eio, nsp => Track(nsp, log));
+        var (server, _, client, _, socket) = one;
         socket.Disconnect();
         Assert.That(await client.NextTextAsync(), Is.EqualTo("1/test,"));
         Assert.That(log, Is.EqualTo(new[] { "disconnecting:server namespace disconnect:<id>,room-x", "disconnect:server namespace disconnect:0:False" }));
@@ -578,11 +587,8 @@ public sealed class SocketIoApiTests
     public async Task ServerDisconnectWithCloseEndsTheConnection(int eio)
     {
         var log = new ConcurrentQueue<string>();
-        var (server, sockets) = await StartAsync(nsp => Track(nsp, log));
-        await using var _ = server;
-        var (client, _) = await SioWs.ConnectAsync(server, eio, Nsp);
-        await using var __ = client;
-        var socket = await sockets.NextAsync();
+        await using var one = await ConnectOneAsync(eio, nsp => Track(nsp, log));
+        var (server, _, client, _, socket) = one;
         socket.Disconnect(close: true);
         // What was queued before the close is delivered: a DISCONNECT for every namespace the client is in
         // ("/" too for protocol 4, whose clients are always in it), then the connection closes.
