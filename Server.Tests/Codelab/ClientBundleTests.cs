@@ -17,7 +17,7 @@ public sealed class ClientBundleTests
     {
         await using var server = await TestServer.StartAsync(client is null ? [] : ["--client", client]);
         using var http = new HttpClient { BaseAddress = server.BaseUri, Timeout = TimeSpan.FromSeconds(10) };
-        var vendored = File.ReadAllBytes(RepoPaths.Combine("Server", "ClientBundles", version, "socket.io.js"));
+        var vendored = File.ReadAllBytes(RepoPaths.Combine("src", "SocketIoSignal", "ClientBundles", version, "socket.io.js"));
 
         using var response = await http.GetAsync("/socket.io/socket.io.js").Within();
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
@@ -63,7 +63,7 @@ public sealed class ClientBundleTests
         Assert.That(response.Content.Headers.ContentType?.MediaType,
             Is.EqualTo(name.EndsWith(".map", StringComparison.Ordinal) ? "application/json" : "application/javascript"));
         Assert.That(await response.Content.ReadAsByteArrayAsync().Within(),
-            Is.EqualTo(File.ReadAllBytes(RepoPaths.Combine("Server", "ClientBundles", version, name))));
+            Is.EqualTo(File.ReadAllBytes(RepoPaths.Combine("src", "SocketIoSignal", "ClientBundles", version, name))));
         server.AssertNoErrors();
     }
 

@@ -13,7 +13,7 @@ public sealed class StartupLineTests
     [TestCase(new[] { "--mode", "rooms" }, "rooms")]
     public async Task ProgramSaysWhereItServes(string[] extra, string mode)
     {
-        var dll = Path.Combine(AppContext.BaseDirectory, "SocketIoSignal.dll");
+        var dll = Path.Combine(AppContext.BaseDirectory, "SocketIoSignal.Server.dll");
         using var process = NodeProcesses.Start("dotnet", [dll, "--port", "0", "--host", "127.0.0.1", .. extra], null);
         try
         {

@@ -77,7 +77,7 @@ public sealed class FaultTests
     [Test]
     public async Task SigtermClosesEverySessionWithAClosePacketAndExits()
     {
-        var dll = Path.Combine(AppContext.BaseDirectory, "SocketIoSignal.dll");
+        var dll = Path.Combine(AppContext.BaseDirectory, "SocketIoSignal.Server.dll");
         var start = new ProcessStartInfo("dotnet", [dll, "--port", "0", "--host", "127.0.0.1"])
         {
             RedirectStandardOutput = true,

@@ -5,7 +5,7 @@ using SocketIoSignal.Tests.Infrastructure;
 namespace SocketIoSignal.Tests.Redis;
 
 /// <summary>
-/// Real server processes (<c>dotnet SocketIoSignal.dll --redis …</c>); one is killed in the middle of a call.
+/// Real server processes (<c>dotnet SocketIoSignal.Server.dll --redis …</c>); one is killed in the middle of a call.
 /// Its members must leave every room within the node timeout, and its clients, reconnecting to a survivor,
 /// must get their room back.
 /// </summary>
@@ -18,7 +18,7 @@ public sealed class RedisFailoverTests
     private static async Task<(ChildProcess Process, Uri Uri)> StartNodeAsync(string prefix)
     {
         int port = RedisProcess.FreePort();
-        var dll = Path.Combine(AppContext.BaseDirectory, "SocketIoSignal.dll");
+        var dll = Path.Combine(AppContext.BaseDirectory, "SocketIoSignal.Server.dll");
         var child = ChildProcess.Start("dotnet", [dll, "--port", port.ToString(), "--host", "127.0.0.1",
             "--redis", RedisSetUp.Redis.Address, "--Redis:KeyPrefix", prefix,
             "--Redis:HeartbeatInterval", HeartbeatMs.ToString(), "--Redis:NodeTimeout", NodeTimeoutMs.ToString()]);

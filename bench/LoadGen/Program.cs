@@ -139,7 +139,7 @@ public static class Program
         }
         if (cfg.ServerDll == "")
         {
-            cfg.ServerDll = Path.Combine(cfg.Root, "Server", "bin", cfg.Configuration, "net10.0", "SocketIoSignal.dll");
+            cfg.ServerDll = Path.Combine(cfg.Root, "Server", "bin", cfg.Configuration, "net10.0", "SocketIoSignal.Server.dll");
         }
         if (cfg.EchoDll == "")
         {

@@ -26,15 +26,16 @@ public sealed class ClientBundles
             throw new ArgumentException($"--client must be 1, 2 or 4, not {client}");
         }
         Version = version;
-        var folder = Path.Combine(AppContext.BaseDirectory, "ClientBundles", version);
+        var assembly = typeof(ClientBundles).Assembly;
         foreach (var name in new[] { "socket.io.js", "socket.io.min.js", "socket.io.js.map", "socket.io.min.js.map" })
         {
-            var path = Path.Combine(folder, name);
-            if (!File.Exists(path))
+            using var stream = assembly.GetManifestResourceStream($"ClientBundles/{version}/{name}");
+            if (stream is null)
             {
                 continue;
             }
-            var bytes = File.ReadAllBytes(path);
+            var bytes = new byte[stream.Length];
+            stream.ReadExactly(bytes);
             var etag = "\"" + Convert.ToHexStringLower(SHA256.HashData(bytes))[..20] + "\"";
             var type = name.EndsWith(".map", StringComparison.Ordinal) ? "application/json; charset=utf-8" : "application/javascript; charset=utf-8";
             _files[prefix + name] = (bytes, etag, type);
