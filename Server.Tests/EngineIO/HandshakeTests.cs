@@ -139,7 +139,7 @@ public sealed class HandshakeTests
         Assert.That(open.GetProperty("pingInterval").GetInt32(), Is.EqualTo(1234));
         Assert.That(open.GetProperty("pingTimeout").GetInt32(), Is.EqualTo(567));
         Assert.That(open.GetProperty("maxPayload").GetInt32(), Is.EqualTo(4321));
-        Assert.That(h.Engine.Options.UpgradeTimeout, Is.EqualTo(999));
+        Assert.That(h.Engine.Options.UpgradeTimeout, Is.EqualTo(TimeSpan.FromMilliseconds(999)), "a number is milliseconds, as in Node");
         var (status, _) = await raw.GetTextAsync("/socket.io/?EIO=4&transport=polling");
         Assert.That(status, Is.Not.EqualTo(HttpStatusCode.OK), "the default path is not served once another is configured");
     }
@@ -167,11 +167,10 @@ public sealed class HandshakeTests
         var o = new EngineIoOptions();
         Assert.Multiple(() =>
         {
-            Assert.That(o.PingInterval, Is.EqualTo(25000));
-            Assert.That(o.PingTimeout, Is.EqualTo(20000));
-            Assert.That(o.UpgradeTimeout, Is.EqualTo(10000));
+            Assert.That(o.PingInterval, Is.EqualTo(TimeSpan.FromMilliseconds(25000)));
+            Assert.That(o.PingTimeout, Is.EqualTo(TimeSpan.FromMilliseconds(20000)));
+            Assert.That(o.UpgradeTimeout, Is.EqualTo(TimeSpan.FromMilliseconds(10000)));
             Assert.That(o.MaxHttpBufferSize, Is.EqualTo(1_000_000));
-            Assert.That(o.Path, Is.EqualTo("/socket.io/"));
             Assert.That(o.CookieV3, Is.True);
             Assert.That(o.CookieV4, Is.False);
             Assert.That(o.AllowedOrigins, Is.Empty);

@@ -134,7 +134,7 @@ public sealed class UpgradeTests
         using var ws = await h.Raw.ConnectWebSocketAsync(eio, sid);
         await ws.SendTextAsync("2probe");
         Assert.That(await ws.ReceiveTextAsync(), Is.EqualTo("3probe"));
-        h.Time.Advance(TimeSpan.FromMilliseconds(h.Engine.Options.UpgradeTimeout - 1));
+        h.Time.Advance(h.Engine.Options.UpgradeTimeout - TimeSpan.FromMilliseconds(1));
         var stillUpgrading = await h.Raw.GetTextAsync(h.Poll(eio, sid));
         Assert.That(stillUpgrading, Is.EqualTo((HttpStatusCode.OK, Frame(eio, "6"))), "just before the timeout the upgrade is still on");
         h.Time.Advance(TimeSpan.FromMilliseconds(1));

@@ -2,7 +2,7 @@ using System.Diagnostics.Metrics;
 using System.Net;
 using NUnit.Framework;
 using SocketIoSignal.SocketIO;
-using SocketIoSignal.SocketIO.Adapter.Redis;
+using SocketIoSignal.Redis;
 using SocketIoSignal.Tests.Infrastructure;
 
 namespace SocketIoSignal.Tests.Redis;

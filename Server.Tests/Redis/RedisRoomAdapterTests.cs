@@ -1,6 +1,6 @@
 using NUnit.Framework;
 using SocketIoSignal.SocketIO.Adapter;
-using SocketIoSignal.SocketIO.Adapter.Redis;
+using SocketIoSignal.Redis;
 using SocketIoSignal.SocketIO.Protocol;
 using SocketIoSignal.Tests.Infrastructure;
 using StackExchange.Redis;

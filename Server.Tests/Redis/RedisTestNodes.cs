@@ -5,14 +5,14 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using SocketIoSignal.EngineIO;
 using SocketIoSignal.SocketIO.Adapter;
-using SocketIoSignal.SocketIO.Adapter.Redis;
+using SocketIoSignal.Redis;
 using SocketIoSignal.SocketIO.Protocol;
 using SocketIoSignal.Tests.Infrastructure;
 
 namespace SocketIoSignal.Tests.Redis;
 
 /// <summary>Cluster nodes in this process, each with its own connection, uid and recorded deliveries.</summary>
-public static class RedisTestNodes
+internal static class RedisTestNodes
 {
     private static readonly IMeterFactory Meters = new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>();
 
@@ -22,8 +22,8 @@ public static class RedisTestNodes
         {
             Configuration = RedisSetUp.Redis.Address,
             KeyPrefix = prefix,
-            HeartbeatInterval = heartbeatMs,
-            NodeTimeout = nodeTimeoutMs,
+            HeartbeatInterval = TimeSpan.FromMilliseconds(heartbeatMs),
+            NodeTimeout = TimeSpan.FromMilliseconds(nodeTimeoutMs),
         });
         var cluster = new RedisCluster(options, NodeIdentity.CreateRandom(), TimeProvider.System, NullLogger<RedisCluster>.Instance, Meters);
         await cluster.StartAsync(CancellationToken.None).Within();

@@ -28,7 +28,6 @@ public static class ConformanceHost
         var options = app.Services.GetRequiredService<IOptions<EngineIoOptions>>().Value;
         var echoOptions = new EngineIoOptions
         {
-            Path = "/engine.io/",
             PingInterval = options.PingInterval,
             PingTimeout = options.PingTimeout,
             MaxHttpBufferSize = options.MaxHttpBufferSize,
@@ -41,7 +40,11 @@ public static class ConformanceHost
             app.Services.GetRequiredService<TimeProvider>(),
             app.Services.GetRequiredService<ILogger<EngineIoServer>>(),
             app.Services.GetRequiredService<EngineIoMetrics>());
-        app.UseEngineIo(echo);
+        var pipeline = ((Microsoft.AspNetCore.Routing.IEndpointRouteBuilder)app).CreateApplicationBuilder();
+        pipeline.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.Zero });
+        pipeline.Run(echo.HandleAsync);
+        app.Map("/engine.io/{**rest}", pipeline.Build());
+        app.Lifetime.ApplicationStopping.Register(() => _ = echo.ShutdownAsync(echoOptions.CloseTimeout));
 
         var io = app.Services.GetRequiredService<SocketIoServer>();
         var time = app.Services.GetRequiredService<TimeProvider>();

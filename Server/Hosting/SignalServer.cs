@@ -4,6 +4,9 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using SocketIoSignal.Signaling;
 
 namespace SocketIoSignal.Hosting;
@@ -51,34 +54,63 @@ public static class SignalServer
         // Hosting logs only request start/finish (Information and below); while any of its levels is enabled it
         // creates an Activity and a log scope for every request, which a WebSocket keeps for its whole life.
         builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
-        builder.Services.AddSocketIo(builder.Configuration);
+        var socketIo = builder.Services.AddSocketIo(o =>
+        {
+            o.ServeClient = !server.Conformance;
+            o.ClientVersion = ClientVersions.TryGetValue(server.Client, out var version) ? version : "";
+        });
+        var health = builder.Services.AddHealthChecks().AddSocketIo();
         if (!string.IsNullOrWhiteSpace(server.Redis) || !string.IsNullOrWhiteSpace(builder.Configuration["Redis:Configuration"]))
         {
-            builder.Services.AddRedisRooms(builder.Configuration, server.Redis);
+            socketIo.AddRedis(o =>
+            {
+                if (string.IsNullOrWhiteSpace(o.Configuration))
+                {
+                    o.Configuration = server.Redis;
+                }
+            });
+            health.AddSocketIoRedis();
         }
+        builder.Services.AddOptions<ServerOptions>().Validate(o => ClientVersions.ContainsKey(o.Client), "--client must be 1, 2 or 4").ValidateOnStart();
         builder.Services.Configure<SignalingOptions>(builder.Configuration.GetSection(SignalingOptions.Section));
         builder.Services.PostConfigure<SignalingOptions>(o => o.Mode = server.Mode);
         builder.Services.AddSingleton<CodelabSignaling>();
         configure?.Invoke(builder);
 
         var app = builder.Build();
-        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.Zero });
-        app.UseHealthz();
+        app.MapHealthChecks("/healthz", new HealthCheckOptions
+        {
+            ResponseWriter = (context, report) =>
+            {
+                context.Response.ContentType = "text/plain";
+                context.Response.Headers.CacheControl = "no-store";
+                return context.Response.WriteAsync(report.Status == HealthStatus.Healthy
+                    ? "ok"
+                    : string.Join("; ", report.Entries.Values.Where(e => e.Status != HealthStatus.Healthy).Select(e => e.Description)));
+            },
+        });
         if (builder.Configuration.GetValue<bool>(Diagnostics.EnabledKey))
         {
             app.UseDiagnostics();
         }
+        app.MapSocketIo(builder.Configuration["EngineIo:Path"] ?? "/socket.io");
         if (server.Conformance)
         {
             app.UseConformance();
-            app.UseSocketIo(null);
             return app;
         }
         app.Services.GetRequiredService<CodelabSignaling>().Attach();
-        app.UseSocketIo(new ClientBundles(server.Client, app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<EngineIO.EngineIoOptions>>().Value.Path));
         app.UseCodelabStaticFiles(ResolveRoot(server.Root));
         return app;
     }
+
+    /// <summary>The bundles <c>--client</c> chooses from: 1 = socket.io-client 1.7.4 (what the seed's <c>socket.io ^1.2.0</c> served).</summary>
+    public static readonly IReadOnlyDictionary<int, string> ClientVersions = new Dictionary<int, string>
+    {
+        [1] = "1.7.4",
+        [2] = "2.5.0",
+        [4] = "4.8.1",
+    };
 
     /// <summary>
     /// Safe defaults for the "Kestrel:Limits" section, which the web host binds: Kestrel sets no cap on
@@ -90,6 +122,15 @@ public static class SignalServer
         ["Kestrel:Limits:MaxConcurrentConnections"] = "120000",
         ["Kestrel:Limits:MaxConcurrentUpgradedConnections"] = "100000",
     };
+
+    /// <summary>A listening address as a browser on this machine would open it: any or loopback address → localhost.</summary>
+    public static string Browsable(string url)
+    {
+        var uri = new Uri(url.Replace("://+", "://0.0.0.0").Replace("://*", "://0.0.0.0"));
+        bool local = IPAddress.TryParse(uri.Host.Trim('[', ']'), out var ip)
+            && (ip.Equals(IPAddress.Any) || ip.Equals(IPAddress.IPv6Any) || IPAddress.IsLoopback(ip));
+        return local ? $"{uri.Scheme}://localhost:{uri.Port}" : $"{uri.Scheme}://{uri.Authority}";
+    }
 
     /// <summary>--root, or public/ in the working folder, or the repository's public/ above the binary.</summary>
     public static string ResolveRoot(string root)

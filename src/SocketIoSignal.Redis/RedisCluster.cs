@@ -1,3 +1,4 @@
+using SocketIoSignal.SocketIO.Adapter;
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using System.Text;
@@ -7,7 +8,7 @@ using Microsoft.Extensions.Options;
 using SocketIoSignal.EngineIO;
 using StackExchange.Redis;
 
-namespace SocketIoSignal.SocketIO.Adapter.Redis;
+namespace SocketIoSignal.Redis;
 
 /// <summary>
 /// This node's membership of a Redis-backed cluster: one connection, one pattern subscription
@@ -15,7 +16,7 @@ namespace SocketIoSignal.SocketIO.Adapter.Redis;
 /// expiry, and a sweep that purges the rooms of nodes whose heartbeat has expired. It makes the
 /// <see cref="RedisRoomAdapter"/> of each namespace.
 /// </summary>
-public sealed partial class RedisCluster : IRoomAdapterFactory, IHostedService, IAsyncDisposable
+internal sealed partial class RedisCluster : IRoomAdapterFactory, IHostedService, IAsyncDisposable
 {
     private readonly ConcurrentDictionary<string, RedisRoomAdapter> _adapters = new(StringComparer.Ordinal);
     private readonly ILogger<RedisCluster> _logger;
@@ -37,14 +38,6 @@ public sealed partial class RedisCluster : IRoomAdapterFactory, IHostedService, 
     public RedisCluster(IOptions<RedisOptions> options, NodeIdentity node, TimeProvider time, ILogger<RedisCluster> logger, IMeterFactory meters)
     {
         Options = options.Value;
-        if (string.IsNullOrWhiteSpace(Options.Configuration))
-        {
-            throw new ArgumentException("Redis:Configuration (--redis host:port) is empty");
-        }
-        if (Options.HeartbeatInterval <= 0 || Options.NodeTimeout <= Options.HeartbeatInterval)
-        {
-            throw new ArgumentException("Redis: NodeTimeout must exceed HeartbeatInterval > 0");
-        }
         NodeId = node.Id;
         _uidUtf8 = Encoding.UTF8.GetBytes(NodeId);
         _time = time;
@@ -56,7 +49,7 @@ public sealed partial class RedisCluster : IRoomAdapterFactory, IHostedService, 
 
         var config = ConfigurationOptions.Parse(Options.Configuration);
         config.AbortOnConnectFail = false;
-        config.ConnectTimeout = Options.ConnectTimeout;
+        config.ConnectTimeout = (int)Options.ConnectTimeout.TotalMilliseconds;
         config.ClientName ??= "socketiosignal-" + NodeId;
         Connection = ConnectionMultiplexer.Connect(config);
         Database = Connection.GetDatabase();
@@ -93,7 +86,7 @@ public sealed partial class RedisCluster : IRoomAdapterFactory, IHostedService, 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stopping.Token);
-        bounded.CancelAfter(TimeSpan.FromMilliseconds(Options.ConnectTimeout));
+        bounded.CancelAfter(Options.ConnectTimeout);
         try
         {
             await SubscribeAsync().WaitAsync(bounded.Token);
@@ -148,7 +141,7 @@ public sealed partial class RedisCluster : IRoomAdapterFactory, IHostedService, 
             return false;
         }
         long last = Interlocked.Read(ref _lastHeartbeat);
-        return last != long.MinValue && _time.GetElapsedTime(last).TotalMilliseconds < Options.NodeTimeout;
+        return last != long.MinValue && _time.GetElapsedTime(last) < Options.NodeTimeout;
     }
 
     internal void Publish(RedisChannel channel, byte[] message)
@@ -188,7 +181,7 @@ public sealed partial class RedisCluster : IRoomAdapterFactory, IHostedService, 
 
     private async Task LoopAsync()
     {
-        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(Options.HeartbeatInterval), _time);
+        using var timer = new PeriodicTimer(Options.HeartbeatInterval, _time);
         try
         {
             while (await timer.WaitForNextTickAsync(_stopping.Token))
@@ -214,7 +207,7 @@ public sealed partial class RedisCluster : IRoomAdapterFactory, IHostedService, 
     private async Task BeatAsync()
     {
         var expired = (long)await Database.ScriptEvaluateAsync(RedisScripts.Heartbeat,
-            [_heartbeatKey, _nodesKey], [NodeId, Options.NodeTimeout]);
+            [_heartbeatKey, _nodesKey], [NodeId, (long)Options.NodeTimeout.TotalMilliseconds]);
         bool first = Interlocked.Read(ref _lastHeartbeat) == long.MinValue;
         Interlocked.Exchange(ref _lastHeartbeat, _time.GetTimestamp());
         if (expired == 1 && !first)

@@ -1,22 +1,23 @@
-namespace SocketIoSignal.SocketIO.Adapter.Redis;
+namespace SocketIoSignal.Redis;
 
 /// <summary>The <c>Redis</c> section: where the shared rooms live and how nodes watch each other.</summary>
 public sealed class RedisOptions
 {
+    /// <summary>The configuration section these options are bound from.</summary>
     public const string Section = "Redis";
 
-    /// <summary>A StackExchange.Redis configuration string, e.g. <c>127.0.0.1:6380</c> (<c>--redis</c> sets it).</summary>
+    /// <summary>A StackExchange.Redis configuration string, e.g. <c>127.0.0.1:6379</c> or <c>redis.internal:6379,password=…</c>.</summary>
     public string Configuration { get; set; } = "";
 
-    /// <summary>Milliseconds between heartbeats (and between sweeps for dead nodes).</summary>
-    public int HeartbeatInterval { get; set; } = 2000;
+    /// <summary>Time between this node's heartbeats (and its sweeps for dead nodes); 2 s.</summary>
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(2);
 
-    /// <summary>Milliseconds a heartbeat lives: a node silent this long is dead and its members are purged.</summary>
-    public int NodeTimeout { get; set; } = 6000;
+    /// <summary>How long a heartbeat lives: a node silent this long is dead and its members are purged; 6 s.</summary>
+    public TimeSpan NodeTimeout { get; set; } = TimeSpan.FromSeconds(6);
 
     /// <summary>Prefix of every key and channel; <c>socket.io</c> is the Node adapter's default.</summary>
     public string KeyPrefix { get; set; } = "socket.io";
 
-    /// <summary>Milliseconds the first connection may take at start-up before the node starts without Redis.</summary>
-    public int ConnectTimeout { get; set; } = 5000;
+    /// <summary>How long the first connection may take at start-up before the node starts without Redis; 5 s.</summary>
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(5);
 }

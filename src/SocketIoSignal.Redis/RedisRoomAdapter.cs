@@ -1,7 +1,8 @@
+using SocketIoSignal.SocketIO.Adapter;
 using SocketIoSignal.SocketIO.Protocol;
 using StackExchange.Redis;
 
-namespace SocketIoSignal.SocketIO.Adapter.Redis;
+namespace SocketIoSignal.Redis;
 
 /// <summary>
 /// Rooms of one namespace shared by every node through Redis. Membership lives in Redis sets (one per room,
@@ -10,7 +11,7 @@ namespace SocketIoSignal.SocketIO.Adapter.Redis;
 /// <see cref="RoomsOf"/> and delivers broadcasts here. A broadcast is delivered locally and published once,
 /// as the Node adapter does; each node delivers what it receives to its own sockets.
 /// </summary>
-public sealed class RedisRoomAdapter : IRoomAdapter
+internal sealed class RedisRoomAdapter : IRoomAdapter
 {
     private readonly RedisCluster _cluster;
     private readonly InMemoryRoomAdapter _local;

@@ -1,4 +1,4 @@
-namespace SocketIoSignal.SocketIO.Adapter.Redis;
+namespace SocketIoSignal.Redis;
 
 /// <summary>
 /// The Lua scripts: each runs atomically in Redis, so membership, the capacity check and the purge of dead

@@ -1,3 +1,4 @@
+using SocketIoSignal.SocketIO.Adapter;
 using System.Buffers;
 using System.Globalization;
 using System.Text;
@@ -5,7 +6,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using SocketIoSignal.SocketIO.Protocol;
 
-namespace SocketIoSignal.SocketIO.Adapter.Redis;
+namespace SocketIoSignal.Redis;
 
 /// <summary>A broadcast read from another node.</summary>
 internal sealed record RemoteBroadcast(string Namespace, EncodedPacket Packet, BroadcastTarget Target);

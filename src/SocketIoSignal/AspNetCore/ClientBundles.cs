@@ -2,32 +2,31 @@ using System.Security.Cryptography;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Net.Http.Headers;
 
-namespace SocketIoSignal.Hosting;
+namespace SocketIoSignal.AspNetCore;
 
 /// <summary>
 /// Serves the vendored socket.io-client bundle (unmodified npm files) at /socket.io/socket.io.js, .min.js and
 /// .js.map, with a strong ETag, 304 on If-None-Match and Cache-Control, as socket.io does.
 /// </summary>
-public sealed class ClientBundles
+internal sealed class ClientBundles
 {
-    public static readonly IReadOnlyDictionary<int, string> Versions = new Dictionary<int, string>
-    {
-        [1] = "1.7.4",
-        [2] = "2.5.0",
-        [4] = "4.8.1",
-    };
+    /// <summary>The vendored socket.io-client versions.</summary>
+    public static readonly string[] Versions = ["1.7.4", "2.5.0", "4.8.1"];
+
+    /// <summary>The file names served of each bundle (where the version has them).</summary>
+    public static readonly string[] FileNames = ["socket.io.js", "socket.io.min.js", "socket.io.js.map", "socket.io.min.js.map"];
 
     private readonly Dictionary<string, (byte[] Bytes, string ETag, string ContentType)> _files = new(StringComparer.Ordinal);
 
-    public ClientBundles(int client, string prefix)
+    public ClientBundles(string version, string prefix)
     {
-        if (!Versions.TryGetValue(client, out var version))
+        if (!Versions.Contains(version))
         {
-            throw new ArgumentException($"--client must be 1, 2 or 4, not {client}");
+            throw new ArgumentException($"no socket.io-client bundle {version}; there are {string.Join(", ", Versions)}");
         }
         Version = version;
         var assembly = typeof(ClientBundles).Assembly;
-        foreach (var name in new[] { "socket.io.js", "socket.io.min.js", "socket.io.js.map", "socket.io.min.js.map" })
+        foreach (var name in FileNames)
         {
             using var stream = assembly.GetManifestResourceStream($"ClientBundles/{version}/{name}");
             if (stream is null)

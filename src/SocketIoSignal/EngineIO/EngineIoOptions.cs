@@ -6,19 +6,17 @@ namespace SocketIoSignal.EngineIO;
 /// </summary>
 public sealed class EngineIoOptions
 {
+    /// <summary>The configuration section these options are bound from.</summary>
     public const string Section = "EngineIo";
 
-    /// <summary>The endpoint path, with leading and trailing slash.</summary>
-    public string Path { get; set; } = "/socket.io/";
+    /// <summary>How often a heartbeat is expected (<c>pingInterval</c>, 25 s).</summary>
+    public TimeSpan PingInterval { get; set; } = TimeSpan.FromSeconds(25);
 
-    /// <summary>How often a heartbeat is expected (ms).</summary>
-    public int PingInterval { get; set; } = 25000;
+    /// <summary>How long past the interval a heartbeat may be late before the session closes (<c>pingTimeout</c>, 20 s).</summary>
+    public TimeSpan PingTimeout { get; set; } = TimeSpan.FromSeconds(20);
 
-    /// <summary>How long past the interval a heartbeat may be late before the session closes (ms).</summary>
-    public int PingTimeout { get; set; } = 20000;
-
-    /// <summary>How long a WebSocket probe may take to complete the upgrade before it alone is closed (ms).</summary>
-    public int UpgradeTimeout { get; set; } = 10000;
+    /// <summary>How long a WebSocket probe may take to complete the upgrade before it alone is closed (<c>upgradeTimeout</c>, 10 s).</summary>
+    public TimeSpan UpgradeTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>The largest polling body or WebSocket message accepted, in bytes.</summary>
     public int MaxHttpBufferSize { get; set; } = 1_000_000;
@@ -62,9 +60,6 @@ public sealed class EngineIoOptions
     /// </summary>
     public string[] AllowedOrigins { get; set; } = [];
 
-    /// <summary>How long a WebSocket close handshake may take at shutdown (ms).</summary>
-    public int CloseTimeout { get; set; } = 2000;
-
-    internal TimeSpan PingIntervalSpan => TimeSpan.FromMilliseconds(PingInterval);
-    internal TimeSpan PingTimeoutSpan => TimeSpan.FromMilliseconds(PingTimeout);
+    /// <summary>How long a WebSocket close handshake may take, and how long shutdown waits for sessions to close (2 s).</summary>
+    public TimeSpan CloseTimeout { get; set; } = TimeSpan.FromSeconds(2);
 }

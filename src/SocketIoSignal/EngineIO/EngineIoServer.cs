@@ -55,10 +55,6 @@ public sealed partial class EngineIoServer : IDisposable
                 }));
         }
         Metrics.QueuedBytes = () => _sessions.Values.Sum(s => s.QueuedBytes);
-        if (!Options.Path.StartsWith('/'))
-        {
-            Options.Path = "/" + Options.Path;
-        }
     }
 
     public EngineIoOptions Options { get; }
@@ -71,6 +67,9 @@ public sealed partial class EngineIoServer : IDisposable
     internal SessionTimers Timers { get; }
 
     public int SessionCount => _sessions.Count;
+
+    /// <summary>Whether <see cref="ShutdownAsync"/> has begun: new handshakes are refused.</summary>
+    public bool IsShuttingDown => Volatile.Read(ref _shuttingDown);
 
     public IEnumerable<EngineIoSession> Sessions => _sessions.Values;
 
@@ -281,8 +280,8 @@ public sealed partial class EngineIoServer : IDisposable
     {
         var sb = new StringBuilder(128);
         sb.Append("{\"sid\":\"").Append(sid).Append("\",\"upgrades\":").Append(upgradable ? "[\"websocket\"]" : "[]")
-          .Append(",\"pingInterval\":").Append(Options.PingInterval)
-          .Append(",\"pingTimeout\":").Append(Options.PingTimeout);
+          .Append(",\"pingInterval\":").Append((long)Options.PingInterval.TotalMilliseconds)
+          .Append(",\"pingTimeout\":").Append((long)Options.PingTimeout.TotalMilliseconds);
         if (protocol >= 4)
         {
             sb.Append(",\"maxPayload\":").Append(Options.MaxHttpBufferSize);

@@ -48,7 +48,7 @@ public sealed partial class EngineIoSession
             {
                 _probe = ws;
                 _upgradeTimer = _server.Metrics.Timers.Create(_server.Time,
-                    static s => ((EngineIoSession)s!).OnUpgradeTimeout(), this, TimeSpan.FromMilliseconds(_server.Options.UpgradeTimeout), Timeout.InfiniteTimeSpan);
+                    static s => ((EngineIoSession)s!).OnUpgradeTimeout(), this, _server.Options.UpgradeTimeout, Timeout.InfiniteTimeSpan);
             }
         }
         if (reject)
@@ -418,7 +418,7 @@ public sealed partial class EngineIoSession
                     // Let the receive loop take the client's close frame before the connection is cut, bounded.
                     try
                     {
-                        await _receiveEnded.Task.WaitAsync(TimeSpan.FromMilliseconds(_server.Options.CloseTimeout));
+                        await _receiveEnded.Task.WaitAsync(_server.Options.CloseTimeout);
                     }
                     catch (TimeoutException)
                     {
@@ -452,7 +452,7 @@ public sealed partial class EngineIoSession
         try
         {
             // Wall clock: an I/O guard, not a protocol timer; a fake TimeProvider must not leave it waiting forever.
-            using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(_server.Options.CloseTimeout));
+            using var cts = new CancellationTokenSource(_server.Options.CloseTimeout);
             await ws.CloseOutputAsync(status, description, cts.Token);
         }
         catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException)
@@ -470,7 +470,7 @@ public sealed partial class EngineIoSession
         var scratch = ArrayPool<byte>.Shared.Rent(InitialReceiveBuffer);
         try
         {
-            using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(_server.Options.CloseTimeout));
+            using var cts = new CancellationTokenSource(_server.Options.CloseTimeout);
             while (ws.State == WebSocketState.CloseSent)
             {
                 var result = await ws.ReceiveAsync(scratch.AsMemory(), cts.Token);

@@ -162,7 +162,7 @@ public sealed partial class EngineIoSession
             // else: the probe was answered and the client has paused polling; as the reference, the upgrade may
             // still complete (the close packet then leaves on the WebSocket), else the close timer ends it.
             // The transport delivers the rest and ends the session; if the client does not fetch it in time, drop it.
-            _server.Timers.Set(this, _server.Timers.After(TimeSpan.FromMilliseconds(_server.Options.CloseTimeout)));
+            _server.Timers.Set(this, _server.Timers.After(_server.Options.CloseTimeout));
             writer = ClaimWriterLocked();
         }
         _server.OnSessionClosed(this, reason);
@@ -250,7 +250,7 @@ public sealed partial class EngineIoSession
                 return;
             }
             // v4: the server pings after pingInterval. v3: the client pings; silence past interval + timeout closes.
-            ArmHeartbeatLocked(Protocol >= 4 ? _server.Options.PingIntervalSpan : _server.Options.PingIntervalSpan + _server.Options.PingTimeoutSpan);
+            ArmHeartbeatLocked(Protocol >= 4 ? _server.Options.PingInterval : _server.Options.PingInterval + _server.Options.PingTimeout);
         }
     }
 
@@ -262,7 +262,7 @@ public sealed partial class EngineIoSession
     {
         long now = _server.Timers.Now;
         _server.Timers.Set(this, now + _server.Timers.ToTimestamp(due));
-        var untilDeadline = Protocol >= 4 ? due + _server.Options.PingTimeoutSpan : due;
+        var untilDeadline = Protocol >= 4 ? due + _server.Options.PingTimeout : due;
         _heartbeatDeadline = now + (long)(untilDeadline.TotalSeconds * _server.Time.TimestampFrequency);
     }
 
@@ -348,7 +348,7 @@ public sealed partial class EngineIoSession
             if (Protocol < 4)
             {
                 // v3: any packet is a sign of life.
-                ArmHeartbeatLocked(_server.Options.PingIntervalSpan + _server.Options.PingTimeoutSpan);
+                ArmHeartbeatLocked(_server.Options.PingInterval + _server.Options.PingTimeout);
             }
         }
         switch (packet.Type)
@@ -365,7 +365,7 @@ public sealed partial class EngineIoSession
                     if (_state == State.Open && _awaitingPong)
                     {
                         _awaitingPong = false;
-                        ArmHeartbeatLocked(_server.Options.PingIntervalSpan);
+                        ArmHeartbeatLocked(_server.Options.PingInterval);
                     }
                 }
                 break;

@@ -56,7 +56,7 @@ internal sealed class SocketIoClient
         else
         {
             _connectTimer = _server.Metrics.Timers.Create(_server.Time, static s => ((SocketIoClient)s!).OnConnectTimeout(), this,
-                TimeSpan.FromMilliseconds(_server.Options.ConnectTimeout), Timeout.InfiniteTimeSpan);
+                _server.Options.ConnectTimeout, Timeout.InfiniteTimeSpan);
         }
     }
 
@@ -129,7 +129,7 @@ internal sealed class SocketIoClient
                     return;
                 }
                 _attachmentTimer ??= _server.Metrics.Timers.Create(_server.Time, static s => ((SocketIoClient)s!).OnAttachmentTimeout(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-                _attachmentTimer.Change(TimeSpan.FromMilliseconds(_server.Options.AttachmentTimeout), Timeout.InfiniteTimeSpan);
+                _attachmentTimer.Change(_server.Options.AttachmentTimeout, Timeout.InfiniteTimeSpan);
             }
             return;
         }
@@ -239,7 +239,7 @@ internal sealed class SocketIoClient
         {
             _limitedSince = now;
         }
-        else if (options.RateLimitDisconnectAfter > 0 && now - _limitedSince >= options.RateLimitDisconnectAfter * time.TimestampFrequency / 1000)
+        else if (options.RateLimitDisconnectAfter > TimeSpan.Zero && now - _limitedSince >= (long)(options.RateLimitDisconnectAfter.TotalSeconds * time.TimestampFrequency))
         {
             _limitedSince = 0;
             _server.Metrics.RateLimitDisconnect();

@@ -3,10 +3,20 @@ namespace SocketIoSignal.SocketIO;
 /// <summary>Socket.IO options; bound from the "SocketIo" configuration section.</summary>
 public sealed class SocketIoOptions
 {
+    /// <summary>The configuration section these options are bound from.</summary>
     public const string Section = "SocketIo";
 
-    /// <summary>How long a protocol 5 client may take to send its first CONNECT before the connection closes (ms).</summary>
-    public int ConnectTimeout { get; set; } = 45000;
+    /// <summary>
+    /// Whether the socket.io-client browser bundle is served under the endpoint path (<c>/socket.io/socket.io.js</c>,
+    /// <c>.min.js</c> and source maps), as Node's <c>serveClient</c> (on by default).
+    /// </summary>
+    public bool ServeClient { get; set; } = true;
+
+    /// <summary>Which bundle <see cref="ServeClient"/> serves: <c>4.8.1</c> (default), <c>2.5.0</c> or <c>1.7.4</c>.</summary>
+    public string ClientVersion { get; set; } = "4.8.1";
+
+    /// <summary>How long a protocol 5 client may take to send its first CONNECT before the connection closes (<c>connectTimeout</c>, 45 s).</summary>
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(45);
 
     /// <summary>Binary attachments one packet may announce (the reference parser's default).</summary>
     public int MaxAttachments { get; set; } = 10;
@@ -14,8 +24,8 @@ public sealed class SocketIoOptions
     /// <summary>How deep the JSON of one packet may nest.</summary>
     public int MaxJsonDepth { get; set; } = 64;
 
-    /// <summary>How long announced attachments may take to arrive before the connection closes (ms).</summary>
-    public int AttachmentTimeout { get; set; } = 10000;
+    /// <summary>How long announced attachments may take to arrive before the connection closes (10 s).</summary>
+    public TimeSpan AttachmentTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
     /// Packets (events, acknowledgements, connects) one connection may send per second, on average; past it (and
@@ -27,8 +37,8 @@ public sealed class SocketIoOptions
     public int EventBurst { get; set; }
 
     /// <summary>
-    /// How long (ms) a connection may stay over the rate (its burst never half refilled) before it is disconnected;
-    /// 0: never, packets are only dropped.
+    /// How long a connection may stay over the rate (its burst never half refilled) before it is disconnected
+    /// (10 s); zero: never, packets are only dropped.
     /// </summary>
-    public int RateLimitDisconnectAfter { get; set; } = 10000;
+    public TimeSpan RateLimitDisconnectAfter { get; set; } = TimeSpan.FromSeconds(10);
 }

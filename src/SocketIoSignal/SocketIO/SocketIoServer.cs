@@ -11,7 +11,7 @@ namespace SocketIoSignal.SocketIO;
 /// The Socket.IO server: namespaces over Engine.IO sessions, protocol 4 (clients 1.x/2.x) and 5 (3.x/4.x)
 /// side by side. It sees Engine.IO only through <see cref="IEngineIoHandler"/>.
 /// </summary>
-public sealed partial class SocketIoServer : IEngineIoHandler
+public sealed partial class SocketIoServer : IEngineIoHandler, ISocketIoServer
 {
     private readonly ConcurrentDictionary<string, SocketIoNamespace> _namespaces = new(StringComparer.Ordinal);
     private readonly IRoomAdapterFactory _adapters;
@@ -63,6 +63,8 @@ public sealed partial class SocketIoServer : IEngineIoHandler
     public BroadcastOperator To(string room) => Sockets.To(room);
 
     public BroadcastOperator In(string room) => Sockets.To(room);
+
+    public BroadcastOperator Except(string room) => Sockets.Except(room);
 
     public void Emit(string eventName, params object?[] args) => Sockets.Emit(eventName, args);
 

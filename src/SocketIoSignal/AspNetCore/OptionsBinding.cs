@@ -1,0 +1,73 @@
+using System.Globalization;
+using System.Reflection;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace SocketIoSignal.AspNetCore;
+
+/// <summary>
+/// Binds an options section where a duration may be written as Node writes it, a number of milliseconds
+/// (<c>"PingInterval": 25000</c>), or as a TimeSpan (<c>"00:00:25"</c>). The configuration binder alone would read
+/// <c>25000</c> as days.
+/// </summary>
+internal static class OptionsBinding
+{
+    public static void BindSection(IServiceProvider services, string section, object options)
+    {
+        if (services.GetService<IConfiguration>() is { } configuration)
+        {
+            Bind(configuration.GetSection(section), options);
+        }
+    }
+
+    /// <summary>Binds <paramref name="section"/> onto <paramref name="options"/>; a value that does not convert is an <see cref="OptionsValidationException"/> naming its key.</summary>
+    public static void Bind(IConfiguration section, object options)
+    {
+        var path = (section as IConfigurationSection)?.Path;
+        var durations = new List<(PropertyInfo Property, string Raw)>();
+        foreach (var property in options.GetType().GetProperties(BindingFlags.Public | BindingFlags.Instance))
+        {
+            if (property.PropertyType == typeof(TimeSpan) && property.CanWrite && section[property.Name] is { } raw)
+            {
+                durations.Add((property, raw));
+            }
+        }
+        try
+        {
+            section.Bind(options, o => o.ErrorOnUnknownConfiguration = false);
+        }
+        catch (InvalidOperationException ex) when (durations.Count == 0 || !durations.Any(d => IsMilliseconds(d.Raw)))
+        {
+            throw Invalid(options, ex.Message);
+        }
+        catch (InvalidOperationException)
+        {
+            // A millisecond count the binder could not read as a TimeSpan: set below.
+        }
+        foreach (var (property, raw) in durations)
+        {
+            if (IsMilliseconds(raw))
+            {
+                property.SetValue(options, TimeSpan.FromMilliseconds(double.Parse(raw, CultureInfo.InvariantCulture)));
+            }
+            else if (!TimeSpan.TryParse(raw, CultureInfo.InvariantCulture, out var value))
+            {
+                throw Invalid(options, $"{Key(path, property.Name)} must be a number of milliseconds or a duration such as 00:00:25, not \"{raw}\"");
+            }
+            else
+            {
+                property.SetValue(options, value);
+            }
+        }
+    }
+
+    private static bool IsMilliseconds(string raw) =>
+        double.TryParse(raw, NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var ms)
+        && double.IsFinite(ms) && Math.Abs(ms) < TimeSpan.MaxValue.TotalMilliseconds;
+
+    private static string Key(string? path, string name) => path is null ? name : path + ":" + name;
+
+    private static OptionsValidationException Invalid(object options, string message) =>
+        new(Options.DefaultName, options.GetType(), [message]);
+}

@@ -1,0 +1,103 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using SocketIoSignal.AspNetCore;
+using SocketIoSignal.EngineIO;
+using SocketIoSignal.SocketIO;
+using SocketIoSignal.SocketIO.Adapter;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary><c>services.AddSocketIo(o => …)</c>: the Socket.IO server's services.</summary>
+public static class SocketIoServiceCollectionExtensions
+{
+    /// <summary>
+    /// Adds the Socket.IO server (Engine.IO 3 and 4, Socket.IO protocols 4 and 5) with in-memory rooms. Options are
+    /// bound from the configuration sections <c>SocketIo</c> and <c>EngineIo</c> when the application has a
+    /// configuration, then <paramref name="configure"/> runs; both are validated when the application starts.
+    /// Map the endpoint with <c>app.MapSocketIo()</c>.
+    /// </summary>
+    /// <param name="services">The application's services.</param>
+    /// <param name="configure">Sets Socket.IO options in code, after the configuration is bound.</param>
+    /// <returns>A builder to configure the engine, add connection handlers, Redis or the admin UI.</returns>
+    public static ISocketIoBuilder AddSocketIo(this IServiceCollection services, Action<SocketIoOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        var builder = new SocketIoBuilder(services);
+        if (services.Any(d => d.ServiceType == typeof(SocketIoMarker)))
+        {
+            if (configure is not null)
+            {
+                services.Configure(configure);
+            }
+            return builder;
+        }
+        services.AddSingleton<SocketIoMarker>();
+        services.AddOptions<EngineIoOptions>()
+            .Configure<IServiceProvider>((o, sp) => OptionsBinding.BindSection(sp, EngineIoOptions.Section, o))
+            .ValidateOnStart();
+        services.AddOptions<SocketIoOptions>()
+            .Configure<IServiceProvider>((o, sp) => OptionsBinding.BindSection(sp, SocketIoOptions.Section, o))
+            .ValidateOnStart();
+        if (configure is not null)
+        {
+            services.Configure(configure);
+        }
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<EngineIoOptions>, EngineIoOptionsValidation>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SocketIoOptions>, SocketIoOptionsValidation>());
+        services.AddMetrics();
+        services.AddLogging();
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(NodeIdentity.CreateRandom());
+        services.TryAddSingleton<EngineIoMetrics>();
+        services.TryAddSingleton<SocketIoMetrics>();
+        services.TryAddSingleton<IRoomAdapterFactory, InMemoryRoomAdapterFactory>();
+        services.TryAddSingleton<SocketIoServer>();
+        services.TryAddSingleton<ISocketIoServer>(sp => sp.GetRequiredService<SocketIoServer>());
+        services.TryAddSingleton(sp => new EngineIoServer(
+            sp.GetRequiredService<IOptions<EngineIoOptions>>(),
+            sp.GetRequiredService<SocketIoServer>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<EngineIoServer>>(),
+            sp.GetRequiredService<EngineIoMetrics>()));
+        services.AddHostedService<SocketIoLifetime>();
+        return builder;
+    }
+
+    /// <summary>Marks that AddSocketIo ran, so a second call only adds its configuration.</summary>
+    private sealed class SocketIoMarker;
+}
+
+/// <summary>Configuration of the server beyond its <see cref="SocketIoOptions"/>.</summary>
+public static class SocketIoBuilderExtensions
+{
+    /// <summary>Sets Engine.IO options (heartbeat, limits, CORS) in code, after the <c>EngineIo</c> section is bound.</summary>
+    /// <param name="builder">The builder <c>AddSocketIo</c> returned.</param>
+    /// <param name="configure">Sets the options.</param>
+    /// <returns>The same builder.</returns>
+    public static ISocketIoBuilder ConfigureEngineIo(this ISocketIoBuilder builder, Action<EngineIoOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.Configure(configure);
+        return builder;
+    }
+
+    /// <summary>
+    /// Handles the sockets of namespace <paramref name="namespaceName"/> with <typeparamref name="THandler"/>, made
+    /// by dependency injection once per connection in a scope that lives as long as the socket.
+    /// </summary>
+    /// <typeparam name="THandler">The handler class; its constructor takes any registered services.</typeparam>
+    /// <param name="builder">The builder <c>AddSocketIo</c> returned.</param>
+    /// <param name="namespaceName">The namespace, <c>/</c> by default.</param>
+    /// <returns>The same builder.</returns>
+    public static ISocketIoBuilder AddConnectionHandler<THandler>(this ISocketIoBuilder builder, string namespaceName = "/")
+        where THandler : class, ISocketIoConnectionHandler
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentException.ThrowIfNullOrEmpty(namespaceName);
+        builder.Services.AddSingleton(new ConnectionHandlerRegistration(namespaceName, typeof(THandler)));
+        return builder;
+    }
+}
