@@ -71,5 +71,6 @@ public sealed class ClientBundleTests
     [TestCase("0")]
     [TestCase("5")]
     public void UnknownClientIsRefusedAtStartUp(string client) =>
-        Assert.That(async () => await (await TestServer.StartAsync(["--client", client])).DisposeAsync(), Throws.ArgumentException);
+        Assert.That(async () => await (await TestServer.StartAsync(["--client", client])).DisposeAsync(),
+            Throws.TypeOf<Microsoft.Extensions.Options.OptionsValidationException>().With.Message.EqualTo($"--client must be 1, 2 or 4, not {client}"));
 }

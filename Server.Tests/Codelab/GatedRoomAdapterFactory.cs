@@ -9,7 +9,7 @@ namespace SocketIoSignal.Tests.Codelab;
 /// The in-memory adapter of "/", with the first capacity-bounded join of one room held until the test releases
 /// it (as a slow cluster adapter would hold it), and signals for what happens to the joining socket around it.
 /// </summary>
-public sealed class GatedRoomAdapterFactory(string gatedRoom) : IRoomAdapterFactory
+internal sealed class GatedRoomAdapterFactory(string gatedRoom) : IRoomAdapterFactory
 {
     private readonly TaskCompletionSource _release = New();
     private int _gateUsed;

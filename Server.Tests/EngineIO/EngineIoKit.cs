@@ -10,7 +10,7 @@ using SocketIoSignal.Tests.Infrastructure;
 namespace SocketIoSignal.Tests.EngineIO;
 
 /// <summary>What an Engine.IO handler saw, in order, for the tests to await.</summary>
-public sealed class RecordingHandler : IEngineIoHandler
+internal sealed class RecordingHandler : IEngineIoHandler
 {
     private readonly Channel<string> _events = Channel.CreateUnbounded<string>();
 
@@ -72,7 +72,7 @@ public sealed class RecordingHandler : IEngineIoHandler
 }
 
 /// <summary>A running server whose /socket.io/ Engine.IO endpoint talks to a <see cref="RecordingHandler"/>, on fake time.</summary>
-public sealed class EngineHarness : IAsyncDisposable
+internal sealed class EngineHarness : IAsyncDisposable
 {
     private EngineHarness(TestServer server, FakeTimeProvider time, RecordingHandler handler)
     {
@@ -146,7 +146,7 @@ public sealed class EngineHarness : IAsyncDisposable
 }
 
 /// <summary>A raw HTTP/1.1 exchange over TCP, for what HttpClient will not send: lying lengths, partial bodies, chunks.</summary>
-public sealed class RawHttpConnection : IAsyncDisposable
+internal sealed class RawHttpConnection : IAsyncDisposable
 {
     private readonly TcpClient _tcp = new();
     private NetworkStream? _stream;

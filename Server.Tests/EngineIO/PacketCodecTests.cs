@@ -6,7 +6,7 @@ namespace SocketIoSignal.Tests.EngineIO;
 
 /// <summary>Single Engine.IO packets: the string form, WebSocket text and binary frames, both protocol versions.</summary>
 [TestFixture]
-public sealed class PacketCodecTests
+internal sealed class PacketCodecTests
 {
     [TestCase("0{\"sid\":\"abc\"}", EngineIoPacketType.Open, "{\"sid\":\"abc\"}")]
     [TestCase("1", EngineIoPacketType.Close, "")]

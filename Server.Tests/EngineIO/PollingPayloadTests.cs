@@ -7,7 +7,7 @@ namespace SocketIoSignal.Tests.EngineIO;
 
 /// <summary>Polling payloads, literal wire strings and bytes: v4 records, v3 text framing, v3 binary framing, JSONP.</summary>
 [TestFixture]
-public sealed class PollingPayloadTests
+internal sealed class PollingPayloadTests
 {
     private static readonly EngineIoPacket[] Mixed =
     [

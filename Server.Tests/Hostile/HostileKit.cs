@@ -16,7 +16,7 @@ using SocketIoSignal.Tests.SocketIOTests;
 namespace SocketIoSignal.Tests.Hostile;
 
 /// <summary>Records every response with a 5xx status and every exception that escapes the pipeline.</summary>
-public sealed class ServerErrorWatch : IStartupFilter
+internal sealed class ServerErrorWatch : IStartupFilter
 {
     public ConcurrentQueue<string> Failures { get; } = new();
 
@@ -47,7 +47,7 @@ public sealed class ServerErrorWatch : IStartupFilter
 /// throughout. <see cref="FinishAsync"/> asserts the guarantees every hostile test shares: the canary lost nothing,
 /// the server logged no error, answered no 5xx and let no exception escape.
 /// </summary>
-public sealed class HostileServer : IAsyncDisposable
+internal sealed class HostileServer : IAsyncDisposable
 {
     private HostileServer(TestServer server, ServerErrorWatch watch, Canary canary)
     {
@@ -101,7 +101,7 @@ public sealed class HostileServer : IAsyncDisposable
 /// Two raw clients (protocol 4 over EIO 4, protocol 4 over EIO 3) in room "canary" that ping-pong numbered
 /// <c>message</c> events in the background; every number must come back, in order, without a timeout.
 /// </summary>
-public sealed class Canary : IAsyncDisposable
+internal sealed class Canary : IAsyncDisposable
 {
     private readonly SioWs _a;
     private readonly SioWs _b;
@@ -247,7 +247,7 @@ public sealed class Canary : IAsyncDisposable
 }
 
 /// <summary>A raw TCP connection for what no client library sends; it can end with a reset (RST).</summary>
-public sealed class RawTcp : IAsyncDisposable
+internal sealed class RawTcp : IAsyncDisposable
 {
     private readonly Socket _socket = new(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
     private readonly List<byte> _pending = [];
@@ -426,7 +426,7 @@ public sealed class RawTcp : IAsyncDisposable
 }
 
 /// <summary>Bounded checks of server state that no event announces.</summary>
-public static class Eventually
+internal static class Eventually
 {
     public static async Task TrueAsync(Func<bool> condition, string what, TimeSpan? timeout = null)
     {

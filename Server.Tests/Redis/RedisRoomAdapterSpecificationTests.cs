@@ -7,7 +7,7 @@ namespace SocketIoSignal.Tests.Redis;
 
 /// <summary>The same specification the in-memory adapter passes, on the Redis adapter of one node.</summary>
 [TestFixture]
-public sealed class RedisRoomAdapterSpecificationTests : RoomAdapterSpecification
+internal sealed class RedisRoomAdapterSpecificationTests : RoomAdapterSpecification
 {
     private RedisCluster _node = null!;
 

@@ -49,7 +49,7 @@ internal static class RedisTestNodes
 }
 
 /// <summary>Records what an adapter delivers to the sockets of its node.</summary>
-public sealed class RecordingDelivery : ILocalDelivery
+internal sealed class RecordingDelivery : ILocalDelivery
 {
     private readonly ConcurrentQueue<(string Id, string Text)> _delivered = new();
     private readonly SemaphoreSlim _signal = new(0);

@@ -6,7 +6,7 @@ using SocketIoSignal.SocketIO.Protocol;
 namespace SocketIoSignal.Tests.SocketIOTests;
 
 /// <summary>Records what an adapter delivers to local sockets.</summary>
-public sealed class RecordingDelivery : ILocalDelivery
+internal sealed class RecordingDelivery : ILocalDelivery
 {
     public ConcurrentBag<string> Connected { get; } = [];
 
@@ -29,7 +29,7 @@ public sealed class RecordingDelivery : ILocalDelivery
 /// What every <see cref="IRoomAdapter"/> must do. A new adapter (Redis…) gets a fixture deriving from this one
 /// with its own factory.
 /// </summary>
-public abstract class RoomAdapterSpecification
+internal abstract class RoomAdapterSpecification
 {
     private readonly List<IRoomAdapter> _created = [];
 
@@ -309,7 +309,7 @@ public abstract class RoomAdapterSpecification
 }
 
 [TestFixture]
-public sealed class InMemoryRoomAdapterSpecificationTests : RoomAdapterSpecification
+internal sealed class InMemoryRoomAdapterSpecificationTests : RoomAdapterSpecification
 {
     protected override IRoomAdapter CreateAdapter(string namespaceName, ILocalDelivery delivery) =>
         new InMemoryRoomAdapterFactory().Create(namespaceName, delivery);

@@ -7,6 +7,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
 using SocketIoSignal.Signaling;
 
 namespace SocketIoSignal.Hosting;
@@ -54,10 +55,14 @@ public static class SignalServer
         // Hosting logs only request start/finish (Information and below); while any of its levels is enabled it
         // creates an Activity and a log scope for every request, which a WebSocket keeps for its whole life.
         builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
+        if (!ClientVersions.TryGetValue(server.Client, out var clientVersion))
+        {
+            throw new OptionsValidationException(nameof(ServerOptions.Client), typeof(ServerOptions), [$"--client must be 1, 2 or 4, not {server.Client}"]);
+        }
         var socketIo = builder.Services.AddSocketIo(o =>
         {
             o.ServeClient = !server.Conformance;
-            o.ClientVersion = ClientVersions.TryGetValue(server.Client, out var version) ? version : "";
+            o.ClientVersion = clientVersion;
         });
         var health = builder.Services.AddHealthChecks().AddSocketIo();
         if (!string.IsNullOrWhiteSpace(server.Redis) || !string.IsNullOrWhiteSpace(builder.Configuration["Redis:Configuration"]))
@@ -71,7 +76,6 @@ public static class SignalServer
             });
             health.AddSocketIoRedis();
         }
-        builder.Services.AddOptions<ServerOptions>().Validate(o => ClientVersions.ContainsKey(o.Client), "--client must be 1, 2 or 4").ValidateOnStart();
         builder.Services.Configure<SignalingOptions>(builder.Configuration.GetSection(SignalingOptions.Section));
         builder.Services.PostConfigure<SignalingOptions>(o => o.Mode = server.Mode);
         builder.Services.AddSingleton<CodelabSignaling>();

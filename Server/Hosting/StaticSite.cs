@@ -54,7 +54,7 @@ public static class StaticSite
         app.Use((context, next) =>
         {
             var method = context.Request.Method;
-            if (!HttpMethods.IsGet(method) && !HttpMethods.IsHead(method))
+            if ((!HttpMethods.IsGet(method) && !HttpMethods.IsHead(method)) || context.GetEndpoint() is not null)
             {
                 return next(context);
             }

@@ -1,7 +1,7 @@
 namespace SocketIoSignal.EngineIO;
 
 /// <summary>Why an Engine.IO session ended. <see cref="CloseReasons.ToWire"/> gives the reference server's string.</summary>
-public enum CloseReason
+internal enum CloseReason
 {
     /// <summary>The client closed the connection or sent a close packet.</summary>
     TransportClose,
@@ -21,7 +21,7 @@ public enum CloseReason
     MessageTooBig,
 }
 
-public static class CloseReasons
+internal static class CloseReasons
 {
     public static string ToWire(this CloseReason reason) => reason switch
     {

@@ -4,7 +4,7 @@ namespace SocketIoSignal.EngineIO;
 /// Counts the timers of sessions and connections that are alive (created, not yet disposed), so a test or an
 /// operator can see that every one is disposed when its owner ends.
 /// </summary>
-public sealed class LiveTimerCounter
+internal sealed class LiveTimerCounter
 {
     private long _live;
 

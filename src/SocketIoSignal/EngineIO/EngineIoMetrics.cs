@@ -3,7 +3,7 @@ using System.Diagnostics.Metrics;
 namespace SocketIoSignal.EngineIO;
 
 /// <summary>Engine.IO counters, readable by tests with a MeterListener and by dotnet-counters.</summary>
-public sealed class EngineIoMetrics
+internal sealed class EngineIoMetrics
 {
     public const string MeterName = "SocketIoSignal.EngineIO";
 
@@ -89,7 +89,7 @@ public sealed class EngineIoMetrics
 }
 
 /// <summary>This process among the nodes of a cluster: a random id, the <c>node</c> tag of every meter.</summary>
-public sealed record NodeIdentity(string Id)
+internal sealed record NodeIdentity(string Id)
 {
     public IEnumerable<KeyValuePair<string, object?>> Tags => [new("node", Id)];
 

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Primitives;
 
 namespace SocketIoSignal.EngineIO;
 
-public enum TransportKind
+internal enum TransportKind
 {
     Unknown,
     Polling,
@@ -11,7 +11,7 @@ public enum TransportKind
 }
 
 /// <summary>Engine.IO error codes and their messages, as the reference sends them.</summary>
-public enum EngineIoError
+internal enum EngineIoError
 {
     TransportUnknown = 0,
     UnknownSid = 1,
@@ -25,7 +25,7 @@ public enum EngineIoError
 /// An Engine.IO request's query parsed once into a value: protocol version, transport, sid, b64 and JSONP index.
 /// A query key given more than once makes its value invalid (the reference reads it as an array).
 /// </summary>
-public readonly record struct EngineIoRequest(
+internal readonly record struct EngineIoRequest(
     int Protocol,
     TransportKind Transport,
     string? Sid,

@@ -13,7 +13,7 @@ namespace SocketIoSignal.EngineIO;
 /// The Engine.IO endpoint: parses each request into an <see cref="EngineIoRequest"/>, checks it as the reference
 /// does (transport, origin, sid, method, version), then hands it to the session's polling or WebSocket transport.
 /// </summary>
-public sealed partial class EngineIoServer : IDisposable
+internal sealed partial class EngineIoServer : IDisposable
 {
     private readonly PartitionedRateLimiter<System.Net.IPAddress>? _handshakeLimiter;
 

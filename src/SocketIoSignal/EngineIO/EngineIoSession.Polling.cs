@@ -8,7 +8,7 @@ using SocketIoSignal.EngineIO.Protocol;
 namespace SocketIoSignal.EngineIO;
 
 /// <summary>Long-polling: exactly one GET and one POST at a time; a second concurrent one closes the session.</summary>
-public sealed partial class EngineIoSession
+internal sealed partial class EngineIoSession
 {
     private readonly object _dispatch = new();
 

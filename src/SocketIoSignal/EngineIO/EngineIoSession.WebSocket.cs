@@ -9,7 +9,7 @@ namespace SocketIoSignal.EngineIO;
 /// The WebSocket transport and the upgrade from polling. ASP.NET sets no message size limit, so the receive loop
 /// enforces MaxHttpBufferSize itself and closes with 1009 before buffering past it.
 /// </summary>
-public sealed partial class EngineIoSession
+internal sealed partial class EngineIoSession
 {
     /// <summary>Frames one message may be split into; real clients send one.</summary>
     internal const int MaxFragmentsPerMessage = 1024;

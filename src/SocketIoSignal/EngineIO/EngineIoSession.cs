@@ -7,7 +7,7 @@ namespace SocketIoSignal.EngineIO;
 /// One Engine.IO session: its outgoing queue (bounded, one writer at a time), its current transport,
 /// the heartbeat and the upgrade. All state changes happen under <see cref="_gate"/>; I/O happens outside it.
 /// </summary>
-public sealed partial class EngineIoSession
+internal sealed partial class EngineIoSession
 {
     private enum State
     {

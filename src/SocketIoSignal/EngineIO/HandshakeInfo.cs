@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Http;
 namespace SocketIoSignal.EngineIO;
 
 /// <summary>What the server knew of the client when its session opened; a copy, so it outlives the request.</summary>
-public sealed class HandshakeInfo
+internal sealed class HandshakeInfo
 {
     private string? _url;
     private string _path = "";
@@ -24,6 +24,9 @@ public sealed class HandshakeInfo
     }
 
     public required bool Secure { get; init; }
+
+    /// <summary>The handshake request's authenticated user, as ASP.NET authentication left it.</summary>
+    public System.Security.Claims.ClaimsPrincipal User { get; init; } = new();
 
     /// <summary>The session's copy of the request; <paramref name="query"/> is its query string as parsed once.</summary>
     internal static HandshakeInfo From(HttpContext context, Dictionary<string, Microsoft.Extensions.Primitives.StringValues>? query, TimeProvider time)
@@ -52,6 +55,7 @@ public sealed class HandshakeInfo
             _path = request.Path.Value ?? "",
             _queryString = request.QueryString.Value ?? "",
             Secure = request.IsHttps,
+            User = context.User,
         };
     }
 

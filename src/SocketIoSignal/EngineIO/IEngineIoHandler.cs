@@ -4,7 +4,7 @@ namespace SocketIoSignal.EngineIO;
 /// The whole seam between Engine.IO and the layer above: a session opened, a message (text or binary)
 /// arrived, a session closed. Calls for one session never overlap and come in wire order.
 /// </summary>
-public interface IEngineIoHandler
+internal interface IEngineIoHandler
 {
     void OnConnect(EngineIoSession session);
 

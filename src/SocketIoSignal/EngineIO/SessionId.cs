@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 namespace SocketIoSignal.EngineIO;
 
 /// <summary>Session and socket ids: 15 bytes (120 bits) from the OS CSPRNG as 20 URL-safe base64 characters.</summary>
-public static class SessionId
+internal static class SessionId
 {
     public static string New()
     {

@@ -20,13 +20,19 @@ public readonly struct BroadcastOperator
         _except = except;
     }
 
+    /// <summary>Also the sockets in <paramref name="room"/> (rooms add up).</summary>
+    /// <param name="room">A room name.</param>
     public BroadcastOperator To(string room) => new(_nsp, RoomSet.With(_rooms, room), _except);
 
+    /// <summary>The same as <see cref="To"/>.</summary>
+    /// <param name="room">A room name.</param>
     public BroadcastOperator In(string room) => To(room);
 
+    /// <summary>Not the sockets in <paramref name="room"/>.</summary>
+    /// <param name="room">A room name.</param>
     public BroadcastOperator Except(string room) => new(_nsp, _rooms, RoomSet.With(_except, room));
 
-    public BroadcastTarget Target => new(_rooms, _except);
+    internal BroadcastTarget Target => new(_rooms, _except);
 
     /// <summary>Emits to every target; completes when the adapter has accepted it (at once in memory).</summary>
     public ValueTask EmitAsync(string eventName, params object?[] args)
@@ -42,5 +48,6 @@ public readonly struct BroadcastOperator
     /// <summary>Emits without waiting; an adapter failure is logged.</summary>
     public void Emit(string eventName, params object?[] args) => _nsp.Observe(EmitAsync(eventName, args));
 
+    /// <summary>The ids of the sockets this selection reaches, on every node.</summary>
     public ValueTask<IReadOnlyCollection<string>> SocketIdsAsync() => _nsp.Adapter.SocketIdsAsync(Target);
 }

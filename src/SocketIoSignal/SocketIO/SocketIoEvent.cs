@@ -33,8 +33,10 @@ public sealed class SocketIoEvent
         _ack = ack;
     }
 
+    /// <summary>The socket that sent the event.</summary>
     public SocketIoSocket Socket { get; }
 
+    /// <summary>The event's name.</summary>
     public string Name { get; }
 
     /// <summary>The arguments as JSON trees (binary as <see cref="SocketIoBinary"/>), made on first use.</summary>
@@ -91,5 +93,6 @@ public sealed class SocketIoEvent
 /// <summary>Thrown by a namespace middleware to refuse a connection; the client gets connect_error / ERROR.</summary>
 public sealed class ConnectRejectedException(string message, JsonNode? data = null) : Exception(message)
 {
+    /// <summary>The data sent with the <c>connect_error</c> (Node's <c>err.data</c>).</summary>
     public JsonNode? ErrorData { get; } = data;
 }

@@ -3,7 +3,7 @@ using System.Diagnostics.Metrics;
 namespace SocketIoSignal.SocketIO;
 
 /// <summary>Socket.IO counters: sockets, events, protocol errors by reason.</summary>
-public sealed class SocketIoMetrics
+internal sealed class SocketIoMetrics
 {
     public const string MeterName = "SocketIoSignal.SocketIO";
 

@@ -19,11 +19,13 @@ public sealed class SocketIoNamespace : ILocalDelivery
         Adapter = adapters.Create(name, this);
     }
 
+    /// <summary>The namespace's name, e.g. <c>/</c> or <c>/chat</c>.</summary>
     public string Name { get; }
 
+    /// <summary>The server.</summary>
     public SocketIoServer Server { get; }
 
-    public IRoomAdapter Adapter { get; }
+    internal IRoomAdapter Adapter { get; }
 
     /// <summary>Sockets of this namespace connected to this node.</summary>
     public IReadOnlyDictionary<string, SocketIoSocket> Sockets => _sockets;
@@ -40,6 +42,9 @@ public sealed class SocketIoNamespace : ILocalDelivery
         return this;
     }
 
+    /// <summary>Runs for each socket that joins the namespace, after the middlewares accepted it.</summary>
+    /// <param name="handler">Gets the socket; register its event handlers here.</param>
+    /// <returns>This namespace.</returns>
     public SocketIoNamespace OnConnection(Action<SocketIoSocket> handler)
     {
         lock (_onConnection)
@@ -49,17 +54,29 @@ public sealed class SocketIoNamespace : ILocalDelivery
         return this;
     }
 
+    /// <summary>The sockets of this namespace in <paramref name="room"/>.</summary>
+    /// <param name="room">A room name.</param>
     public BroadcastOperator To(string room) => new BroadcastOperator(this, RoomSet.Empty, RoomSet.Empty).To(room);
 
+    /// <summary>The same as <see cref="To"/>.</summary>
+    /// <param name="room">A room name.</param>
     public BroadcastOperator In(string room) => To(room);
 
+    /// <summary>Every socket of this namespace but those in <paramref name="room"/>.</summary>
+    /// <param name="room">A room name.</param>
     public BroadcastOperator Except(string room) => new BroadcastOperator(this, RoomSet.Empty, RoomSet.Empty).Except(room);
 
+    /// <summary>Emits to every socket of the namespace, on every node.</summary>
+    /// <param name="eventName">The event's name.</param>
+    /// <param name="args">Its arguments.</param>
     public void Emit(string eventName, params object?[] args) => new BroadcastOperator(this, RoomSet.Empty, RoomSet.Empty).Emit(eventName, args);
 
+    /// <summary>Emits to every socket of the namespace; completes when the cluster adapter has sent it.</summary>
+    /// <param name="eventName">The event's name.</param>
+    /// <param name="args">Its arguments.</param>
     public ValueTask EmitAsync(string eventName, params object?[] args) => new BroadcastOperator(this, RoomSet.Empty, RoomSet.Empty).EmitAsync(eventName, args);
 
-    public void Deliver(IEnumerable<string> socketIds, EncodedPacket packet)
+    void ILocalDelivery.Deliver(IEnumerable<string> socketIds, EncodedPacket packet)
     {
         if (socketIds is List<string> list)
         {

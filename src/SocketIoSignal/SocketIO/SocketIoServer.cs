@@ -17,7 +17,7 @@ public sealed partial class SocketIoServer : IEngineIoHandler, ISocketIoServer
     private readonly IRoomAdapterFactory _adapters;
     private readonly ILogger<SocketIoServer> _logger;
 
-    public SocketIoServer(IOptions<SocketIoOptions> options, IRoomAdapterFactory adapters, TimeProvider time, ILogger<SocketIoServer> logger, SocketIoMetrics metrics)
+    internal SocketIoServer(IOptions<SocketIoOptions> options, IRoomAdapterFactory adapters, TimeProvider time, ILogger<SocketIoServer> logger, SocketIoMetrics metrics)
     {
         Options = options.Value;
         _adapters = adapters;
@@ -29,17 +29,19 @@ public sealed partial class SocketIoServer : IEngineIoHandler, ISocketIoServer
         Of("/");
     }
 
+    /// <summary>The options in force.</summary>
     public SocketIoOptions Options { get; }
 
-    public TimeProvider Time { get; }
+    internal TimeProvider Time { get; }
 
-    public SocketIoMetrics Metrics { get; }
+    internal SocketIoMetrics Metrics { get; }
 
     internal SocketIoParserLimits ParserLimits { get; }
 
     /// <summary>The main namespace, "/".</summary>
     public SocketIoNamespace Sockets => Of("/");
 
+    /// <summary>The namespaces created so far.</summary>
     public IEnumerable<SocketIoNamespace> Namespaces => _namespaces.Values;
 
     /// <summary>The namespace of this name, created on first use.</summary>
@@ -52,20 +54,30 @@ public sealed partial class SocketIoServer : IEngineIoHandler, ISocketIoServer
         return _namespaces.GetOrAdd(name, n => new SocketIoNamespace(this, n, _adapters));
     }
 
+    /// <summary>The namespace of this name, when it exists.</summary>
+    /// <param name="name">The name, e.g. <c>/chat</c>.</param>
+    /// <param name="nsp">The namespace.</param>
     public bool TryGetNamespace(string name, out SocketIoNamespace? nsp) => _namespaces.TryGetValue(name, out nsp);
 
+    /// <summary>Runs for each socket that joins the main namespace.</summary>
+    /// <param name="handler">Gets the socket; register its event handlers here.</param>
+    /// <returns>This server.</returns>
     public SocketIoServer OnConnection(Action<SocketIoSocket> handler)
     {
         Sockets.OnConnection(handler);
         return this;
     }
 
+    /// <inheritdoc/>
     public BroadcastOperator To(string room) => Sockets.To(room);
 
+    /// <inheritdoc/>
     public BroadcastOperator In(string room) => Sockets.To(room);
 
+    /// <inheritdoc/>
     public BroadcastOperator Except(string room) => Sockets.Except(room);
 
+    /// <inheritdoc/>
     public void Emit(string eventName, params object?[] args) => Sockets.Emit(eventName, args);
 
     // ---- the Engine.IO seam ----

@@ -10,19 +10,38 @@ namespace SocketIoSignal.SocketIO;
 /// <summary>What the server knew of a socket's client when it connected to its namespace.</summary>
 public sealed class SocketIoHandshake
 {
-    public required HandshakeInfo Engine { get; init; }
+    internal SocketIoHandshake()
+    {
+    }
+
+    internal HandshakeInfo Engine { get; init; } = null!;
 
     /// <summary>The connection's query, merged with a protocol 4 namespace query.</summary>
-    public required IReadOnlyDictionary<string, string> Query { get; init; }
+    public IReadOnlyDictionary<string, string> Query { get; internal init; } = null!;
 
     /// <summary>The protocol 5 CONNECT payload ({} when it carried none); null for protocol 4 clients.</summary>
-    public JsonObject? Auth { get; init; }
+    public JsonObject? Auth { get; internal init; }
 
+    /// <summary>The request headers of the Engine.IO handshake (names case-insensitive).</summary>
     public IReadOnlyDictionary<string, string> Headers => Engine.Headers;
 
+    /// <summary>The client's address as Kestrel saw it (behind a proxy: use forwarded headers middleware).</summary>
     public System.Net.IPAddress? Address => Engine.RemoteAddress;
 
+    /// <summary>When the Engine.IO session opened.</summary>
     public DateTimeOffset Time => Engine.Time;
+
+    /// <summary>Path and query of the handshake request.</summary>
+    public string Url => Engine.Url;
+
+    /// <summary>Whether the handshake came over HTTPS.</summary>
+    public bool Secure => Engine.Secure;
+
+    /// <summary>
+    /// <c>HttpContext.User</c> of the handshake request: who ASP.NET authentication says the client is (an
+    /// anonymous principal when no authentication ran). A namespace middleware can refuse on it.
+    /// </summary>
+    public System.Security.Claims.ClaimsPrincipal User => Engine.User;
 }
 
 /// <summary>One client's presence in one namespace: its events, its rooms, its emits.</summary>
@@ -55,12 +74,16 @@ public sealed class SocketIoSocket
         Handshake = handshake;
     }
 
+    /// <summary>The socket's id, unique per namespace connection (also the name of its own room).</summary>
     public string Id { get; }
 
+    /// <summary>The namespace the socket is in.</summary>
     public SocketIoNamespace Namespace { get; }
 
+    /// <summary>What the server knew of the client when it connected.</summary>
     public SocketIoHandshake Handshake { get; }
 
+    /// <summary>Whether the socket is still connected to its namespace.</summary>
     public bool Connected => Volatile.Read(ref _closed) == 0;
 
     /// <summary>Socket.IO protocol version of the client: 4 (clients 1.x/2.x) or 5 (3.x/4.x).</summary>
@@ -69,14 +92,20 @@ public sealed class SocketIoSocket
     /// <summary>A slot for the application.</summary>
     public object? Data { get; set; }
 
+    /// <summary>The rooms the socket is in, its own room (named by its id) included.</summary>
     public IReadOnlyCollection<string> Rooms => Namespace.Adapter.RoomsOf(Id);
 
+    /// <summary>Every other socket of the namespace (Node's <c>socket.broadcast</c>).</summary>
     public BroadcastOperator Broadcast => Namespace.Except(Id);
 
     internal static bool IsReservedServerEvent(string name) => ServerReserved.Contains(name);
 
     // ---- handlers ----
 
+    /// <summary>Handles the client's event <paramref name="eventName"/>; handlers run in arrival order.</summary>
+    /// <param name="eventName">The event's name (not a reserved one such as <c>connect</c>).</param>
+    /// <param name="handler">Runs for each event; an exception is logged and fails this event alone.</param>
+    /// <returns>This socket.</returns>
     public SocketIoSocket On(string eventName, Action<SocketIoEvent> handler) =>
         On(eventName, e =>
         {
@@ -84,12 +113,19 @@ public sealed class SocketIoSocket
             return Task.CompletedTask;
         });
 
+    /// <summary>Handles the client's event with an async handler; the next event waits until it completes.</summary>
+    /// <param name="eventName">The event's name (not a reserved one such as <c>connect</c>).</param>
+    /// <param name="handler">Runs for each event; an exception is logged and fails this event alone.</param>
+    /// <returns>This socket.</returns>
     public SocketIoSocket On(string eventName, Func<SocketIoEvent, Task> handler)
     {
         _handlers.AddOrUpdate(eventName, static (_, h) => [h], static (_, list, h) => [.. list, h], handler);
         return this;
     }
 
+    /// <summary>Runs when the socket is leaving, while it is still in its rooms (Node's <c>disconnecting</c>).</summary>
+    /// <param name="handler">Gets the reason.</param>
+    /// <returns>This socket.</returns>
     public SocketIoSocket OnDisconnecting(Action<DisconnectReason> handler)
     {
         lock (_onDisconnecting)
@@ -99,6 +135,9 @@ public sealed class SocketIoSocket
         return this;
     }
 
+    /// <summary>Runs when the socket has left, after its rooms are cleared (Node's <c>disconnect</c>).</summary>
+    /// <param name="handler">Gets the reason.</param>
+    /// <returns>This socket.</returns>
     public SocketIoSocket OnDisconnect(Action<DisconnectReason> handler)
     {
         lock (_onDisconnect)
@@ -138,20 +177,34 @@ public sealed class SocketIoSocket
         }
     }
 
+    /// <summary>Every other socket in <paramref name="room"/>.</summary>
+    /// <param name="room">A room name.</param>
     public BroadcastOperator To(string room) => Broadcast.To(room);
 
+    /// <summary>The same as <see cref="To"/>.</summary>
+    /// <param name="room">A room name.</param>
     public BroadcastOperator In(string room) => To(room);
 
+    /// <summary>Every other socket but those in <paramref name="room"/>.</summary>
+    /// <param name="room">A room name.</param>
     public BroadcastOperator Except(string room) => Broadcast.Except(room);
 
     // ---- rooms ----
 
+    /// <summary>Joins <paramref name="room"/> (completes in the background with a cluster adapter).</summary>
+    /// <param name="room">A room name.</param>
     public void Join(string room) => Namespace.Observe(JoinAsync(room));
 
+    /// <summary>Joins <paramref name="room"/>; completes when every node knows.</summary>
+    /// <param name="room">A room name.</param>
     public ValueTask JoinAsync(string room) => Namespace.Adapter.AddAllAsync(Id, [room]);
 
+    /// <summary>Leaves <paramref name="room"/> (completes in the background with a cluster adapter).</summary>
+    /// <param name="room">A room name.</param>
     public void Leave(string room) => Namespace.Observe(LeaveAsync(room));
 
+    /// <summary>Leaves <paramref name="room"/>; completes when every node knows.</summary>
+    /// <param name="room">A room name.</param>
     public ValueTask LeaveAsync(string room) => Namespace.Adapter.DeleteAsync(Id, room);
 
     /// <summary>Leaves the namespace; with <paramref name="close"/>, closes the whole connection.</summary>

@@ -1,7 +1,7 @@
 namespace SocketIoSignal.EngineIO.Protocol;
 
 /// <summary>Why a packet or payload could not be decoded. The offender's session is closed with "parse error".</summary>
-public enum DecodeError
+internal enum DecodeError
 {
     None = 0,
     Empty,

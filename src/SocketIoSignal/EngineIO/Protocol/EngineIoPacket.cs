@@ -3,7 +3,7 @@ using System.Text;
 namespace SocketIoSignal.EngineIO.Protocol;
 
 /// <summary>Engine.IO packet types; the wire form is the digit of the value.</summary>
-public enum EngineIoPacketType : byte
+internal enum EngineIoPacketType : byte
 {
     Open = 0,
     Close = 1,
@@ -19,7 +19,7 @@ public enum EngineIoPacketType : byte
 /// bytes of its WebSocket frame (type digit first), whichever it was made from; the other form is made on
 /// demand, once. Packets are immutable, so a packet broadcast to many sessions is encoded once.
 /// </summary>
-public sealed class EngineIoPacket
+internal sealed class EngineIoPacket
 {
     private byte[]? _textFrame;
     private byte[]? _v3BinaryFrame;

@@ -3,7 +3,7 @@ using System.Buffers.Text;
 namespace SocketIoSignal.EngineIO.Protocol;
 
 /// <summary>Decodes single Engine.IO packets from their string form (polling records and WebSocket text frames).</summary>
-public static class PacketCodec
+internal static class PacketCodec
 {
     /// <summary>
     /// Decodes one packet string. <paramref name="protocol"/> 4 reads <c>b&lt;base64&gt;</c> as a binary message;

@@ -8,7 +8,7 @@ namespace SocketIoSignal.EngineIO.Protocol;
 /// framing (length in UTF-16 code units) and the v3 binary framing used by XHR2 clients.
 /// Decoders enforce a packet-count bound and never allocate from an announced length.
 /// </summary>
-public static class PollingPayload
+internal static class PollingPayload
 {
     public const char RecordSeparator = '\x1e';
 

@@ -3,7 +3,7 @@ using SocketIoSignal.SocketIO.Protocol;
 namespace SocketIoSignal.SocketIO.Adapter;
 
 /// <summary>Which sockets a broadcast reaches: those in any of <see cref="Rooms"/> (all when empty), less those in any of <see cref="Except"/>.</summary>
-public sealed record BroadcastTarget(IReadOnlySet<string> Rooms, IReadOnlySet<string> Except)
+internal sealed record BroadcastTarget(IReadOnlySet<string> Rooms, IReadOnlySet<string> Except)
 {
     public static readonly BroadcastTarget All = new(RoomSet.Empty, RoomSet.Empty);
 }
@@ -12,10 +12,10 @@ public sealed record BroadcastTarget(IReadOnlySet<string> Rooms, IReadOnlySet<st
 /// <param name="CountBefore">Members of the room just before the join (the joiner included if it was one).</param>
 /// <param name="Joined">Whether the socket is now a member.</param>
 /// <param name="WasMember">Whether it already was.</param>
-public readonly record struct RoomJoin(int CountBefore, bool Joined, bool WasMember);
+internal readonly record struct RoomJoin(int CountBefore, bool Joined, bool WasMember);
 
 /// <summary>Where an adapter delivers packets to sockets of this process.</summary>
-public interface ILocalDelivery
+internal interface ILocalDelivery
 {
     /// <summary>Sends one encoded packet to each of these local sockets (encoded once, sent to many).</summary>
     void Deliver(IEnumerable<string> socketIds, EncodedPacket packet);
@@ -29,7 +29,7 @@ public interface ILocalDelivery
 /// Thread-safe. The in-memory adapter completes every call synchronously; a cluster adapter (Redis) may not,
 /// and answers room sizes and joins for the whole cluster.
 /// </summary>
-public interface IRoomAdapter : IAsyncDisposable
+internal interface IRoomAdapter : IAsyncDisposable
 {
     ValueTask AddAllAsync(string socketId, IReadOnlyCollection<string> rooms);
 
@@ -56,7 +56,7 @@ public interface IRoomAdapter : IAsyncDisposable
 }
 
 /// <summary>Makes the adapter of each namespace.</summary>
-public interface IRoomAdapterFactory
+internal interface IRoomAdapterFactory
 {
     IRoomAdapter Create(string namespaceName, ILocalDelivery delivery);
 }

@@ -6,7 +6,7 @@ namespace SocketIoSignal.SocketIO.Adapter;
 /// The default adapter: two maps under one lock. Broadcasts compute their targets under the lock and deliver
 /// outside it; the packet is encoded once by the caller and sent to every target.
 /// </summary>
-public sealed class InMemoryRoomAdapter(ILocalDelivery delivery) : IRoomAdapter
+internal sealed class InMemoryRoomAdapter(ILocalDelivery delivery) : IRoomAdapter
 {
     private readonly object _gate = new();
     private readonly Dictionary<string, HashSet<string>> _rooms = new(StringComparer.Ordinal);
@@ -179,7 +179,7 @@ public sealed class InMemoryRoomAdapter(ILocalDelivery delivery) : IRoomAdapter
     }
 }
 
-public sealed class InMemoryRoomAdapterFactory : IRoomAdapterFactory
+internal sealed class InMemoryRoomAdapterFactory : IRoomAdapterFactory
 {
     public IRoomAdapter Create(string namespaceName, ILocalDelivery delivery) => new InMemoryRoomAdapter(delivery);
 }

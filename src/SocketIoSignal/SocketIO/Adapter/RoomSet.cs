@@ -6,7 +6,7 @@ namespace SocketIoSignal.SocketIO.Adapter;
 /// Small immutable room sets for broadcast targets: most broadcasts name no room or one (<c>socket.broadcast</c>
 /// excludes the sender's own room), and these cost one small object instead of a hash set each.
 /// </summary>
-public static class RoomSet
+internal static class RoomSet
 {
     public static readonly IReadOnlySet<string> Empty = new Many([]);
 

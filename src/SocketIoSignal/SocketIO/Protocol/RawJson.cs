@@ -42,5 +42,6 @@ public sealed class RawJson
         document.RootElement.WriteTo(writer);
     }
 
+    /// <summary>The JSON text.</summary>
     public override string ToString() => Encoding.UTF8.GetString(Utf8.Span);
 }

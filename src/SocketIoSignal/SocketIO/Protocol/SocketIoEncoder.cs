@@ -14,7 +14,7 @@ namespace SocketIoSignal.SocketIO.Protocol;
 /// UTF-8 bytes of their Engine.IO message frame (<c>4</c> + the text); the string form is made on demand, and the
 /// Engine.IO packet is made once however many sessions it goes to.
 /// </summary>
-public sealed class EncodedPacket
+internal sealed class EncodedPacket
 {
     private readonly byte[]? _frame;
     private string? _text;
@@ -61,7 +61,7 @@ public sealed class EncodedPacket
 /// object System.Text.Json can serialize. JSON is written as JavaScript's JSON.stringify does: no escaping of
 /// non-ASCII text.
 /// </summary>
-public static class SocketIoEncoder
+internal static class SocketIoEncoder
 {
     private static readonly JsonWriterOptions WriterOptions = new()
     {

@@ -4,7 +4,7 @@ using System.Text.Json.Nodes;
 namespace SocketIoSignal.SocketIO.Protocol;
 
 /// <summary>Socket.IO packet types. Type 4 is ERROR in protocol 4 and CONNECT_ERROR in protocol 5.</summary>
-public enum SocketIoPacketType : byte
+internal enum SocketIoPacketType : byte
 {
     Connect = 0,
     Disconnect = 1,
@@ -19,7 +19,7 @@ public enum SocketIoPacketType : byte
 /// A decoded Socket.IO packet. Binary attachments, once all have arrived, sit in <see cref="Data"/> as
 /// <see cref="SocketIoBinary"/> values where the placeholders were.
 /// </summary>
-public sealed class SocketIoPacket
+internal sealed class SocketIoPacket
 {
     public required SocketIoPacketType Type { get; init; }
 
@@ -82,11 +82,15 @@ public sealed class SocketIoPacket
 /// <summary>Binary data inside a Socket.IO payload (a Buffer / ArrayBuffer on the JavaScript side).</summary>
 public sealed class SocketIoBinary(ReadOnlyMemory<byte> data)
 {
+    /// <summary>The bytes.</summary>
     public ReadOnlyMemory<byte> Data { get; } = data;
 
     /// <summary>A JSON node that carries binary data; the encoder turns it into a placeholder and an attachment.</summary>
     public static JsonNode ToNode(ReadOnlyMemory<byte> data) => JsonValue.Create(new SocketIoBinary(data))!;
 
+    /// <summary>The bytes of <paramref name="node"/> when it is a binary argument.</summary>
+    /// <param name="node">An event argument or a part of one.</param>
+    /// <param name="data">The bytes, when it is.</param>
     public static bool TryGet(JsonNode? node, out ReadOnlyMemory<byte> data)
     {
         if (node is JsonValue value && value.TryGetValue<SocketIoBinary>(out var binary))

@@ -5,14 +5,14 @@ using System.Text.Json.Nodes;
 namespace SocketIoSignal.SocketIO.Protocol;
 
 /// <summary>Limits every decode enforces; the defaults are the reference parser's where it has one.</summary>
-public sealed record SocketIoParserLimits(int MaxAttachments = 10, int MaxJsonDepth = 64, int MaxAckIdDigits = 15);
+internal sealed record SocketIoParserLimits(int MaxAttachments = 10, int MaxJsonDepth = 64, int MaxAckIdDigits = 15);
 
 /// <summary>
 /// Decodes and encodes Socket.IO packet strings (<c>&lt;type&gt;[&lt;n&gt;-][/nsp,][id][json]</c>) for protocols 4 and 5,
 /// with strict validation: an event name is a string (or number) and not reserved, placeholders are exact,
 /// attachment counts and ids are bounded, JSON depth is bounded, strings are valid UTF-16, numbers finite.
 /// </summary>
-public static class SocketIoParser
+internal static class SocketIoParser
 {
     /// <summary>Names the client may never send as events (the reference's list, plus "error").</summary>
     public static readonly IReadOnlySet<string> ReservedEvents = new HashSet<string>(StringComparer.Ordinal)
