@@ -32,4 +32,17 @@ public sealed class StartupLineTests
             await process.WaitForExitAsync().Within();
         }
     }
+
+    [Test]
+    public async Task ABadOptionStopsTheProgramWithOneLineNamingIt()
+    {
+        var dll = Path.Combine(AppContext.BaseDirectory, "SocketIoSignal.Server.dll");
+        using var process = NodeProcesses.Start("dotnet", [dll, "--port", "0", "--host", "127.0.0.1", "--EngineIo:PingTimeout=-5"], null);
+        var stderr = process.StandardError.ReadToEndAsync();
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync().Within(TimeSpan.FromSeconds(30));
+        Assert.That(process.ExitCode, Is.EqualTo(2));
+        Assert.That((await stderr.Within()).Trim(), Is.EqualTo("SocketIoSignal: EngineIo:PingTimeout must be a duration above zero and at most 24 days, not -00:00:00.0050000"));
+        Assert.That(await stdout.Within(), Does.Not.Contain("   at "), "no stack trace");
+    }
 }

@@ -33,17 +33,16 @@ internal static class OptionsBinding
                 durations.Add((property, raw));
             }
         }
+        // The binder sees the section without the durations, which are read below.
+        var rest = section.AsEnumerable(makePathsRelative: true)
+            .Where(p => p.Value is not null && !durations.Any(d => p.Key.Equals(d.Property.Name, StringComparison.OrdinalIgnoreCase)));
         try
         {
-            section.Bind(options, o => o.ErrorOnUnknownConfiguration = false);
+            new ConfigurationBuilder().AddInMemoryCollection(rest).Build().Bind(options, o => o.ErrorOnUnknownConfiguration = false);
         }
-        catch (InvalidOperationException ex) when (durations.Count == 0 || !durations.Any(d => IsMilliseconds(d.Raw)))
+        catch (InvalidOperationException ex)
         {
-            throw Invalid(options, ex.Message);
-        }
-        catch (InvalidOperationException)
-        {
-            // A millisecond count the binder could not read as a TimeSpan: set below.
+            throw Invalid(options, path is null ? ex.Message : ex.Message.Replace("at '", $"at '{path}:", StringComparison.Ordinal));
         }
         foreach (var (property, raw) in durations)
         {

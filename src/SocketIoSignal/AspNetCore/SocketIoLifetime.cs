@@ -57,7 +57,7 @@ internal sealed partial class SocketIoLifetime(
         }
         catch (Exception ex)
         {
-            server.LogHandlerError(ex, socket.Id);
+            server.LogHandlerError(ex, socket.Id, "connection");
         }
     }
 

@@ -287,7 +287,7 @@ internal sealed class SocketIoClient
         }
         catch (Exception ex)
         {
-            _server.LogHandlerError(ex, id);
+            _server.LogHandlerError(ex, id, "middleware");
             Send(SocketIoEncoder.EncodeConnectError(name, "Internal error", null, Protocol));
             return;
         }

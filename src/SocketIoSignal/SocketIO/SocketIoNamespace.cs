@@ -131,7 +131,7 @@ public sealed class SocketIoNamespace : ILocalDelivery
             }
             catch (Exception ex)
             {
-                Server.LogHandlerError(ex, socket.Id);
+                Server.LogHandlerError(ex, socket.Id, "connection");
             }
         }
     }

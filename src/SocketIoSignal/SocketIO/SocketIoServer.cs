@@ -130,8 +130,8 @@ public sealed partial class SocketIoServer : IEngineIoHandler, ISocketIoServer
     [LoggerMessage(Level = LogLevel.Information, Message = "socket.io protocol error: {Why}; closing the connection")]
     private partial void LogProtocolError(string why);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "an event handler failed for socket {Id}")]
-    internal partial void LogHandlerError(Exception ex, string id);
+    [LoggerMessage(Level = LogLevel.Error, Message = "a handler failed for socket {Id}, event {EventName}")]
+    internal partial void LogHandlerError(Exception ex, string id, string eventName);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "the rooms adapter failed in namespace {Nsp}")]
     internal partial void LogAdapterError(Exception ex, string nsp);

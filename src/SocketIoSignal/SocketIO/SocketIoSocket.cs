@@ -307,7 +307,7 @@ public sealed class SocketIoSocket
         }
         catch (Exception ex)
         {
-            Namespace.Server.LogHandlerError(ex, Id);
+            Fail(evt, ex);
             return Task.CompletedTask;
         }
         if (task.IsCompletedSuccessfully)
@@ -324,10 +324,24 @@ public sealed class SocketIoSocket
             }
             catch (Exception ex)
             {
-                Namespace.Server.LogHandlerError(ex, Id);
+                Fail(evt, ex);
             }
         }
     }
+
+    /// <summary>
+    /// A handler threw: this event alone fails. Logged once; a client waiting for an acknowledgement gets one
+    /// carrying an error instead of waiting for its timeout. Nothing of the exception goes to the client.
+    /// </summary>
+    private void Fail(SocketIoEvent evt, Exception ex)
+    {
+        Namespace.Server.LogHandlerError(ex, Id, evt.Name);
+        evt.Ack(HandlerFailed);
+    }
+
+    private static readonly JsonObject HandlerFailedTemplate = new() { ["error"] = "internal server error" };
+
+    private static JsonNode HandlerFailed => HandlerFailedTemplate.DeepClone();
 
     /// <summary>Leaves the namespace: disconnecting handlers (rooms still set), rooms cleared, disconnect handlers.</summary>
     internal void OnClose(DisconnectReason reason)
@@ -361,7 +375,7 @@ public sealed class SocketIoSocket
             }
             catch (Exception ex)
             {
-                Namespace.Server.LogHandlerError(ex, Id);
+                Namespace.Server.LogHandlerError(ex, Id, "disconnect");
             }
         }
     }
