@@ -1,0 +1,118 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using NUnit.Framework;
+using SocketIoSignal.Tests.Codelab;
+using SocketIoSignal.Tests.Infrastructure;
+
+namespace SocketIoSignal.Tests.Library;
+
+/// <summary>
+/// The README's quick start is the proof: its Program.cs, as it stands, in a new `dotnet new web` project that
+/// references only the freshly packed SocketIoSignal package, serves socket.io-client 4.8.1 and 1.7.4.
+/// </summary>
+[TestFixture]
+[Category("Package")]
+public sealed class QuickStartTests
+{
+    private string _work = "";
+
+    [SetUp]
+    public void SetUp() => _work = Directory.CreateTempSubdirectory("quickstart-").FullName;
+
+    [TearDown]
+    public void TearDown()
+    {
+        try
+        {
+            Directory.Delete(_work, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    /// <summary>The first csharp block under the README's "Use it as a library" heading.</summary>
+    public static string QuickStartProgram()
+    {
+        var readme = File.ReadAllText(RepoPaths.Combine("README.md"));
+        var match = Regex.Match(readme, @"^## Use it as a library\n.*?^```csharp\n(.*?)^```", RegexOptions.Singleline | RegexOptions.Multiline);
+        Assert.That(match.Success, Is.True, "README.md has a ```csharp block under '## Use it as a library'");
+        return match.Groups[1].Value;
+    }
+
+    [Test]
+    public async Task TheReadmeProgramBuiltOnThePackedPackageServesClientsOfBothGenerations()
+    {
+        NodeProcesses.RequireNodeModules();
+        // A version of its own, so no package cached by an earlier run can stand in for this build.
+        var version = "0.0.0-quickstart." + DateTime.UtcNow.ToString("yyyyMMddHHmmssfff");
+        var feed = Path.Combine(_work, "feed");
+        await RunAsync("dotnet", ["pack", RepoPaths.Combine("src", "SocketIoSignal", "SocketIoSignal.csproj"), "-c", "Release", "--no-build", "-o", feed, $"-p:PackageVersion={version}"], RepoPaths.Root);
+        Assert.That(Directory.GetFiles(feed, "SocketIoSignal.*.nupkg"), Has.Length.EqualTo(1));
+
+        var project = Path.Combine(_work, "app");
+        await RunAsync("dotnet", ["new", "web", "-o", project, "-n", "QuickStart", "--no-restore"], _work);
+        await File.WriteAllTextAsync(Path.Combine(project, "nuget.config"), $"""
+            <?xml version="1.0" encoding="utf-8"?>
+            <configuration>
+              <packageSources>
+                <add key="local" value="{feed}" />
+              </packageSources>
+            </configuration>
+            """);
+        await RunAsync("dotnet", ["add", Path.Combine(project, "QuickStart.csproj"), "package", "SocketIoSignal", "--version", version], project);
+        await File.WriteAllTextAsync(Path.Combine(project, "Program.cs"), QuickStartProgram());
+        await RunAsync("dotnet", ["build", Path.Combine(project, "QuickStart.csproj"), "-c", "Release", "-o", Path.Combine(project, "out")], project);
+
+        using var server = NodeProcesses.Start("dotnet", [Path.Combine(project, "out", "QuickStart.dll"), "--urls", "http://127.0.0.1:0"], null);
+        try
+        {
+            string? url = null;
+            while (url is null)
+            {
+                var line = await server.StandardOutput.ReadLineAsync().Within(TimeSpan.FromSeconds(30))
+                    ?? throw new InvalidOperationException("the quick start server exited: " + await server.StandardError.ReadToEndAsync());
+                url = Regex.Match(line, @"Now listening on: (http://\S+)") is { Success: true } m ? m.Groups[1].Value : null;
+            }
+            foreach (var client in new[] { "4", "1" })
+            {
+                var (exit, stdout, stderr) = await RunCapturedAsync("node", [Path.Combine(NodeProcesses.NodeFolder, "quickstart.js"), url, client], TimeSpan.FromSeconds(30), RepoPaths.Root);
+                Assert.That(exit, Is.EqualTo(0), $"socket.io-client {client}: {stdout} {stderr}");
+                using var result = JsonDocument.Parse(stdout.Trim());
+                Assert.That(result.RootElement.GetProperty("echo").GetRawText(), Is.EqualTo("{\"hello\":\"world\",\"n\":1}"));
+                Assert.That(result.RootElement.GetProperty("chat").GetString(), Is.EqualTo("hi lobby"));
+            }
+        }
+        finally
+        {
+            server.Kill(entireProcessTree: true);
+            await server.WaitForExitAsync().Within();
+        }
+    }
+
+    private static async Task RunAsync(string file, string[] args, string directory)
+    {
+        var (exit, stdout, stderr) = await RunCapturedAsync(file, args, TimeSpan.FromMinutes(4), directory);
+        Assert.That(exit, Is.EqualTo(0), $"{file} {string.Join(' ', args)}:\n{stdout}\n{stderr}");
+    }
+
+    /// <summary>Runs a command to its end (from the repository root; every path it is given is absolute).</summary>
+    private static async Task<(int Exit, string Stdout, string Stderr)> RunCapturedAsync(string file, string[] args, TimeSpan timeout, string directory)
+    {
+        using var process = NodeProcesses.Start(file, args, null);
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        try
+        {
+            await process.WaitForExitAsync().Within(timeout);
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+        }
+        return (process.ExitCode, await stdout.Within(), await stderr.Within());
+    }
+}
