@@ -45,9 +45,12 @@ public sealed partial class HttpsTests
         var stderr = _server.StandardError.ReadToEndAsync();
         var line = await _server.StandardOutput.ReadLineAsync().Within(TimeSpan.FromSeconds(30));
         var match = StartupLine().Match(line ?? "");
-        Assert.That(match.Success, Is.True, $"the start-up line names both addresses: {line}\n{(_server.HasExited ? await stderr.Within() : "")}");
-        _httpPort = int.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
-        _httpsPort = int.Parse(match.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.That(match.Success, Is.True, $"start-up line: {line}\n{(_server.HasExited ? await stderr.Within() : "")}");
+        var addresses = match.Groups[1].Value.Split(" and ");
+        Assert.That(addresses, Has.Length.EqualTo(2).And.One.Match("^http://localhost:\\d+$").And.One.Match("^https://localhost:\\d+$"),
+            "the start-up line names both addresses: " + line);
+        _httpPort = new Uri(addresses.Single(a => a.StartsWith("http:", StringComparison.Ordinal))).Port;
+        _httpsPort = new Uri(addresses.Single(a => a.StartsWith("https:", StringComparison.Ordinal))).Port;
         Assert.That(_httpsPort, Is.Not.EqualTo(_httpPort));
     }
 
@@ -179,7 +182,7 @@ public sealed partial class HttpsTests
         File.WriteAllText(Path.Combine(folder, "key.pem"), key.ExportPkcs8PrivateKeyPem());
     }
 
-    [GeneratedRegex("^SocketIoSignal \\(codelab mode\\) serving .+ on http://localhost:(\\d+) and https://localhost:(\\d+) — open it in two tabs$")]
+    [GeneratedRegex("^SocketIoSignal \\(codelab mode\\) serving .+ on (.+) — open it in two tabs$")]
     private static partial Regex StartupLine();
 
     [GeneratedRegex("^Message from server: Client ID \\S+ created room secure$")]
