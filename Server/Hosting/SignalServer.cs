@@ -104,7 +104,14 @@ public static class SignalServer
             return app;
         }
         app.Services.GetRequiredService<CodelabSignaling>().Attach();
-        app.UseCodelabStaticFiles(ResolveRoot(server.Root));
+        if (FindRoot(server.Root) is { } root)
+        {
+            app.UseCodelabStaticFiles(root);
+        }
+        else
+        {
+            app.UseCodelabStaticFiles(EmbeddedSiteFileProvider.ForServer());
+        }
         return app;
     }
 
@@ -136,8 +143,14 @@ public static class SignalServer
         return local ? $"{uri.Scheme}://localhost:{uri.Port}" : $"{uri.Scheme}://{uri.Authority}";
     }
 
-    /// <summary>--root, or public/ in the working folder, or the repository's public/ above the binary.</summary>
-    public static string ResolveRoot(string root)
+    /// <summary>What the start-up line names as the root: <see cref="FindRoot"/>'s folder, or the built-in page.</summary>
+    public static string ResolveRoot(string root) => FindRoot(root) ?? EmbeddedSiteFileProvider.Description;
+
+    /// <summary>
+    /// --root, or public/ in the working folder, or the repository's public/ above the binary; null when there is
+    /// no such folder with an index.html (then the page built into the program is served).
+    /// </summary>
+    public static string? FindRoot(string root)
     {
         if (!string.IsNullOrEmpty(root))
         {
@@ -156,7 +169,7 @@ public static class SignalServer
                 return candidate;
             }
         }
-        return here;
+        return EmbeddedSiteFileProvider.ForServer().HasIndex ? null : here;
     }
 
     private static string[] ExpandFlags(string[] args)

@@ -27,9 +27,12 @@ public static class StaticSite
 
         """;
 
-    public static void UseCodelabStaticFiles(this WebApplication app, string root)
+    public static void UseCodelabStaticFiles(this WebApplication app, string root) =>
+        app.UseCodelabStaticFiles(new SafeFileProvider(root));
+
+    /// <summary>The same over any file provider that keeps <see cref="SafeFileProvider"/>'s rules (the built-in page).</summary>
+    public static void UseCodelabStaticFiles(this WebApplication app, IFileProvider files)
     {
-        var files = new SafeFileProvider(root);
         app.Use((context, next) =>
         {
             // Reject what no file name contains before any file system look-up.
