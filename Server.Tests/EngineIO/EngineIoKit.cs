@@ -110,22 +110,6 @@ public sealed class EngineHarness : IAsyncDisposable
         return session!;
     }
 
-    /// <summary>
-    /// For the few server states no event announces (a poll now waiting): checks, yielding between checks, bounded.
-    /// </summary>
-    public static async Task WaitUntilAsync(Func<bool> condition, TimeSpan? timeout = null)
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? TaskTimeouts.Default);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException("condition not reached");
-            }
-            await Task.Delay(2);
-        }
-    }
-
     /// <summary>A v3 JSONP handshake; returns the sid read out of the script.</summary>
     public async Task<string> JsonpHandshakeAsync(string j = "0")
     {

@@ -81,15 +81,15 @@ public sealed class IdleCostTests
                 Assert.That(await ws.ReceiveTextAsync(), Is.EqualTo("4hi" + i));
             }
             // Each has read a message and waits for the next: none holds a buffer.
-            await EngineHarness.WaitUntilAsync(() => h.Engine.Metrics.ReceiveBuffers == 0);
+            await Eventually.UntilAsync(() => h.Engine.Metrics.ReceiveBuffers == 0, TaskTimeouts.Default, "no receive buffer held");
 
             // A message that has begun (one fragment of two) holds one, until it ends.
             var first = sockets[0];
             await first.SendAsync("4par"u8.ToArray(), WebSocketMessageType.Text, false, CancellationToken.None).Within();
-            await EngineHarness.WaitUntilAsync(() => h.Engine.Metrics.ReceiveBuffers == 1);
+            await Eventually.UntilAsync(() => h.Engine.Metrics.ReceiveBuffers == 1, TaskTimeouts.Default, "one receive buffer held");
             await first.SendAsync("ts"u8.ToArray(), WebSocketMessageType.Text, true, CancellationToken.None).Within();
             Assert.That(await first.ReceiveTextAsync(), Is.EqualTo("4parts"));
-            await EngineHarness.WaitUntilAsync(() => h.Engine.Metrics.ReceiveBuffers == 0);
+            await Eventually.UntilAsync(() => h.Engine.Metrics.ReceiveBuffers == 0, TaskTimeouts.Default, "no receive buffer held");
 
             // An empty message still reaches the session as one (a parse error: Engine.IO packets are never empty).
             await sockets[1].SendTextAsync("");
@@ -102,7 +102,7 @@ public sealed class IdleCostTests
                 ws.Dispose();
             }
         }
-        await EngineHarness.WaitUntilAsync(() => h.Engine.SessionCount == 0 || h.Engine.Metrics.ReceiveBuffers == 0);
+        await Eventually.UntilAsync(() => h.Engine.SessionCount == 0 || h.Engine.Metrics.ReceiveBuffers == 0, TaskTimeouts.Default, "the session or its receive buffer gone");
     }
 }
 
@@ -138,7 +138,7 @@ public sealed class SharedHeartbeatTimerTests
             Assert.That(sockets.Select(s => h.Session(s.Sid).AwaitingPong), Is.EqualTo(new[] { true, true, false }));
             Assert.That(await sockets[1].Ws.ReceiveTextAsync(), Is.EqualTo("2"));
             await sockets[1].Ws.SendTextAsync("3");
-            await EngineHarness.WaitUntilAsync(() => !h.Session(sockets[1].Sid).AwaitingPong);
+            await Eventually.UntilAsync(() => !h.Session(sockets[1].Sid).AwaitingPong, TaskTimeouts.Default, "the pong arrived");
 
             // Session 0 never answers: closed at 25 + 20 s, not a tick before; session 1 answered and stays.
             h.Time.Advance(Ms(Timeout - 1000 - 1));

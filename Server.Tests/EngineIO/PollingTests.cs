@@ -248,7 +248,7 @@ public sealed class PollingTests
         await using (var tcp = await RawHttpConnection.OpenAsync(h.Server.BaseUri))
         {
             await tcp.SendAsync($"GET {h.Poll(eio, sid)} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
-            await EngineHarness.WaitUntilAsync(() => h.Session(sid).HasPendingPoll);
+            await Eventually.UntilAsync(() => h.Session(sid).HasPendingPoll, TaskTimeouts.Default, "the GET is waiting");
         }
         Assert.That(await h.Handler.FirstClose.Within(), Is.EqualTo(CloseReason.TransportError));
         Assert.That(h.Engine.SessionCount, Is.Zero);

@@ -155,7 +155,7 @@ public sealed class UpgradeTests
         await using var h = await EngineHarness.StartAsync(["--EngineIo:UpgradeTimeout=500"]);
         var (sid, _) = await h.Raw.HandshakeAsync(4);
         using var ws = await h.Raw.ConnectWebSocketAsync(4, sid);
-        await EngineHarness.WaitUntilAsync(() => h.Session(sid).HasProbe);
+        await Eventually.UntilAsync(() => h.Session(sid).HasProbe, TaskTimeouts.Default, "the probe arrived");
         h.Time.Advance(TimeSpan.FromMilliseconds(500));
         Assert.That(await IsClosedOrAbortedAsync(ws), Is.True);
         Assert.That(h.IsOpen(sid), Is.True);
@@ -171,7 +171,7 @@ public sealed class UpgradeTests
         await ws.SendTextAsync("2probe");
         Assert.That(await ws.ReceiveTextAsync(), Is.EqualTo("3probe"));
         await ws.SendTextAsync("5");
-        await EngineHarness.WaitUntilAsync(() => h.Session(sid).Transport == TransportKind.WebSocket);
+        await Eventually.UntilAsync(() => h.Session(sid).Transport == TransportKind.WebSocket, TaskTimeouts.Default, "upgraded");
         using var second = await h.Raw.ConnectWebSocketAsync(eio, sid);
         var (type, _) = await second.ReceiveMessageAsync();
         Assert.That(type, Is.EqualTo(WebSocketMessageType.Close), "accepted, then closed with a close frame");

@@ -76,7 +76,7 @@ public sealed class HostileInputTests
             Assert.That(sids, Has.Count.EqualTo(100));
         }
         // The flood of never-polled handshakes expires at pingInterval + pingTimeout: only the canary is left.
-        await Eventually.TrueAsync(() => h.Engine.SessionCount == 2, "flooded sessions expire");
+        await Eventually.UntilAsync(() => h.Engine.SessionCount == 2, TaskTimeouts.Default, "flooded sessions expire");
         await h.FinishAsync();
     }
 
@@ -89,7 +89,7 @@ public sealed class HostileInputTests
             // A second concurrent GET: 400, and the session closes.
             var (sid, _) = await h.Raw.HandshakeAsync(eio);
             var first = h.Raw.GetTextAsync(h.Raw.Query(eio, "polling", sid));
-            await Eventually.TrueAsync(() => h.Engine.TryGetSession(sid, out var s) && s!.HasPendingPoll, "first GET waiting");
+            await Eventually.UntilAsync(() => h.Engine.TryGetSession(sid, out var s) && s!.HasPendingPoll, TaskTimeouts.Default, "first GET waiting");
             var (second, _) = await h.Raw.GetTextAsync(h.Raw.Query(eio, "polling", sid));
             Assert.That((int)second, Is.EqualTo(400));
             Assert.That((int)(await first).Status, Is.LessThan(500));
@@ -100,10 +100,10 @@ public sealed class HostileInputTests
             await using (var trickle = await RawTcp.ConnectAsync(h.Port))
             {
                 await trickle.SendAsync($"POST {h.Raw.Query(eio, "polling", sid)} HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 50\r\n\r\n4");
-                await Eventually.TrueAsync(() => h.Engine.TryGetSession(sid, out var s) && s!.IsPostActive, "first POST reading");
+                await Eventually.UntilAsync(() => h.Engine.TryGetSession(sid, out var s) && s!.IsPostActive, TaskTimeouts.Default, "first POST reading");
                 var (post2, _) = await h.Raw.PostTextAsync(h.Raw.Query(eio, "polling", sid), eio == 4 ? "4x" : "2:4x");
                 Assert.That((int)post2, Is.EqualTo(400));
-                await Eventually.TrueAsync(() => !h.Engine.TryGetSession(sid, out _), "closed after overlapping POSTs");
+                await Eventually.UntilAsync(() => !h.Engine.TryGetSession(sid, out _), TaskTimeouts.Default, "closed after overlapping POSTs");
             }
 
             // Lying Content-Length and a chunked body past maxHttpBufferSize: 413, nothing buffered past the limit.
@@ -265,7 +265,7 @@ public sealed class HostileInputTests
                 }
                 await sink.SendFrameAsync(1, Encoding.UTF8.GetBytes($"42[\"create or join\",\"sink-{eio}\"]"));
                 var nsp = h.Server.Get<SocketIoServer>().Sockets;
-                await Eventually.TrueAsync(() => nsp.Adapter.RoomSizeAsync($"sink-{eio}").Result == 1, "the sink joined its room");
+                await Eventually.UntilAsync(async () => await nsp.Adapter.RoomSizeAsync($"sink-{eio}") == 1, TaskTimeouts.Default, "the sink joined its room");
                 var (flooder, _) = await SioWs.ConnectAsync(h.Server, 4, "/");
                 await using (flooder)
                 {
@@ -434,7 +434,7 @@ public sealed class HostileInputTests
     public async Task OrphanedAttachmentsAreFreed()
     {
         await using var h = await HostileServer.StartAsync("--SocketIo:AttachmentTimeout=300");
-        var baseline = Eventually.Counters(h.Server);
+        var baseline = h.Counters();
         foreach (int eio in Versions)
         {
             // Announced, never sent: closed after the attachment timeout.
@@ -450,7 +450,7 @@ public sealed class HostileInputTests
             await leaver.SendAsync("51-[\"m\",{\"_placeholder\":true,\"num\":0}]");
             await leaver.DisposeAsync();
         }
-        await Eventually.TrueAsync(() => Eventually.Counters(h.Server) == baseline, "sessions, sockets, rooms, timers, queues back to the canary's");
+        await Eventually.UntilAsync(() => h.Counters() == baseline, TaskTimeouts.Default, "sessions, sockets, rooms, timers, queues back to the canary's");
         await h.FinishAsync();
     }
 
@@ -493,7 +493,7 @@ public sealed class HostileInputTests
             // A member that leaves frees its slot at once.
             var member = ten[Array.FindIndex(answers, a => a == "joined")];
             await member.DisposeAsync();
-            await Eventually.TrueAsync(() => nsp.Adapter.RoomSizeAsync(room).Result == 1, "slot freed");
+            await Eventually.UntilAsync(async () => await nsp.Adapter.RoomSizeAsync(room) == 1, TaskTimeouts.Default, "slot freed");
             var late = ten[Array.FindIndex(answers, a => a == "full")];
             await late.SendAsync($"2[\"create or join\",\"{room}\"]");
             Assert.That(await NextEventAsync(late), Is.EqualTo("joined"));
@@ -511,10 +511,10 @@ public sealed class HostileInputTests
             for (int i = 0; i < 20; i++)
             {
                 string r = $"race-{eio}-{i}";
-                await Eventually.TrueAsync(() => nsp.Adapter.RoomSizeAsync(r).Result == 0, "no ghost in " + r);
+                await Eventually.UntilAsync(async () => await nsp.Adapter.RoomSizeAsync(r) == 0, TaskTimeouts.Default, "no ghost in " + r);
             }
         }
-        await Eventually.TrueAsync(() => Eventually.Counters(h.Server).Rooms == 3, "only the canary's rooms are left");
+        await Eventually.UntilAsync(() => h.Counters().Rooms == 3, TaskTimeouts.Default, "only the canary's rooms are left");
         await h.FinishAsync();
     }
 
@@ -604,7 +604,7 @@ public sealed class HostileInputTests
                 await ws.SendTextAsync("2probe");
                 Assert.That(await ws.ReceiveTextAsync(), Is.EqualTo("3probe"));
                 await ws.SendTextAsync("5");
-                await Eventually.TrueAsync(() => h.Engine.TryGetSession(sid, out var s) && s!.Transport == SocketIoSignal.EngineIO.TransportKind.WebSocket, "upgraded");
+                await Eventually.UntilAsync(() => h.Engine.TryGetSession(sid, out var s) && s!.Transport == SocketIoSignal.EngineIO.TransportKind.WebSocket, TaskTimeouts.Default, "upgraded");
                 var (get, _) = await h.Raw.GetTextAsync(h.Raw.Query(eio, "polling", sid));
                 Assert.That((int)get, Is.EqualTo(400));
                 using var late = await h.Raw.ConnectWebSocketAsync(eio, sid);
@@ -617,7 +617,7 @@ public sealed class HostileInputTests
             await tcp.SendFrameAsync(1, "2probe"u8.ToArray());
             Assert.That(await tcp.ReadUntilAsync("3probe"), Does.Contain("3probe"));
             tcp.Reset();
-            await Eventually.TrueAsync(() => h.Engine.TryGetSession(sid, out var s) && !s!.HasProbe, "probe gone");
+            await Eventually.UntilAsync(() => h.Engine.TryGetSession(sid, out var s) && !s!.HasProbe, TaskTimeouts.Default, "probe gone");
             var (status, body) = await h.Raw.PostTextAsync(h.Raw.Query(eio, "polling", sid), eio == 4 ? "6" : "1:6");
             Assert.That(status, Is.EqualTo(HttpStatusCode.OK), body);
         }

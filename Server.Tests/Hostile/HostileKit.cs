@@ -89,6 +89,16 @@ public sealed class HostileServer : IAsyncDisposable
         Server.AssertNoErrors();
     }
 
+    /// <summary>Sessions, sockets, rooms, timers and queued bytes of the server, as its own counters say.</summary>
+    public (long Sessions, long Sockets, long Rooms, long Timers, long Queued) Counters()
+    {
+        var io = Server.Get<SocketIoServer>();
+        long rooms = io.Namespaces.Sum(n => (long)n.Adapter.LocalRoomCount);
+        long timers = Engine.Metrics.Timers.Live + io.Metrics.Timers.Live;
+        long queued = Engine.Sessions.Sum(s => s.QueuedBytes);
+        return (Math.Max(Engine.SessionCount, Engine.Metrics.ActiveSessions), io.Metrics.ConnectedSockets, rooms, timers, queued);
+    }
+
     public async ValueTask DisposeAsync()
     {
         await Canary.DisposeAsync();
@@ -210,12 +220,7 @@ public sealed class Canary : IAsyncDisposable
     public async Task AssertAliveAsync(int rounds = 3)
     {
         int target = Completed + rounds;
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (Completed < target && _failure is null && !_loop!.IsCompleted)
-        {
-            Assert.That(DateTime.UtcNow, Is.LessThan(deadline), "the canary stalled");
-            await Task.Delay(5);
-        }
+        await Eventually.UntilAsync(() => Completed >= target || _failure is not null || _loop!.IsCompleted, TimeSpan.FromSeconds(10), "the canary stalled");
         Assert.That(_failure, Is.Null, "the canary failed");
         Assert.That(Completed, Is.GreaterThanOrEqualTo(target), "the canary stopped");
     }
@@ -425,30 +430,3 @@ public sealed class RawTcp : IAsyncDisposable
     }
 }
 
-/// <summary>Bounded checks of server state that no event announces.</summary>
-public static class Eventually
-{
-    public static async Task TrueAsync(Func<bool> condition, string what, TimeSpan? timeout = null)
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? TaskTimeouts.Default);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                Assert.Fail("not reached: " + what);
-            }
-            await Task.Delay(5);
-        }
-    }
-
-    /// <summary>Sessions, sockets, rooms, timers and queued bytes of the server, as its own counters say.</summary>
-    public static (long Sessions, long Sockets, long Rooms, long Timers, long Queued) Counters(TestServer server)
-    {
-        var engine = server.Get<EngineIoServer>();
-        var io = server.Get<SocketIoServer>();
-        long rooms = io.Namespaces.Sum(n => (long)n.Adapter.LocalRoomCount);
-        long timers = engine.Metrics.Timers.Live + io.Metrics.Timers.Live;
-        long queued = engine.Sessions.Sum(s => s.QueuedBytes);
-        return (Math.Max(engine.SessionCount, engine.Metrics.ActiveSessions), io.Metrics.ConnectedSockets, rooms, timers, queued);
-    }
-}

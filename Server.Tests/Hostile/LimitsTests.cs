@@ -95,7 +95,7 @@ public sealed class LimitsTests
                     {
                     }
                 }
-                await Eventually.TrueAsync(() => flooder.Closed, "the persistent offender is disconnected");
+                await Eventually.UntilAsync(() => flooder.Closed, TaskTimeouts.Default, "the persistent offender is disconnected");
                 Assert.That(DateTime.UtcNow - started, Is.GreaterThan(TimeSpan.FromSeconds(0.9)), "not before RateLimitDisconnectAfter");
             }
             Assert.That(io.Metrics.DroppedPackets, Is.GreaterThan(droppedBefore), "drops counted");

@@ -3,6 +3,7 @@ using System.Diagnostics.Metrics;
 using NUnit.Framework;
 using SocketIoSignal.EngineIO;
 using SocketIoSignal.SocketIO;
+using SocketIoSignal.Tests.Infrastructure;
 using SocketIoSignal.Tests.SocketIOTests;
 
 namespace SocketIoSignal.Tests.Hostile;
@@ -59,7 +60,7 @@ public sealed class MetricsTests
             {
                 await client.SendAsync("2[\"bye\"]");
             }
-            await Eventually.TrueAsync(() => sums.GetValueOrDefault("socketio.packets.dropped[rate-limited]") > 0, "rate-limited drops counted");
+            await Eventually.UntilAsync(() => sums.GetValueOrDefault("socketio.packets.dropped[rate-limited]") > 0, TaskTimeouts.Default, "rate-limited drops counted");
             listener.RecordObservableInstruments();
             Assert.That(gauges.GetValueOrDefault("socketio.rooms"), Is.GreaterThanOrEqualTo(5), "canary room + metrics room + socket rooms");
             Assert.That(gauges.ContainsKey("engineio.timers.live") && gauges.ContainsKey("socketio.timers.live") && gauges.ContainsKey("engineio.queued.bytes"), Is.True);
@@ -84,7 +85,7 @@ public sealed class MetricsTests
             await bad.SendRawAsync("9");
             await bad.ExpectClosedAsync();
         }
-        await Eventually.TrueAsync(() => sums.GetValueOrDefault("engineio.sessions.active") == 0, "sessions active back to 0");
+        await Eventually.UntilAsync(() => sums.GetValueOrDefault("engineio.sessions.active") == 0, TaskTimeouts.Default, "sessions active back to 0");
         Assert.That(sums.GetValueOrDefault("engineio.packets.dropped[send-buffer-full]"), Is.GreaterThan(0));
         Assert.That(sums.Keys.Any(k => k.StartsWith("engineio.protocol.errors[", StringComparison.Ordinal)), Is.True, string.Join(",", sums.Keys));
         Assert.That(sums.GetValueOrDefault("socketio.sockets.connected"), Is.EqualTo(0));

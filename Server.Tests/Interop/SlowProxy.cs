@@ -217,7 +217,7 @@ public sealed class SlowProxyTests
     [Test]
     public async Task ClosesTheClientWhenTheUpstreamIsDown()
     {
-        int downPort = Codelab.NodeProcesses.FreePort();
+        int downPort = FreePort.Find();
         await using var proxy = SlowProxy.Start(downPort, seed: 1);
         using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         await client.ConnectAsync(IPAddress.Loopback, proxy.Port).Within();

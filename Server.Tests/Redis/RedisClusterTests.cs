@@ -122,7 +122,7 @@ public sealed class RedisClusterTests
         await b.WaitForAsync("joined");
 
         await a.DisposeAsync();
-        await RedisTestNodes.EventuallyAsync(async () => await node2.Get<SocketIoServer>().Sockets.Adapter.RoomSizeAsync("r") == 1,
+        await Eventually.UntilAsync(async () => await node2.Get<SocketIoServer>().Sockets.Adapter.RoomSizeAsync("r") == 1,
             TimeSpan.FromSeconds(5), "a's membership removed");
         await using var c = await SioClient.ConnectAsync(node2.BaseUri);
         await c.EmitAsync("create or join", "r");
@@ -142,7 +142,7 @@ public sealed class RedisClusterTests
         Assert.That(ready.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         Assert.That(await ready.Content.ReadAsStringAsync(), Is.EqualTo("ok"));
 
-        int closedPort = RedisProcess.FreePort();
+        int closedPort = FreePort.Find();
         await using var orphan = await TestServer.StartAsync(["--redis", $"127.0.0.1:{closedPort}", "--Redis:ConnectTimeout", "500"]);
         var unready = await http.GetAsync(new Uri(orphan.BaseUri, "/healthz")).Within();
         Assert.That(unready.StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable));

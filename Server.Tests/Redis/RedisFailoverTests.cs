@@ -17,7 +17,7 @@ public sealed class RedisFailoverTests
 
     private static async Task<(ChildProcess Process, Uri Uri)> StartNodeAsync(string prefix)
     {
-        int port = RedisProcess.FreePort();
+        int port = FreePort.Find();
         var dll = Path.Combine(AppContext.BaseDirectory, "SocketIoSignal.Server.dll");
         var child = ChildProcess.Start("dotnet", [dll, "--port", port.ToString(), "--host", "127.0.0.1",
             "--redis", RedisSetUp.Redis.Address, "--Redis:KeyPrefix", prefix,
@@ -65,7 +65,7 @@ public sealed class RedisFailoverTests
         await caller.DisposeAsync();
 
         // Within the node timeout (plus a sweep), the dead node's member is gone from the room.
-        await RedisTestNodes.EventuallyAsync(async () => await db.SetLengthAsync(roomKey) == 1,
+        await Eventually.UntilAsync(async () => await db.SetLengthAsync(roomKey) == 1,
             TimeSpan.FromMilliseconds(NodeTimeoutMs + 3 * HeartbeatMs + 2000), "the dead node's member purged");
         var purgeTime = TimeProvider.System.GetElapsedTime(killedAt);
         TestContext.Out.WriteLine($"room freed {purgeTime.TotalMilliseconds:F0} ms after the kill (NodeTimeout {NodeTimeoutMs} ms, heartbeat {HeartbeatMs} ms)");

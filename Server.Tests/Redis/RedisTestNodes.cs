@@ -29,23 +29,6 @@ public static class RedisTestNodes
         await cluster.StartAsync(CancellationToken.None).Within();
         return cluster;
     }
-
-    /// <summary>Waits until <paramref name="condition"/> holds, probing every 50 ms, at most <paramref name="timeout"/>.</summary>
-    public static async Task EventuallyAsync(Func<Task<bool>> condition, TimeSpan timeout, string what)
-    {
-        using var cts = new CancellationTokenSource(timeout);
-        while (!await condition())
-        {
-            try
-            {
-                await Task.Delay(50, cts.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                throw new TimeoutException($"{what}: not within {timeout}");
-            }
-        }
-    }
 }
 
 /// <summary>Records what an adapter delivers to the sockets of its node.</summary>

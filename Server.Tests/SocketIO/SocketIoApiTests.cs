@@ -555,7 +555,7 @@ public sealed class SocketIoApiTests
         await using var one = await ConnectOneAsync(eio, nsp => Track(nsp, log));
         var (_, _, client, _, socket) = one;
         await client.SendAsync("1/test,");
-        await Poll.UntilAsync(() => log.Count == 2);
+        await Eventually.UntilAsync(() => log.Count == 2, TaskTimeouts.Default, "disconnecting and disconnect handled");
         Assert.That(log, Is.EqualTo(new[] { "disconnecting:client namespace disconnect:<id>,room-x", "disconnect:client namespace disconnect:0:False" }));
         Assert.That(socket.Namespace.Sockets, Is.Empty);
         Assert.That(socket.Namespace.Adapter.LocalRoomCount, Is.Zero);
@@ -595,7 +595,7 @@ public sealed class SocketIoApiTests
         var frames = await client.ExpectClosedAsync();
         var expected = eio == 3 ? new[] { "1", "1" + Nsp + "," } : new[] { "1" + Nsp + "," };
         Assert.That(frames.Select(f => f.Text).Order(StringComparer.Ordinal), Is.EqualTo(expected));
-        await Poll.UntilAsync(() => log.Count == 2);
+        await Eventually.UntilAsync(() => log.Count == 2, TaskTimeouts.Default, "disconnecting and disconnect handled");
         Assert.That(log.First(), Does.StartWith("disconnecting:server namespace disconnect:<id>,room-x"));
     }
 
@@ -610,7 +610,7 @@ public sealed class SocketIoApiTests
         var socket = await sockets.NextAsync();
         await client.CloseAsync();
         await client.DisposeAsync();
-        await Poll.UntilAsync(() => log.Count == 2);
+        await Eventually.UntilAsync(() => log.Count == 2, TaskTimeouts.Default, "disconnecting and disconnect handled");
         Assert.That(log, Is.EqualTo(new[] { "disconnecting:transport close:<id>,room-x", "disconnect:transport close:0:False" }));
         Assert.That(socket.Connected, Is.False);
         Assert.That(server.Get<SocketIoServer>().Metrics.ConnectedSockets, Is.Zero);
@@ -626,7 +626,7 @@ public sealed class SocketIoApiTests
         await using var ___ = second;
         await sockets.NextAsync();
         await second.SendRawAsync("1");
-        await Poll.UntilAsync(() => log.Count == 2);
+        await Eventually.UntilAsync(() => log.Count == 2, TaskTimeouts.Default, "disconnecting and disconnect handled");
         Assert.That(log.Last(), Does.StartWith("disconnect:transport close"));
     }
 
@@ -809,22 +809,5 @@ public sealed class SocketIoApiTests
         Assert.That(await v5.NextTextAsync(), Does.StartWith("0{"));
         await v5.SendAsync("0");
         await v5.ExpectClosedAsync();
-    }
-}
-
-/// <summary>Polls a condition the server reaches asynchronously.</summary>
-public static class Poll
-{
-    public static async Task UntilAsync(Func<bool> condition, TimeSpan? timeout = null)
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? TaskTimeouts.Default);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                Assert.Fail("the condition never held");
-            }
-            await Task.Delay(10);
-        }
     }
 }
