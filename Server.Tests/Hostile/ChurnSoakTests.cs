@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.WebSockets;
 using NUnit.Framework;
 using SocketIoSignal.Tests.Infrastructure;
-using SocketIoSignal.Tests.SocketIOTests;
 
 namespace SocketIoSignal.Tests.Hostile;
 
@@ -81,7 +80,7 @@ public sealed class ChurnSoakTests
     private static async Task WebSocketClientAsync(HostileServer h, Random rng)
     {
         int eio = rng.Next(2) == 0 ? 3 : 4;
-        var (client, _) = await SioWs.ConnectAsync(h.Server, eio, "/");
+        var client = await RawSocketIoClient.ConnectAsync(h.Server.BaseUri, eio, "/");
         try
         {
             string room = "churn-" + rng.Next(300);

@@ -4,7 +4,6 @@ using System.Net.WebSockets;
 using System.Text;
 using NUnit.Framework;
 using SocketIoSignal.Tests.Infrastructure;
-using SocketIoSignal.Tests.SocketIOTests;
 
 namespace SocketIoSignal.Tests.Hostile;
 
@@ -130,10 +129,10 @@ public sealed class FaultTests
     {
         var first = await HostileServer.StartAsync();
         int port = first.Port;
-        var clients = new List<SioWs>();
+        var clients = new List<RawSocketIoClient>();
         foreach (int eio in new[] { 3, 4, 3, 4 })
         {
-            clients.Add((await SioWs.ConnectAsync(first.Server, eio, "/")).Client);
+            clients.Add(await RawSocketIoClient.ConnectAsync(first.Server.BaseUri, eio, "/"));
         }
         await first.FinishAsync();
         await first.DisposeAsync();
@@ -146,8 +145,8 @@ public sealed class FaultTests
         // A new listener on the same port (later arguments win); the clients come back and talk.
         await using var second = await HostileServer.StartAsync("--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Assert.That(second.Port, Is.EqualTo(port));
-        var (a, _) = await SioWs.ConnectAsync(second.Server, 3, "/");
-        var (b, _) = await SioWs.ConnectAsync(second.Server, 4, "/");
+        var a = await RawSocketIoClient.ConnectAsync(second.Server.BaseUri, 3, "/");
+        var b = await RawSocketIoClient.ConnectAsync(second.Server.BaseUri, 4, "/");
         await using (a)
         await using (b)
         {

@@ -5,7 +5,6 @@ using System.Text.RegularExpressions;
 using NUnit.Framework;
 using SocketIoSignal.SocketIO;
 using SocketIoSignal.Tests.Infrastructure;
-using SocketIoSignal.Tests.SocketIOTests;
 
 namespace SocketIoSignal.Tests.Hostile;
 
@@ -266,7 +265,7 @@ public sealed class HostileInputTests
                 await sink.SendFrameAsync(1, Encoding.UTF8.GetBytes($"42[\"create or join\",\"sink-{eio}\"]"));
                 var nsp = h.Server.Get<SocketIoServer>().Sockets;
                 await Eventually.UntilAsync(async () => await nsp.Adapter.RoomSizeAsync($"sink-{eio}") == 1, TaskTimeouts.Default, "the sink joined its room");
-                var (flooder, _) = await SioWs.ConnectAsync(h.Server, 4, "/");
+                var flooder = await RawSocketIoClient.ConnectAsync(h.Server.BaseUri, 4, "/");
                 await using (flooder)
                 {
                     await flooder.SendAsync($"2[\"create or join\",\"sink-{eio}\"]");
@@ -351,7 +350,7 @@ public sealed class HostileInputTests
             Assert.That(status, Is.EqualTo(HttpStatusCode.OK));
         }
         // Protocol 5 with no CONNECT: closed at connectTimeout.
-        var silent = await SioWs.OpenAsync(h.Server, 4);
+        var silent = await RawSocketIoClient.OpenAsync(h.Server.BaseUri, 4);
         await using (silent)
         {
             await silent.ExpectClosedAsync(TimeSpan.FromSeconds(5));
@@ -380,7 +379,7 @@ public sealed class HostileInputTests
         {
             foreach (var packet in MustClose)
             {
-                var (client, _) = await SioWs.ConnectAsync(h.Server, eio, "/");
+                var client = await RawSocketIoClient.ConnectAsync(h.Server.BaseUri, eio, "/");
                 await using (client)
                 {
                     await client.SendAsync(packet);
@@ -393,13 +392,13 @@ public sealed class HostileInputTests
             }
         }
         // Protocol 5 only: a second CONNECT, an EVENT before CONNECT.
-        var (twice, _) = await SioWs.ConnectAsync(h.Server, 4, "/");
+        var twice = await RawSocketIoClient.ConnectAsync(h.Server.BaseUri, 4, "/");
         await using (twice)
         {
             await twice.SendAsync("0");
             Assert.That(await ClosesAsync(twice), Is.True, "a second CONNECT closes");
         }
-        var early = await SioWs.OpenAsync(h.Server, 4);
+        var early = await RawSocketIoClient.OpenAsync(h.Server.BaseUri, 4);
         await using (early)
         {
             await early.SendAsync("2[\"message\",\"x\"]");
@@ -409,7 +408,7 @@ public sealed class HostileInputTests
     }
 
     /// <summary>True when the server closes the connection within the default bound.</summary>
-    private static async Task<bool> ClosesAsync(SioWs client)
+    private static async Task<bool> ClosesAsync(RawSocketIoClient client)
     {
         var deadline = DateTime.UtcNow + TaskTimeouts.Default;
         while (DateTime.UtcNow < deadline)
@@ -438,7 +437,7 @@ public sealed class HostileInputTests
         foreach (int eio in Versions)
         {
             // Announced, never sent: closed after the attachment timeout.
-            var (client, _) = await SioWs.ConnectAsync(h.Server, eio, "/");
+            var client = await RawSocketIoClient.ConnectAsync(h.Server.BaseUri, eio, "/");
             await using (client)
             {
                 await client.SendAsync("52-[\"m\",{\"_placeholder\":true,\"num\":0},{\"_placeholder\":true,\"num\":1}]");
@@ -446,7 +445,7 @@ public sealed class HostileInputTests
                 await client.ExpectClosedAsync(TimeSpan.FromSeconds(5));
             }
             // Announced, then the client leaves: freed with the connection (timers back to where they were).
-            var (leaver, _) = await SioWs.ConnectAsync(h.Server, eio, "/");
+            var leaver = await RawSocketIoClient.ConnectAsync(h.Server.BaseUri, eio, "/");
             await leaver.SendAsync("51-[\"m\",{\"_placeholder\":true,\"num\":0}]");
             await leaver.DisposeAsync();
         }
@@ -464,7 +463,7 @@ public sealed class HostileInputTests
             // Prototype names and control characters are ordinary rooms.
             foreach (var name in new[] { "constructor", "__proto__", "toString", "hasOwnProperty", "valueOf", "a\\u0000b\\n\\u001b[31m" })
             {
-                var (c, _) = await SioWs.ConnectAsync(h.Server, eio, "/");
+                var c = await RawSocketIoClient.ConnectAsync(h.Server.BaseUri, eio, "/");
                 await using (c)
                 {
                     await c.SendAsync($"2[\"create or join\",\"{name}-{eio}\"]");
@@ -472,17 +471,17 @@ public sealed class HostileInputTests
                 }
             }
             // A room name of 900 kB: bounded (full), the connection and the server unharmed.
-            var (big, _) = await SioWs.ConnectAsync(h.Server, eio, "/");
+            var big = await RawSocketIoClient.ConnectAsync(h.Server.BaseUri, eio, "/");
             await using (big)
             {
                 await big.SendAsync($"2[\"create or join\",\"{new string('r', 900_000)}\"]");
                 Assert.That(await NextEventAsync(big), Is.EqualTo("full"));
             }
             // Ten clients join one room at the same instant: exactly two members, eight full.
-            var ten = new List<SioWs>();
+            var ten = new List<RawSocketIoClient>();
             for (int i = 0; i < 10; i++)
             {
-                ten.Add((await SioWs.ConnectAsync(h.Server, i % 2 == 0 ? 3 : 4, "/")).Client);
+                ten.Add(await RawSocketIoClient.ConnectAsync(h.Server.BaseUri, i % 2 == 0 ? 3 : 4, "/"));
             }
             string room = "ten-" + eio;
             await Task.WhenAll(ten.Select(c => c.SendAsync($"2[\"create or join\",\"{room}\"]")));
@@ -504,7 +503,7 @@ public sealed class HostileInputTests
             // Joins racing disconnects leave no ghost member.
             for (int i = 0; i < 20; i++)
             {
-                var (racer, _) = await SioWs.ConnectAsync(h.Server, eio, "/");
+                var racer = await RawSocketIoClient.ConnectAsync(h.Server.BaseUri, eio, "/");
                 await racer.SendAsync($"2[\"create or join\",\"race-{eio}-{i}\"]");
                 await racer.DisposeAsync();
             }
@@ -518,19 +517,13 @@ public sealed class HostileInputTests
         await h.FinishAsync();
     }
 
-    /// <summary>The name of the next event other than <c>log</c>.</summary>
-    private static async Task<string> NextEventAsync(SioWs client)
+    /// <summary>The name of the next event other than <c>log</c> (and others' <c>message</c>).</summary>
+    private static async Task<string> NextEventAsync(RawSocketIoClient client)
     {
         while (true)
         {
-            var text = await client.NextTextAsync();
-            if (!text.StartsWith("2[", StringComparison.Ordinal))
-            {
-                continue;
-            }
-            using var doc = System.Text.Json.JsonDocument.Parse(text[1..]);
-            var name = doc.RootElement[0].GetString()!;
-            if (name is not ("log" or "message"))
+            var packet = await client.NextAsync();
+            if (packet is { Type: 2, Namespace: "/", Name: { } name } && name is not ("log" or "message"))
             {
                 return name;
             }

@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
@@ -11,7 +12,6 @@ using NUnit.Framework;
 using SocketIoSignal.EngineIO;
 using SocketIoSignal.SocketIO;
 using SocketIoSignal.Tests.Infrastructure;
-using SocketIoSignal.Tests.SocketIOTests;
 
 namespace SocketIoSignal.Tests.Hostile;
 
@@ -113,15 +113,15 @@ public sealed class HostileServer : IAsyncDisposable
 /// </summary>
 public sealed class Canary : IAsyncDisposable
 {
-    private readonly SioWs _a;
-    private readonly SioWs _b;
+    private readonly RawSocketIoClient _a;
+    private readonly RawSocketIoClient _b;
     private readonly CancellationTokenSource _stop = new();
     private readonly List<int> _completed = [];
     private readonly string _tag = "canary-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(4));
     private Task? _loop;
     private string? _failure;
 
-    private Canary(SioWs a, SioWs b)
+    private Canary(RawSocketIoClient a, RawSocketIoClient b)
     {
         _a = a;
         _b = b;
@@ -140,19 +140,19 @@ public sealed class Canary : IAsyncDisposable
 
     public static async Task<Canary> StartAsync(TestServer server)
     {
-        var (a, _) = await SioWs.ConnectAsync(server, 4, "/");
-        var (b, _) = await SioWs.ConnectAsync(server, 3, "/");
+        var a = await RawSocketIoClient.ConnectAsync(server.BaseUri, 4, "/");
+        var b = await RawSocketIoClient.ConnectAsync(server.BaseUri, 3, "/");
         var canary = new Canary(a, b);
         await a.SendAsync("2[\"create or join\",\"canary\"]");
-        await canary.ExpectEventAsync(a, "created");
+        await ExpectEventAsync(a, "created");
         await b.SendAsync("2[\"create or join\",\"canary\"]");
-        await canary.ExpectEventAsync(b, "joined");
+        await ExpectEventAsync(b, "joined");
         canary._loop = Task.Run(canary.LoopAsync);
         return canary;
     }
 
     /// <summary>Waits (bounded) for the next event of this name, skipping everything else (logs, others' messages).</summary>
-    private async Task<JsonElement> ExpectEventAsync(SioWs client, string name, string? arg = null, TimeSpan? timeout = null)
+    private static async Task ExpectEventAsync(RawSocketIoClient client, string name, string? arg = null, TimeSpan? timeout = null)
     {
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(10));
         while (true)
@@ -162,22 +162,16 @@ public sealed class Canary : IAsyncDisposable
             {
                 throw new TimeoutException($"canary: no {name} {arg}");
             }
-            var frame = await client.NextAsync(left);
-            if (frame.Text is not { } text || !text.StartsWith("2[", StringComparison.Ordinal))
+            var packet = await client.NextAsync(left);
+            if (packet.Namespace != "/" || packet.Name != name)
             {
                 continue;
             }
-            using var doc = JsonDocument.Parse(text[1..]);
-            var array = doc.RootElement;
-            if (array[0].GetString() != name)
+            if (arg is not null && !(packet.Args is [JsonValue first, ..] && first.GetValueKind() == JsonValueKind.String && first.GetValue<string>() == arg))
             {
                 continue;
             }
-            if (arg is not null && (array.GetArrayLength() < 2 || array[1].ValueKind != JsonValueKind.String || array[1].GetString() != arg))
-            {
-                continue;
-            }
-            return array.GetArrayLength() > 1 ? array[1].Clone() : default;
+            return;
         }
     }
 

@@ -4,7 +4,6 @@ using NUnit.Framework;
 using SocketIoSignal.EngineIO;
 using SocketIoSignal.SocketIO;
 using SocketIoSignal.Tests.Infrastructure;
-using SocketIoSignal.Tests.SocketIOTests;
 
 namespace SocketIoSignal.Tests.Hostile;
 
@@ -51,7 +50,7 @@ public sealed class MetricsTests
         });
         listener.Start();
 
-        var (client, _) = await SioWs.ConnectAsync(h.Server, 4, "/");
+        var client = await RawSocketIoClient.ConnectAsync(h.Server.BaseUri, 4, "/");
         await using (client)
         {
             await client.SendAsync("2[\"create or join\",\"metrics\"]");
@@ -71,7 +70,7 @@ public sealed class MetricsTests
             Assert.That(sums.GetValueOrDefault("socketio.packets.in"), Is.GreaterThanOrEqualTo(100));
         }
         // A send past MaxQueuedBytes: the packet is dropped (send-buffer-full) and the session with it.
-        var (victim, _) = await SioWs.ConnectAsync(h.Server, 4, "/");
+        var victim = await RawSocketIoClient.ConnectAsync(h.Server.BaseUri, 4, "/");
         await using (victim)
         {
             Assert.That(h.Engine.TryGetSession(victim.Sid, out var session), Is.True);
@@ -79,7 +78,7 @@ public sealed class MetricsTests
             await victim.ExpectClosedAsync();
         }
         // A protocol error, by reason.
-        var (bad, _) = await SioWs.ConnectAsync(h.Server, 4, "/");
+        var bad = await RawSocketIoClient.ConnectAsync(h.Server.BaseUri, 4, "/");
         await using (bad)
         {
             await bad.SendRawAsync("9");
