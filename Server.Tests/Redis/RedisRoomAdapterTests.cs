@@ -54,7 +54,7 @@ public sealed class RedisRoomAdapterTests
         string sentinel = "s" + Guid.NewGuid().ToString("N");
         await _a.BroadcastAsync(Packet(sentinel), BroadcastTarget.All).AsTask().Within();
         await Task.WhenAll(_deliveryA.WaitForAsync(sentinel), _deliveryB.WaitForAsync(sentinel)).Within();
-        return [.. _deliveryA.Receivers(marker).Concat(_deliveryB.Receivers(marker)).Order(StringComparer.Ordinal)];
+        return [.. _deliveryA.ReceiversOf(marker).Concat(_deliveryB.ReceiversOf(marker)).Order(StringComparer.Ordinal)];
     }
 
     private static BroadcastTarget Target(string[] rooms, string[]? except = null) =>
