@@ -21,7 +21,7 @@ public sealed class DifferentialTests
     private static readonly ConcurrentDictionary<(string Transport, string Scenario), Lazy<Task<(int, string, string)>>> Client2Reference = new();
 
     [OneTimeSetUp]
-    public void RequireNode() => NodeProcesses.RequireNodeModules();
+    public void RequireNode() => NodeScripts.RequireNodeModules();
 
     [TestCase("1", "polling")]
     [TestCase("1", "websocket")]
@@ -83,13 +83,13 @@ public sealed class DifferentialTests
     private static async Task<(int, string, string)> RunReferenceAsync(string client, string transport, string scenario)
     {
         await using var reference = await ReferenceServer.StartAsync();
-        return await NodeProcesses.RunScenarioAsync(reference.Url, client, transport, scenario);
+        return await NodeScripts.RunScenarioAsync(reference.Url, client, transport, scenario);
     }
 
     private static async Task<(int, string, string, string[])> RunOursAsync(string client, string transport, string scenario)
     {
         await using var server = await TestServer.StartAsync();
-        var (exit, stdout, stderr) = await NodeProcesses.RunScenarioAsync(server.Url, client, transport, scenario);
+        var (exit, stdout, stderr) = await NodeScripts.RunScenarioAsync(server.Url, client, transport, scenario);
         return (exit, stdout, stderr, server.Logs.Errors.ToArray());
     }
 

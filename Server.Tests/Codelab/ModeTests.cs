@@ -3,7 +3,8 @@ using System.Net.Sockets;
 using NUnit.Framework;
 using SocketIoSignal.Signaling;
 using SocketIoSignal.Tests.Infrastructure;
-using static SocketIoSignal.Tests.Codelab.CodelabRawClient;
+using static SocketIoSignal.Tests.Codelab.SeedLog;
+using static SocketIoSignal.Tests.Infrastructure.RawSocketIoClient;
 
 namespace SocketIoSignal.Tests.Codelab;
 
@@ -27,12 +28,12 @@ public sealed class ModeTests
     public async Task Step6ReadyCarriesTheRoomGoesToTheRoomAndToEveryoneElseAndThereIsNoJoin()
     {
         await using var server = await TestServer.StartAsync(["--mode", "step6"]);
-        await using var a = await ConnectAsync(server.BaseUri);
-        await using var b = await ConnectAsync(server.BaseUri);
-        await using var outsider = await ConnectAsync(server.BaseUri);
+        await using var a = await ConnectAsync(server.BaseUri, 3);
+        await using var b = await ConnectAsync(server.BaseUri, 3);
+        await using var outsider = await ConnectAsync(server.BaseUri, 3);
 
-        await a.EmitAsync("create or join", "\"s6\"");
-        Assert.That(await a.UntilAsync("created"), Is.EqualTo(new[]
+        await a.EmitAsync("create or join", "s6");
+        Assert.That(await a.TakeUntilAsync("created"), Is.EqualTo(new[]
         {
             Log("Received request to create or join room s6"),
             Log("Room s6 now has 0 client(s)"),
@@ -40,8 +41,8 @@ public sealed class ModeTests
             Ev("created", "s6", a.Id),
         }));
 
-        await b.EmitAsync("create or join", "\"s6\"");
-        Assert.That(await b.UntilAsync("ready"), Is.EqualTo(new[]
+        await b.EmitAsync("create or join", "s6");
+        Assert.That(await b.TakeUntilAsync("ready"), Is.EqualTo(new[]
         {
             Log("Received request to create or join room s6"),
             Log("Room s6 now has 1 client(s)"),
@@ -50,15 +51,15 @@ public sealed class ModeTests
             Ev("ready", "s6"),
         }));
         // A is in the room and is one of "every other socket": ready twice, and no join.
-        var first = await a.UntilAsync("ready");
-        var second = await a.UntilAsync("ready");
+        var first = await a.TakeUntilAsync("ready");
+        var second = await a.TakeUntilAsync("ready");
         Assert.That(first.Concat(second), Is.EqualTo(new[] { Ev("ready", "s6"), Ev("ready", "s6") }));
-        Assert.That(await outsider.UntilAsync("ready"), Is.EqualTo(new[] { Ev("ready", "s6") }));
+        Assert.That(await outsider.TakeUntilAsync("ready"), Is.EqualTo(new[] { Ev("ready", "s6") }));
         Assert.That(await b.FlushAsync(), Is.Empty, "the joiner gets ready once");
         Assert.That(await a.FlushAsync(), Is.Empty);
 
         // bye from a client is only logged.
-        await a.EmitAsync("bye", "\"s6\"");
+        await a.EmitAsync("bye", "s6");
         Assert.That(await a.FlushAsync(), Is.Empty);
         Assert.That(await b.FlushAsync(), Is.Empty);
         Assert.That(await outsider.FlushAsync(), Is.Empty);
@@ -66,8 +67,8 @@ public sealed class ModeTests
 
         // A disconnecting socket makes the server broadcast bye to every other socket.
         await a.CloseAsync();
-        Assert.That(await b.UntilAsync("bye"), Is.EqualTo(new[] { Ev("bye") }));
-        Assert.That(await outsider.UntilAsync("bye"), Is.EqualTo(new[] { Ev("bye") }));
+        Assert.That(await b.TakeUntilAsync("bye"), Is.EqualTo(new[] { Ev("bye") }));
+        Assert.That(await outsider.TakeUntilAsync("bye"), Is.EqualTo(new[] { Ev("bye") }));
         server.AssertNoErrors();
     }
 
@@ -75,13 +76,13 @@ public sealed class ModeTests
     public async Task CodelabModeSaysNothingWhenAPeerLeaves()
     {
         await using var server = await TestServer.StartAsync();
-        await using var a = await ConnectAsync(server.BaseUri);
-        await using var b = await ConnectAsync(server.BaseUri);
-        await a.EmitAsync("create or join", "\"quiet\"");
-        await a.UntilAsync("created");
-        await b.EmitAsync("create or join", "\"quiet\"");
-        await b.UntilAsync("ready");
-        await a.UntilAsync("ready");
+        await using var a = await ConnectAsync(server.BaseUri, 3);
+        await using var b = await ConnectAsync(server.BaseUri, 3);
+        await a.EmitAsync("create or join", "quiet");
+        await a.TakeUntilAsync("created");
+        await b.EmitAsync("create or join", "quiet");
+        await b.TakeUntilAsync("ready");
+        await a.TakeUntilAsync("ready");
         await a.CloseAsync();
         Assert.That(await b.FlushAsync(), Is.Empty);
         server.AssertNoErrors();
@@ -91,14 +92,14 @@ public sealed class ModeTests
     public async Task RoomsModeRelaysMessagesOnlyWithinTheSendersRooms()
     {
         await using var server = await TestServer.StartAsync(["--mode", "rooms"]);
-        await using var a = await ConnectAsync(server.BaseUri);
-        await using var b = await ConnectAsync(server.BaseUri);
-        await using var c = await ConnectAsync(server.BaseUri);
-        await using var loner = await ConnectAsync(server.BaseUri);
-        await a.EmitAsync("create or join", "\"r1\"");
-        await a.UntilAsync("created");
-        await b.EmitAsync("create or join", "\"r1\"");
-        Assert.That(await b.UntilAsync("ready"), Is.EqualTo(new[]
+        await using var a = await ConnectAsync(server.BaseUri, 3);
+        await using var b = await ConnectAsync(server.BaseUri, 3);
+        await using var c = await ConnectAsync(server.BaseUri, 3);
+        await using var loner = await ConnectAsync(server.BaseUri, 3);
+        await a.EmitAsync("create or join", "r1");
+        await a.TakeUntilAsync("created");
+        await b.EmitAsync("create or join", "r1");
+        Assert.That(await b.TakeUntilAsync("ready"), Is.EqualTo(new[]
         {
             Log("Received request to create or join room r1"),
             Log("Room r1 now has 1 client(s)"),
@@ -106,19 +107,19 @@ public sealed class ModeTests
             Ev("joined", "r1", b.Id),
             Ev("ready"),
         }));
-        Assert.That(await a.UntilAsync("ready"), Is.EqualTo(new[] { Ev("join", "r1"), Ev("ready") }));
-        await c.EmitAsync("create or join", "\"r2\"");
-        await c.UntilAsync("created");
+        Assert.That(await a.TakeUntilAsync("ready"), Is.EqualTo(new[] { Ev("join", "r1"), Ev("ready") }));
+        await c.EmitAsync("create or join", "r2");
+        await c.TakeUntilAsync("created");
 
-        await a.EmitAsync("message", "\"for r1\"");
-        Assert.That(await a.UntilAsync("log"), Is.EqualTo(new[] { Log("Client said: ", "for r1") }));
-        Assert.That(await b.UntilAsync("message"), Is.EqualTo(new[] { Ev("message", "for r1") }));
+        await a.EmitAsync("message", "for r1");
+        Assert.That(await a.TakeUntilAsync("log"), Is.EqualTo(new[] { Log("Client said: ", "for r1") }));
+        Assert.That(await b.TakeUntilAsync("message"), Is.EqualTo(new[] { Ev("message", "for r1") }));
         Assert.That(await c.FlushAsync(), Is.Empty, "another room's member got r1's message");
         Assert.That(await loner.FlushAsync(), Is.Empty, "a socket in no room got r1's message");
 
         // A socket in no room of its own sends to nobody.
-        await loner.EmitAsync("message", "\"anyone?\"");
-        Assert.That(await loner.UntilAsync("log"), Is.EqualTo(new[] { Log("Client said: ", "anyone?") }));
+        await loner.EmitAsync("message", "anyone?");
+        Assert.That(await loner.TakeUntilAsync("log"), Is.EqualTo(new[] { Log("Client said: ", "anyone?") }));
         Assert.That(await loner.FlushAsync(), Is.Empty);
         foreach (var other in new[] { a, b, c })
         {
@@ -131,23 +132,23 @@ public sealed class ModeTests
     public async Task RoomsModeTellsTheRemainingPeerByeWithTheRoom()
     {
         await using var server = await TestServer.StartAsync(["--mode", "rooms"]);
-        await using var a = await ConnectAsync(server.BaseUri);
-        await using var b = await ConnectAsync(server.BaseUri);
-        await using var c = await ConnectAsync(server.BaseUri);
-        await a.EmitAsync("create or join", "\"r1\"");
-        await a.UntilAsync("created");
-        await b.EmitAsync("create or join", "\"r1\"");
-        await b.UntilAsync("ready");
-        await a.UntilAsync("ready");
-        await c.EmitAsync("create or join", "\"r2\"");
-        await c.UntilAsync("created");
+        await using var a = await ConnectAsync(server.BaseUri, 3);
+        await using var b = await ConnectAsync(server.BaseUri, 3);
+        await using var c = await ConnectAsync(server.BaseUri, 3);
+        await a.EmitAsync("create or join", "r1");
+        await a.TakeUntilAsync("created");
+        await b.EmitAsync("create or join", "r1");
+        await b.TakeUntilAsync("ready");
+        await a.TakeUntilAsync("ready");
+        await c.EmitAsync("create or join", "r2");
+        await c.TakeUntilAsync("created");
 
         await a.CloseAsync();
-        Assert.That(await b.UntilAsync("bye"), Is.EqualTo(new[] { Ev("bye", "r1") }));
+        Assert.That(await b.TakeUntilAsync("bye"), Is.EqualTo(new[] { Ev("bye", "r1") }));
         Assert.That(await c.FlushAsync(), Is.Empty, "bye reached a socket of another room");
         // A's place is free again.
-        await c.EmitAsync("create or join", "\"r1\"");
-        Assert.That(await c.UntilAsync("ready"), Has.Member(Ev("joined", "r1", c.Id)));
+        await c.EmitAsync("create or join", "r1");
+        Assert.That(await c.TakeUntilAsync("ready"), Has.Member(Ev("joined", "r1", c.Id)));
         server.AssertNoErrors();
     }
 
@@ -155,16 +156,16 @@ public sealed class ModeTests
     public async Task RoomsModeCapacityIsConfigurable()
     {
         await using var server = await TestServer.StartAsync(["--mode", "rooms", "--Signaling:RoomCapacity", "3"]);
-        var clients = await ConnectManyAsync(server.BaseUri, 4);
+        var clients = await ConnectManyAsync(server.BaseUri, 3, 4);
         try
         {
-            await clients[0].EmitAsync("create or join", "\"big\"");
-            await clients[0].UntilAsync("created");
-            await clients[1].EmitAsync("create or join", "\"big\"");
-            await clients[1].UntilAsync("ready");
-            await clients[0].UntilAsync("ready");
-            await clients[2].EmitAsync("create or join", "\"big\"");
-            Assert.That(await clients[2].UntilAsync("ready"), Is.EqualTo(new[]
+            await clients[0].EmitAsync("create or join", "big");
+            await clients[0].TakeUntilAsync("created");
+            await clients[1].EmitAsync("create or join", "big");
+            await clients[1].TakeUntilAsync("ready");
+            await clients[0].TakeUntilAsync("ready");
+            await clients[2].EmitAsync("create or join", "big");
+            Assert.That(await clients[2].TakeUntilAsync("ready"), Is.EqualTo(new[]
             {
                 Log("Received request to create or join room big"),
                 Log("Room big now has 2 client(s)"),
@@ -172,10 +173,10 @@ public sealed class ModeTests
                 Ev("joined", "big", clients[2].Id),
                 Ev("ready"),
             }));
-            Assert.That(await clients[0].UntilAsync("ready"), Is.EqualTo(new[] { Ev("join", "big"), Ev("ready") }));
-            Assert.That(await clients[1].UntilAsync("ready"), Is.EqualTo(new[] { Ev("join", "big"), Ev("ready") }));
-            await clients[3].EmitAsync("create or join", "\"big\"");
-            Assert.That(await clients[3].UntilAsync("full"), Is.EqualTo(new[]
+            Assert.That(await clients[0].TakeUntilAsync("ready"), Is.EqualTo(new[] { Ev("join", "big"), Ev("ready") }));
+            Assert.That(await clients[1].TakeUntilAsync("ready"), Is.EqualTo(new[] { Ev("join", "big"), Ev("ready") }));
+            await clients[3].EmitAsync("create or join", "big");
+            Assert.That(await clients[3].TakeUntilAsync("full"), Is.EqualTo(new[]
             {
                 Log("Received request to create or join room big"),
                 Log("Room big now has 3 client(s)"),
@@ -201,7 +202,7 @@ public sealed class ModeTests
         var addresses = LocalIPv4();
         Assume.That(addresses, Is.Not.Empty, "the machine has no non-loopback IPv4 address to disclose");
         await using var server = await TestServer.StartAsync(args);
-        await using var a = await ConnectAsync(server.BaseUri);
+        await using var a = await ConnectAsync(server.BaseUri, 3);
         await a.EmitAsync("ipaddr");
         var events = await a.FlushAsync();
         Assert.That(events, Is.EqualTo(answers ? addresses.Select(ip => Ev("ipaddr", ip)).ToArray() : Array.Empty<string>()));

@@ -1,8 +1,10 @@
+using System.Text.Json.Nodes;
 using System.Net.NetworkInformation;
 using System.Net.Sockets;
 using NUnit.Framework;
 using SocketIoSignal.Tests.Infrastructure;
-using static SocketIoSignal.Tests.Codelab.CodelabRawClient;
+using static SocketIoSignal.Tests.Codelab.SeedLog;
+using static SocketIoSignal.Tests.Infrastructure.RawSocketIoClient;
 
 namespace SocketIoSignal.Tests.Codelab;
 
@@ -17,13 +19,13 @@ public sealed class SignalingHandlersTests
     public async Task CreateJoinFullMessageByeAndIpAddrAsTheSeedDoes()
     {
         await using var server = await TestServer.StartAsync();
-        await using var a = await ConnectAsync(server.BaseUri);
-        await using var b = await ConnectAsync(server.BaseUri);
-        await using var c = await ConnectAsync(server.BaseUri);
-        await using var outsider = await ConnectAsync(server.BaseUri);
+        await using var a = await ConnectAsync(server.BaseUri, 3);
+        await using var b = await ConnectAsync(server.BaseUri, 3);
+        await using var c = await ConnectAsync(server.BaseUri, 3);
+        await using var outsider = await ConnectAsync(server.BaseUri, 3);
 
-        await a.EmitAsync("create or join", "\"foo\"");
-        Assert.That(await a.UntilAsync("created"), Is.EqualTo(new[]
+        await a.EmitAsync("create or join", "foo");
+        Assert.That(await a.TakeUntilAsync("created"), Is.EqualTo(new[]
         {
             Log("Received request to create or join room foo"),
             Log("Room foo now has 0 client(s)"),
@@ -31,8 +33,8 @@ public sealed class SignalingHandlersTests
             Ev("created", "foo", a.Id),
         }));
 
-        await b.EmitAsync("create or join", "\"foo\"");
-        Assert.That(await b.UntilAsync("ready"), Is.EqualTo(new[]
+        await b.EmitAsync("create or join", "foo");
+        Assert.That(await b.TakeUntilAsync("ready"), Is.EqualTo(new[]
         {
             Log("Received request to create or join room foo"),
             Log("Room foo now has 1 client(s)"),
@@ -41,10 +43,10 @@ public sealed class SignalingHandlersTests
             Ev("ready"),
         }));
         // "join" went to the room before B was in it: A gets it, B does not.
-        Assert.That(await a.UntilAsync("ready"), Is.EqualTo(new[] { Ev("join", "foo"), Ev("ready") }));
+        Assert.That(await a.TakeUntilAsync("ready"), Is.EqualTo(new[] { Ev("join", "foo"), Ev("ready") }));
 
-        await c.EmitAsync("create or join", "\"foo\"");
-        Assert.That(await c.UntilAsync("full"), Is.EqualTo(new[]
+        await c.EmitAsync("create or join", "foo");
+        Assert.That(await c.TakeUntilAsync("full"), Is.EqualTo(new[]
         {
             Log("Received request to create or join room foo"),
             Log("Room foo now has 2 client(s)"),
@@ -52,12 +54,12 @@ public sealed class SignalingHandlersTests
         }));
 
         // message: to every other socket on the server, in the room or not; the sender gets its log line.
-        await a.EmitAsync("message", "{\"type\":\"offer\",\"sdp\":\"v=0\\r\\n\"}");
+        await a.EmitAsync("message", JsonNode.Parse("{\"type\":\"offer\",\"sdp\":\"v=0\\r\\n\"}"));
         var offer = new Dictionary<string, string> { ["type"] = "offer", ["sdp"] = "v=0\r\n" };
-        Assert.That(await a.UntilAsync("log"), Is.EqualTo(new[] { Ev("log", (object)new object[] { "Message from server:", "Client said: ", offer }) }));
+        Assert.That(await a.TakeUntilAsync("log"), Is.EqualTo(new[] { Ev("log", (object)new object[] { "Message from server:", "Client said: ", offer }) }));
         foreach (var other in new[] { b, c, outsider })
         {
-            Assert.That(await other.UntilAsync("message"), Is.EqualTo(new[] { Ev("message", offer) }));
+            Assert.That(await other.TakeUntilAsync("message"), Is.EqualTo(new[] { Ev("message", offer) }));
         }
 
         // ipaddr: each non-loopback IPv4 address, to the asker only.
@@ -66,7 +68,7 @@ public sealed class SignalingHandlersTests
         Assert.That(await a.FlushAsync(), Is.EqualTo(expected));
 
         // bye: only logged.
-        await a.EmitAsync("bye", "\"foo\"");
+        await a.EmitAsync("bye", "foo");
         Assert.That(await a.FlushAsync(), Is.Empty);
         foreach (var other in new[] { b, c, outsider })
         {
@@ -85,25 +87,24 @@ public sealed class SignalingHandlersTests
     public async Task PrototypeNamesAreOrdinaryRooms(string room)
     {
         await using var server = await TestServer.StartAsync();
-        var clients = await ConnectManyAsync(server.BaseUri, 3);
+        var clients = await ConnectManyAsync(server.BaseUri, 3, 3);
         try
         {
-            string json = "\"" + room + "\"";
-            await clients[0].EmitAsync("create or join", json);
-            Assert.That(await clients[0].UntilAsync("created"), Has.Member(Log($"Room {room} now has 0 client(s)")));
-            await clients[1].EmitAsync("create or join", json);
-            Assert.That(await clients[1].UntilAsync("ready"), Has.Member(Ev("joined", room, clients[1].Id)));
-            Assert.That(await clients[0].UntilAsync("ready"), Is.EqualTo(new[] { Ev("join", room), Ev("ready") }));
-            await clients[2].EmitAsync("create or join", json);
-            Assert.That(await clients[2].UntilAsync("full"), Is.EqualTo(new[]
+            await clients[0].EmitAsync("create or join", room);
+            Assert.That(await clients[0].TakeUntilAsync("created"), Has.Member(Log($"Room {room} now has 0 client(s)")));
+            await clients[1].EmitAsync("create or join", room);
+            Assert.That(await clients[1].TakeUntilAsync("ready"), Has.Member(Ev("joined", room, clients[1].Id)));
+            Assert.That(await clients[0].TakeUntilAsync("ready"), Is.EqualTo(new[] { Ev("join", room), Ev("ready") }));
+            await clients[2].EmitAsync("create or join", room);
+            Assert.That(await clients[2].TakeUntilAsync("full"), Is.EqualTo(new[]
             {
                 Log("Received request to create or join room " + room),
                 Log($"Room {room} now has 2 client(s)"),
                 Ev("full", room),
             }));
             // The server is still up and relaying.
-            await clients[2].EmitAsync("message", "\"still here\"");
-            Assert.That(await clients[0].UntilAsync("message"), Is.EqualTo(new[] { Ev("message", "still here") }));
+            await clients[2].EmitAsync("message", "still here");
+            Assert.That(await clients[0].TakeUntilAsync("message"), Is.EqualTo(new[] { Ev("message", "still here") }));
         }
         finally
         {
@@ -120,13 +121,13 @@ public sealed class SignalingHandlersTests
     public async Task OverlongRoomNamesAreRefusedWithFull()
     {
         await using var server = await TestServer.StartAsync();
-        await using var a = await ConnectAsync(server.BaseUri);
+        await using var a = await ConnectAsync(server.BaseUri, 3);
         var longest = new string('r', 1024);
-        await a.EmitAsync("create or join", "\"" + longest + "\"");
-        Assert.That(await a.UntilAsync("created"), Has.Member(Ev("created", longest, a.Id)));
+        await a.EmitAsync("create or join", longest);
+        Assert.That(await a.TakeUntilAsync("created"), Has.Member(Ev("created", longest, a.Id)));
         var tooLong = new string('x', 1025);
-        await a.EmitAsync("create or join", "\"" + tooLong + "\"");
-        Assert.That(await a.UntilAsync("full"), Is.EqualTo(new[] { Log("Received request to create or join room " + tooLong), Ev("full", tooLong) }));
+        await a.EmitAsync("create or join", tooLong);
+        Assert.That(await a.TakeUntilAsync("full"), Is.EqualTo(new[] { Log("Received request to create or join room " + tooLong), Ev("full", tooLong) }));
         Assert.That(await server.Get<global::SocketIoSignal.SocketIO.SocketIoServer>().Sockets.Adapter.RoomSizeAsync(tooLong).Within(), Is.Zero);
         server.AssertNoErrors();
     }
@@ -136,13 +137,13 @@ public sealed class SignalingHandlersTests
     public async Task SimultaneousJoinsGiveExactlyTwoMembers()
     {
         await using var server = await TestServer.StartAsync();
-        var clients = await ConnectManyAsync(server.BaseUri, 10);
+        var clients = await ConnectManyAsync(server.BaseUri, 3, 10);
         try
         {
             for (int round = 0; round < 5; round++)
             {
                 string room = "race" + round;
-                var packet = EventPacket("create or join", "\"" + room + "\"");
+                var packet = EventPacket("create or join", room);
                 using var go = new ManualResetEventSlim();
                 var sends = clients.Select(c => Task.Run(async () =>
                 {
@@ -178,19 +179,19 @@ public sealed class SignalingHandlersTests
     public async Task ClosingTheConnectionFreesTheSlotAtOnce()
     {
         await using var server = await TestServer.StartAsync();
-        await using var a = await ConnectAsync(server.BaseUri);
-        await using var b = await ConnectAsync(server.BaseUri);
-        await using var c = await ConnectAsync(server.BaseUri);
-        await a.EmitAsync("create or join", "\"slot\"");
-        await a.UntilAsync("created");
-        await b.EmitAsync("create or join", "\"slot\"");
-        await b.UntilAsync("ready");
-        await c.EmitAsync("create or join", "\"slot\"");
-        await c.UntilAsync("full");
+        await using var a = await ConnectAsync(server.BaseUri, 3);
+        await using var b = await ConnectAsync(server.BaseUri, 3);
+        await using var c = await ConnectAsync(server.BaseUri, 3);
+        await a.EmitAsync("create or join", "slot");
+        await a.TakeUntilAsync("created");
+        await b.EmitAsync("create or join", "slot");
+        await b.TakeUntilAsync("ready");
+        await c.EmitAsync("create or join", "slot");
+        await c.TakeUntilAsync("full");
 
         await b.CloseAsync();
-        await c.EmitAsync("create or join", "\"slot\"");
-        var events = await c.UntilAsync("ready");
+        await c.EmitAsync("create or join", "slot");
+        var events = await c.TakeUntilAsync("ready");
         Assert.That(events, Has.Member(Log("Room slot now has 1 client(s)")));
         Assert.That(events, Has.Member(Ev("joined", "slot", c.Id)));
         server.AssertNoErrors();
@@ -201,21 +202,21 @@ public sealed class SignalingHandlersTests
     public async Task LeavingTheNamespaceFreesTheSlotAtOnce()
     {
         await using var server = await TestServer.StartAsync();
-        await using var a = await ConnectAsync(server.BaseUri);
-        await using var b = await ConnectAsync(server.BaseUri);
-        await using var c = await ConnectAsync(server.BaseUri);
-        await a.EmitAsync("create or join", "\"slot\"");
-        await a.UntilAsync("created");
-        await b.EmitAsync("create or join", "\"slot\"");
-        await b.UntilAsync("ready");
+        await using var a = await ConnectAsync(server.BaseUri, 3);
+        await using var b = await ConnectAsync(server.BaseUri, 3);
+        await using var c = await ConnectAsync(server.BaseUri, 3);
+        await a.EmitAsync("create or join", "slot");
+        await a.TakeUntilAsync("created");
+        await b.EmitAsync("create or join", "slot");
+        await b.TakeUntilAsync("ready");
 
         await a.SendRawAsync("41");
         await a.FlushAsync();   // the server has read "41" once it answers the ping sent after it
-        await c.EmitAsync("create or join", "\"slot\"");
-        var events = await c.UntilAsync("ready");
+        await c.EmitAsync("create or join", "slot");
+        var events = await c.TakeUntilAsync("ready");
         Assert.That(events, Has.Member(Log("Room slot now has 1 client(s)")));
         Assert.That(events, Has.Member(Ev("joined", "slot", c.Id)));
-        Assert.That(await b.UntilAsync("ready"), Is.EqualTo(new[] { Ev("join", "slot"), Ev("ready") }));
+        Assert.That(await b.TakeUntilAsync("ready"), Is.EqualTo(new[] { Ev("join", "slot"), Ev("ready") }));
         server.AssertNoErrors();
     }
 
@@ -228,8 +229,8 @@ public sealed class SignalingHandlersTests
     {
         var gate = new GatedRoomAdapterFactory("ghost");
         await using var server = await TestServer.StartAsync(configure: b => GatedRoomAdapterFactory.Install(b, gate));
-        var a = await ConnectAsync(server.BaseUri);
-        await a.EmitAsync("create or join", "\"ghost\"");
+        var a = await ConnectAsync(server.BaseUri, 3);
+        await a.EmitAsync("create or join", "ghost");
         await gate.JoinEntered.Within();
         await a.CloseAsync();
         await a.DisposeAsync();
@@ -246,9 +247,9 @@ public sealed class SignalingHandlersTests
         }
         Assert.That(await gate.Inner.RoomSizeAsync("ghost").Within(), Is.Zero);
 
-        await using var b = await ConnectAsync(server.BaseUri);
-        await b.EmitAsync("create or join", "\"ghost\"");
-        var events = await b.UntilAsync("created");
+        await using var b = await ConnectAsync(server.BaseUri, 3);
+        await b.EmitAsync("create or join", "ghost");
+        var events = await b.TakeUntilAsync("created");
         Assert.That(events, Has.Member(Log("Room ghost now has 0 client(s)")));
         server.AssertNoErrors();
     }

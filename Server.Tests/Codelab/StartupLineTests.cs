@@ -14,35 +14,24 @@ public sealed class StartupLineTests
     public async Task ProgramSaysWhereItServes(string[] extra, string mode)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "SocketIoSignal.Server.dll");
-        using var process = NodeProcesses.Start("dotnet", [dll, "--port", "0", "--host", "127.0.0.1", .. extra], null);
-        try
-        {
-            var line = await process.StandardOutput.ReadLineAsync().Within(TimeSpan.FromSeconds(30));
-            var match = Regex.Match(line ?? "", "^SocketIoSignal \\((\\w+) mode\\) serving (.+) on http://localhost:(\\d+) — open it in two tabs$");
-            Assert.That(match.Success, Is.True, "start-up line: " + line);
-            Assert.That(match.Groups[1].Value, Is.EqualTo(mode));
-            Assert.That(match.Groups[2].Value, Is.EqualTo(RepoPaths.Combine("public")));
-            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
-            using var response = await http.GetAsync($"http://127.0.0.1:{match.Groups[3].Value}/").Within();
-            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
-        }
-        finally
-        {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync().Within();
-        }
+        await using var process = ChildProcess.Start("dotnet", [dll, "--port", "0", "--host", "127.0.0.1", .. extra]);
+        var line = await process.ReadLineAsync(TimeSpan.FromSeconds(30));
+        var match = Regex.Match(line ?? "", "^SocketIoSignal \\((\\w+) mode\\) serving (.+) on http://localhost:(\\d+) — open it in two tabs$");
+        Assert.That(match.Success, Is.True, "start-up line: " + line);
+        Assert.That(match.Groups[1].Value, Is.EqualTo(mode));
+        Assert.That(match.Groups[2].Value, Is.EqualTo(RepoPaths.Combine("public")));
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        using var response = await http.GetAsync($"http://127.0.0.1:{match.Groups[3].Value}/").Within();
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
     }
 
     [Test]
     public async Task ABadOptionStopsTheProgramWithOneLineNamingIt()
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "SocketIoSignal.Server.dll");
-        using var process = NodeProcesses.Start("dotnet", [dll, "--port", "0", "--host", "127.0.0.1", "--EngineIo:PingTimeout=-5"], null);
-        var stderr = process.StandardError.ReadToEndAsync();
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        await process.WaitForExitAsync().Within(TimeSpan.FromSeconds(30));
-        Assert.That(process.ExitCode, Is.EqualTo(2));
-        Assert.That((await stderr.Within()).Trim(), Is.EqualTo("SocketIoSignal: EngineIo:PingTimeout must be a duration above zero and at most 24 days, not -00:00:00.0050000"));
-        Assert.That(await stdout.Within(), Does.Not.Contain("   at "), "no stack trace");
+        await using var process = ChildProcess.Start("dotnet", [dll, "--port", "0", "--host", "127.0.0.1", "--EngineIo:PingTimeout=-5"]);
+        Assert.That(await process.WaitForExitAsync(TimeSpan.FromSeconds(30)), Is.EqualTo(2));
+        Assert.That(process.Errors, Is.EqualTo(new[] { "SocketIoSignal: EngineIo:PingTimeout must be a duration above zero and at most 24 days, not -00:00:00.0050000" }));
+        Assert.That(process.Output, Has.None.Contains("   at "), "no stack trace");
     }
 }

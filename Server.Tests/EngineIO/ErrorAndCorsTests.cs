@@ -54,7 +54,7 @@ public sealed class ErrorAndCorsTests
         foreach (var eio in new[] { 3, 4 })
         {
             await ExpectError(h.Raw, $"/socket.io/?EIO={eio}&transport={transport}", HttpStatusCode.BadRequest, Code0);
-            await using var tcp = await RawHttpConnection.OpenAsync(h.Server.BaseUri);
+            await using var tcp = await RawHttpConnection.OpenAsync(h.Host.BaseUri);
             await tcp.SendAsync(WebSocketUpgrade($"/socket.io/?EIO={eio}&transport={transport}"));
             var (status, _, body) = await tcp.ReadResponseAsync();
             Assert.That(status, Is.EqualTo(400));
@@ -81,7 +81,7 @@ public sealed class ErrorAndCorsTests
     {
         await using var h = await EngineHarness.StartAsync();
         await ExpectError(h.Raw, $"/socket.io/?{eio}transport=polling", HttpStatusCode.BadRequest, Code5);
-        await using var tcp = await RawHttpConnection.OpenAsync(h.Server.BaseUri);
+        await using var tcp = await RawHttpConnection.OpenAsync(h.Host.BaseUri);
         await tcp.SendAsync(WebSocketUpgrade($"/socket.io/?{eio}transport=websocket"));
         var (status, _, body) = await tcp.ReadResponseAsync();
         Assert.That((status, body), Is.EqualTo((400, Code5)));
@@ -98,7 +98,7 @@ public sealed class ErrorAndCorsTests
         await ExpectError(h.Raw, h.Raw.Query(eio, "polling", sid), HttpStatusCode.BadRequest, Code1);
         var (status, body) = await h.Raw.PostTextAsync(h.Raw.Query(eio, "polling", sid), eio == 3 ? "2:4a" : "4a");
         Assert.That((status, body), Is.EqualTo((HttpStatusCode.BadRequest, Code1)));
-        await using var tcp = await RawHttpConnection.OpenAsync(h.Server.BaseUri);
+        await using var tcp = await RawHttpConnection.OpenAsync(h.Host.BaseUri);
         await tcp.SendAsync(WebSocketUpgrade(h.Raw.Query(eio, "websocket", sid)));
         var (wsStatus, _, wsBody) = await tcp.ReadResponseAsync();
         Assert.That((wsStatus, wsBody), Is.EqualTo((400, Code1)));
@@ -167,7 +167,7 @@ public sealed class ErrorAndCorsTests
     public async Task SameOriginIsAllowedByDefault()
     {
         await using var h = await EngineHarness.StartAsync();
-        var (status, _, response) = await SendAsync(h.Raw, HttpMethod.Get, h.Raw.Query(4, "polling"), h.Server.Url);
+        var (status, _, response) = await SendAsync(h.Raw, HttpMethod.Get, h.Raw.Query(4, "polling"), h.Host.Url);
         using (response)
         {
             Assert.That(status, Is.EqualTo(HttpStatusCode.OK));
@@ -180,7 +180,7 @@ public sealed class ErrorAndCorsTests
     public async Task CrossOriginIsRefusedByDefaultWith403Code4OnPollingAndWebSocket(int eio)
     {
         await using var h = await EngineHarness.StartAsync();
-        foreach (var origin in new[] { "http://evil.example", $"http://127.0.0.1:{h.Server.Port + 1}", $"https://127.0.0.1:{h.Server.Port}", "null" })
+        foreach (var origin in new[] { "http://evil.example", $"http://127.0.0.1:{h.Host.Port + 1}", $"https://127.0.0.1:{h.Host.Port}", "null" })
         {
             var (status, body, response) = await SendAsync(h.Raw, HttpMethod.Get, h.Raw.Query(eio, "polling"), origin);
             using (response)
@@ -189,7 +189,7 @@ public sealed class ErrorAndCorsTests
                 Assert.That(body, Is.EqualTo(Code4));
                 Assert.That(response.Headers.Contains("Access-Control-Allow-Origin"), Is.False);
             }
-            await using var tcp = await RawHttpConnection.OpenAsync(h.Server.BaseUri);
+            await using var tcp = await RawHttpConnection.OpenAsync(h.Host.BaseUri);
             await tcp.SendAsync(WebSocketUpgrade(h.Raw.Query(eio, "websocket"), origin));
             var (wsStatus, _, wsBody) = await tcp.ReadResponseAsync();
             Assert.That((wsStatus, wsBody), Is.EqualTo((403, Code4)));
@@ -210,7 +210,7 @@ public sealed class ErrorAndCorsTests
     [Test]
     public async Task AllowedOriginIsReflectedWithCredentialsAndOthersAreRefused()
     {
-        await using var h = await EngineHarness.StartAsync(["--EngineIo:AllowedOrigins:0=https://app.example"]);
+        await using var h = await EngineHarness.StartAsync(o => o.AllowedOrigins = ["https://app.example"]);
         var (status, _, response) = await SendAsync(h.Raw, HttpMethod.Get, h.Raw.Query(3, "polling"), "https://app.example");
         using (response)
         {
@@ -230,7 +230,7 @@ public sealed class ErrorAndCorsTests
     [Test]
     public async Task ErrorsCarryTheCorsHeadersToo()
     {
-        await using var h = await EngineHarness.StartAsync(["--EngineIo:AllowedOrigins:0=https://app.example"]);
+        await using var h = await EngineHarness.StartAsync(o => o.AllowedOrigins = ["https://app.example"]);
         var (status, body, response) = await SendAsync(h.Raw, HttpMethod.Get, "/socket.io/?EIO=4&transport=nope", "https://app.example");
         using (response)
         {
@@ -243,7 +243,7 @@ public sealed class ErrorAndCorsTests
     [Test]
     public async Task StarAllowsAnyOriginWithoutCredentials()
     {
-        await using var h = await EngineHarness.StartAsync(["--EngineIo:AllowedOrigins:0=*"]);
+        await using var h = await EngineHarness.StartAsync(o => o.AllowedOrigins = ["*"]);
         var (status, _, response) = await SendAsync(h.Raw, HttpMethod.Get, h.Raw.Query(4, "polling"), "https://anyone.example");
         using (response)
         {
@@ -262,7 +262,7 @@ public sealed class ErrorAndCorsTests
     [Test]
     public async Task PreflightIsAnsweredForAllowedOriginsOnly()
     {
-        await using var h = await EngineHarness.StartAsync(["--EngineIo:AllowedOrigins:0=https://app.example"]);
+        await using var h = await EngineHarness.StartAsync(o => o.AllowedOrigins = ["https://app.example"]);
         using (var request = new HttpRequestMessage(HttpMethod.Options, h.Raw.Query(4, "polling")))
         {
             request.Headers.Add("Origin", "https://app.example");

@@ -55,7 +55,7 @@ public sealed class HandshakeTests
         Assert.That(sid, Does.Match("^[A-Za-z0-9_-]{20}$"));
         Assert.That(h.IsOpen(sid), Is.True);
         Assert.That(h.Session(sid).Protocol, Is.EqualTo(eio));
-        h.Server.AssertNoErrors();
+        h.Host.AssertNoErrors();
     }
 
     [TestCase(3)]
@@ -73,7 +73,7 @@ public sealed class HandshakeTests
         await ws.SendTextAsync("4hi");
         Assert.That(await h.Handler.NextAsync(), Is.EqualTo("text:hi"));
         Assert.That(await ws.ReceiveTextAsync(), Is.EqualTo("4hi"));
-        h.Server.AssertNoErrors();
+        h.Host.AssertNoErrors();
     }
 
     [Test]
@@ -116,7 +116,11 @@ public sealed class HandshakeTests
     [Test]
     public async Task CookieV3CanBeTurnedOffAndCookieV4On()
     {
-        await using var h = await EngineHarness.StartAsync(["--EngineIo:CookieV3=false", "--EngineIo:CookieV4=true"]);
+        await using var h = await EngineHarness.StartAsync(o =>
+        {
+            o.CookieV3 = false;
+            o.CookieV4 = true;
+        });
         using (var v3 = await h.Raw.GetAsync(h.Raw.Query(3, "polling")))
         {
             Assert.That(v3.StatusCode, Is.EqualTo(HttpStatusCode.OK));
@@ -131,15 +135,16 @@ public sealed class HandshakeTests
     [Test]
     public async Task OptionsComeFromTheCommandLine()
     {
-        await using var h = await EngineHarness.StartAsync(
+        // The app binds the "EngineIo" section: the whole app, not the Engine.IO host.
+        await using var server = await TestServer.StartAsync(
             ["--EngineIo:PingInterval=1234", "--EngineIo:PingTimeout=567", "--EngineIo:MaxHttpBufferSize=4321", "--EngineIo:Path=/eio/", "--EngineIo:UpgradeTimeout=999"]);
-        using var raw = new EngineIoRaw(h.Server.BaseUri, "/eio/");
+        using var raw = new EngineIoRaw(server.BaseUri, "/eio/");
         var (_, body) = await raw.HandshakeAsync(4);
         var open = OpenJson(body);
         Assert.That(open.GetProperty("pingInterval").GetInt32(), Is.EqualTo(1234));
         Assert.That(open.GetProperty("pingTimeout").GetInt32(), Is.EqualTo(567));
         Assert.That(open.GetProperty("maxPayload").GetInt32(), Is.EqualTo(4321));
-        Assert.That(h.Engine.Options.UpgradeTimeout, Is.EqualTo(TimeSpan.FromMilliseconds(999)), "a number is milliseconds, as in Node");
+        Assert.That(server.Get<EngineIoServer>().Options.UpgradeTimeout, Is.EqualTo(TimeSpan.FromMilliseconds(999)), "a number is milliseconds, as in Node");
         var (status, _) = await raw.GetTextAsync("/socket.io/?EIO=4&transport=polling");
         Assert.That(status, Is.Not.EqualTo(HttpStatusCode.OK), "the default path is not served once another is configured");
     }
@@ -151,8 +156,9 @@ public sealed class HandshakeTests
         Environment.SetEnvironmentVariable("EngineIo__PingTimeout", "4321");
         try
         {
-            await using var h = await EngineHarness.StartAsync();
-            var (_, body) = await h.Raw.HandshakeAsync(4);
+            await using var server = await TestServer.StartAsync();
+            using var raw = new EngineIoRaw(server.BaseUri);
+            var (_, body) = await raw.HandshakeAsync(4);
             Assert.That(OpenJson(body).GetProperty("pingTimeout").GetInt32(), Is.EqualTo(4321));
         }
         finally
@@ -180,7 +186,7 @@ public sealed class HandshakeTests
     [Test]
     public async Task MaxSessionsRefusesFurtherHandshakesWith403Code4()
     {
-        await using var h = await EngineHarness.StartAsync(["--EngineIo:MaxSessions=2"]);
+        await using var h = await EngineHarness.StartAsync(o => o.MaxSessions = 2);
         await h.Raw.HandshakeAsync(4);
         await h.Raw.HandshakeAsync(3);
         var (status, body) = await h.Raw.GetTextAsync(h.Raw.Query(4, "polling"));

@@ -22,7 +22,7 @@ public sealed class HeartbeatTests
         await using var h = await EngineHarness.StartAsync();
         var (sid, _) = await h.Raw.HandshakeAsync(4);
         var poll = h.Raw.GetTextAsync(h.Poll(4, sid));
-        await EngineHarness.WaitUntilAsync(() => h.Session(sid).HasPendingPoll);
+        await Eventually.UntilAsync(() => h.Session(sid).HasPendingPoll, TaskTimeouts.Default, "the GET is waiting");
         h.Time.Advance(Ms(Interval - 1));
         Assert.That(poll.IsCompleted, Is.False);
         h.Time.Advance(Ms(1));
@@ -50,7 +50,7 @@ public sealed class HeartbeatTests
             h.Time.Advance(Ms(Interval));
             Assert.That(await ws.ReceiveTextAsync(), Is.EqualTo("2"));
             await ws.SendTextAsync("3");
-            await EngineHarness.WaitUntilAsync(() => !h.Session(sid).AwaitingPong);
+            await Eventually.UntilAsync(() => !h.Session(sid).AwaitingPong, TaskTimeouts.Default, "the pong arrived");
         }
         h.Time.Advance(Ms(Interval));
         Assert.That(await ws.ReceiveTextAsync(), Is.EqualTo("2"));
@@ -70,7 +70,7 @@ public sealed class HeartbeatTests
         Assert.That(await h.Raw.GetTextAsync(h.Poll(3, sid)), Is.EqualTo((HttpStatusCode.OK, "6:3probe")));
         // The server never pings in v3.
         var poll = h.Raw.GetTextAsync(h.Poll(3, sid));
-        await EngineHarness.WaitUntilAsync(() => h.Session(sid).HasPendingPoll);
+        await Eventually.UntilAsync(() => h.Session(sid).HasPendingPoll, TaskTimeouts.Default, "the GET is waiting");
         h.Time.Advance(Ms(Interval + Timeout - 1));
         Assert.That(poll.IsCompleted, Is.False);
         Assert.That(h.IsOpen(sid), Is.True);

@@ -30,7 +30,7 @@ public sealed class PollingTests
         Assert.That(await h.Handler.NextAsync(), Is.EqualTo("text:"));
         var poll = await h.Raw.GetTextAsync(h.Poll(eio, sid));
         Assert.That(poll, Is.EqualTo((HttpStatusCode.OK, Frame(eio, "4hello", "4€", "4😀", "4"))));
-        h.Server.AssertNoErrors();
+        h.Host.AssertNoErrors();
     }
 
     [TestCase(3)]
@@ -58,7 +58,7 @@ public sealed class PollingTests
         Assert.That(results, Is.EquivalentTo(new[] { (HttpStatusCode.OK, Frame(eio, "1")), (HttpStatusCode.BadRequest, Code3) }));
         Assert.That(await h.Handler.FirstClose.Within(), Is.EqualTo(CloseReason.TransportError));
         Assert.That(await h.Raw.GetTextAsync(h.Poll(eio, sid)), Is.EqualTo((HttpStatusCode.BadRequest, Code1)));
-        h.Server.AssertNoErrors();
+        h.Host.AssertNoErrors();
     }
 
     private static string PostHead(string pathAndQuery, int contentLength, string contentType = "text/plain;charset=UTF-8", string extra = "") =>
@@ -70,7 +70,7 @@ public sealed class PollingTests
     {
         await using var h = await EngineHarness.StartAsync();
         var (sid, _) = await h.Raw.HandshakeAsync(eio);
-        await using var slow = await RawHttpConnection.OpenAsync(h.Server.BaseUri);
+        await using var slow = await RawHttpConnection.OpenAsync(h.Host.BaseUri);
         await slow.SendAsync(PostHead(h.Poll(eio, sid), 10, extra: "Expect: 100-continue\r\n"));
         // Kestrel says 100 Continue once the server starts reading this body: the POST is active from here on.
         var (interim, _, _) = await slow.ReadResponseAsync();
@@ -106,21 +106,21 @@ public sealed class PollingTests
     {
         await using var h = await EngineHarness.StartAsync();
         var (sid, _) = await h.Raw.HandshakeAsync(4);
-        await using var tcp = await RawHttpConnection.OpenAsync(h.Server.BaseUri);
+        await using var tcp = await RawHttpConnection.OpenAsync(h.Host.BaseUri);
         // The body is announced and never sent: the answer must not wait for it.
         await tcp.SendAsync(PostHead(h.Poll(4, sid), 100, "application/octet-stream"));
         var (status, _, body) = await tcp.ReadResponseAsync(TimeSpan.FromSeconds(5));
         Assert.That((status, body), Is.EqualTo((400, Code3)));
-        h.Server.AssertNoErrors();
+        h.Host.AssertNoErrors();
     }
 
     [TestCase(3)]
     [TestCase(4)]
     public async Task PostOverMaxHttpBufferSizeByContentLengthIs413WithoutReadingTheBody(int eio)
     {
-        await using var h = await EngineHarness.StartAsync(["--EngineIo:MaxHttpBufferSize=1000"]);
+        await using var h = await EngineHarness.StartAsync(o => o.MaxHttpBufferSize = 1000);
         var (sid, _) = await h.Raw.HandshakeAsync(eio);
-        await using var tcp = await RawHttpConnection.OpenAsync(h.Server.BaseUri);
+        await using var tcp = await RawHttpConnection.OpenAsync(h.Host.BaseUri);
         await tcp.SendAsync(PostHead(h.Poll(eio, sid), 2_000_000));
         var (status, _, _) = await tcp.ReadResponseAsync(TimeSpan.FromSeconds(5));
         Assert.That(status, Is.EqualTo(413));
@@ -132,9 +132,9 @@ public sealed class PollingTests
     [TestCase(4)]
     public async Task ChunkedPostOverMaxHttpBufferSizeIs413BeforeItEnds(int eio)
     {
-        await using var h = await EngineHarness.StartAsync(["--EngineIo:MaxHttpBufferSize=1000"]);
+        await using var h = await EngineHarness.StartAsync(o => o.MaxHttpBufferSize = 1000);
         var (sid, _) = await h.Raw.HandshakeAsync(eio);
-        await using var tcp = await RawHttpConnection.OpenAsync(h.Server.BaseUri);
+        await using var tcp = await RawHttpConnection.OpenAsync(h.Host.BaseUri);
         await tcp.SendAsync($"POST {h.Poll(eio, sid)} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n");
         var chunk = new string('a', 600);
         // 1200 bytes in two chunks, and the body never ends: the server must answer on its own.
@@ -148,7 +148,7 @@ public sealed class PollingTests
     [TestCase(4)]
     public async Task PostAtMaxHttpBufferSizeIsAccepted(int eio)
     {
-        await using var h = await EngineHarness.StartAsync(["--EngineIo:MaxHttpBufferSize=1000"]);
+        await using var h = await EngineHarness.StartAsync(o => o.MaxHttpBufferSize = 1000);
         var (sid, _) = await h.Raw.HandshakeAsync(eio);
         var text = new string('x', eio == 4 ? 999 : 995);
         var payload = Frame(eio, "4" + text);
@@ -161,7 +161,7 @@ public sealed class PollingTests
     [TestCase(4)]
     public async Task PacketsPerPayloadAreBounded(int eio)
     {
-        await using var h = await EngineHarness.StartAsync(["--EngineIo:MaxPacketsPerPayload=5"]);
+        await using var h = await EngineHarness.StartAsync(o => o.MaxPacketsPerPayload = 5);
         var (sid, _) = await h.Raw.HandshakeAsync(eio);
         Assert.That(await h.Raw.PostTextAsync(h.Poll(eio, sid), Frame(eio, "4a", "4b", "4c", "4d", "4e")), Is.EqualTo((HttpStatusCode.OK, "ok")));
         Assert.That(await h.Raw.PostTextAsync(h.Poll(eio, sid), Frame(eio, "4a", "4b", "4c", "4d", "4e", "4f")), Is.EqualTo((HttpStatusCode.BadRequest, Code3)));
@@ -183,7 +183,7 @@ public sealed class PollingTests
         Assert.That(await h.Raw.PostTextAsync(h.Poll(eio, sid), body), Is.EqualTo((HttpStatusCode.BadRequest, Code3)));
         Assert.That(await h.Handler.FirstClose.Within(), Is.EqualTo(CloseReason.ParseError));
         Assert.That(h.IsOpen(sid), Is.False);
-        h.Server.AssertNoErrors();
+        h.Host.AssertNoErrors();
     }
 
     [TestCase(3)]
@@ -245,10 +245,10 @@ public sealed class PollingTests
     {
         await using var h = await EngineHarness.StartAsync();
         var (sid, _) = await h.Raw.HandshakeAsync(eio);
-        await using (var tcp = await RawHttpConnection.OpenAsync(h.Server.BaseUri))
+        await using (var tcp = await RawHttpConnection.OpenAsync(h.Host.BaseUri))
         {
             await tcp.SendAsync($"GET {h.Poll(eio, sid)} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
-            await EngineHarness.WaitUntilAsync(() => h.Session(sid).HasPendingPoll);
+            await Eventually.UntilAsync(() => h.Session(sid).HasPendingPoll, TaskTimeouts.Default, "the GET is waiting");
         }
         Assert.That(await h.Handler.FirstClose.Within(), Is.EqualTo(CloseReason.TransportError));
         Assert.That(h.Engine.SessionCount, Is.Zero);
@@ -258,7 +258,7 @@ public sealed class PollingTests
     [TestCase(4)]
     public async Task AClientThatNeverPollsIsDroppedWhenItsQueueIsFull(int eio)
     {
-        await using var h = await EngineHarness.StartAsync(["--EngineIo:MaxQueuedBytes=10000"]);
+        await using var h = await EngineHarness.StartAsync(o => o.MaxQueuedBytes = 10000);
         var (sid, _) = await h.Raw.HandshakeAsync(eio);
         var session = h.Session(sid);
         var chunk = new string('z', 999);

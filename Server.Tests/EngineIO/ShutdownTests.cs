@@ -36,6 +36,6 @@ public sealed class ShutdownTests
         await shutdown.Within(TimeSpan.FromSeconds(5));
         Assert.That(h.Handler.Closed[sid], Is.EqualTo(CloseReason.ServerShuttingDown));
         Assert.That(h.Engine.SessionCount, Is.Zero);
-        h.Server.AssertNoErrors();
+        h.Host.AssertNoErrors();
     }
 }

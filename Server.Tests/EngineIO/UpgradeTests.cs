@@ -65,7 +65,7 @@ public sealed class UpgradeTests
         Assert.That(await h.Raw.GetTextAsync(h.Poll(eio, sid)), Is.EqualTo((HttpStatusCode.BadRequest, Code3)));
         Assert.That(await h.Raw.PostTextAsync(h.Poll(eio, sid), Frame(eio, "4x")), Is.EqualTo((HttpStatusCode.BadRequest, Code3)));
         Assert.That(session.IsOpen, Is.True);
-        h.Server.AssertNoErrors();
+        h.Host.AssertNoErrors();
     }
 
     [TestCase(3)]
@@ -152,10 +152,10 @@ public sealed class UpgradeTests
     [Test]
     public async Task AProbeThatNeverSpeaksIsClosedAfterUpgradeTimeout()
     {
-        await using var h = await EngineHarness.StartAsync(["--EngineIo:UpgradeTimeout=500"]);
+        await using var h = await EngineHarness.StartAsync(o => o.WithUpgradeTimeout(500));
         var (sid, _) = await h.Raw.HandshakeAsync(4);
         using var ws = await h.Raw.ConnectWebSocketAsync(4, sid);
-        await EngineHarness.WaitUntilAsync(() => h.Session(sid).HasProbe);
+        await Eventually.UntilAsync(() => h.Session(sid).HasProbe, TaskTimeouts.Default, "the probe arrived");
         h.Time.Advance(TimeSpan.FromMilliseconds(500));
         Assert.That(await IsClosedOrAbortedAsync(ws), Is.True);
         Assert.That(h.IsOpen(sid), Is.True);
@@ -171,7 +171,7 @@ public sealed class UpgradeTests
         await ws.SendTextAsync("2probe");
         Assert.That(await ws.ReceiveTextAsync(), Is.EqualTo("3probe"));
         await ws.SendTextAsync("5");
-        await EngineHarness.WaitUntilAsync(() => h.Session(sid).Transport == TransportKind.WebSocket);
+        await Eventually.UntilAsync(() => h.Session(sid).Transport == TransportKind.WebSocket, TaskTimeouts.Default, "upgraded");
         using var second = await h.Raw.ConnectWebSocketAsync(eio, sid);
         var (type, _) = await second.ReceiveMessageAsync();
         Assert.That(type, Is.EqualTo(WebSocketMessageType.Close), "accepted, then closed with a close frame");
@@ -199,7 +199,7 @@ public sealed class UpgradeTests
     [Test]
     public async Task WithUpgradesOffTheHandshakeOffersNoneAndAProbeIsClosed()
     {
-        await using var h = await EngineHarness.StartAsync(["--EngineIo:AllowUpgrades=false"]);
+        await using var h = await EngineHarness.StartAsync(o => o.AllowUpgrades = false);
         var (sid, body) = await h.Raw.HandshakeAsync(4);
         Assert.That(body, Does.Contain("\"upgrades\":[]"));
         using var ws = await h.Raw.ConnectWebSocketAsync(4, sid);

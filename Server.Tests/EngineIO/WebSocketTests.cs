@@ -44,7 +44,7 @@ public sealed class WebSocketTests
                 Assert.That(await ws.ReceiveTextAsync(), Is.EqualTo("4" + text));
             }
         }
-        h.Server.AssertNoErrors();
+        h.Host.AssertNoErrors();
     }
 
     [Test]
@@ -104,7 +104,7 @@ public sealed class WebSocketTests
             await ws.SendTextAsync(frame);
             Assert.That(await h.Handler.FirstClose.Within(), Is.EqualTo(CloseReason.ParseError));
         }
-        h.Server.AssertNoErrors();
+        h.Host.AssertNoErrors();
     }
 
     [TestCase(3)]
@@ -118,14 +118,14 @@ public sealed class WebSocketTests
             await ws.SendAsync(new byte[] { 0x34, 0xC3, 0x28 }, WebSocketMessageType.Text, true, CancellationToken.None).Within();
             Assert.That(await h.Handler.FirstClose.Within(), Is.EqualTo(CloseReason.ParseError));
         }
-        h.Server.AssertNoErrors();
+        h.Host.AssertNoErrors();
     }
 
     [TestCase(3)]
     [TestCase(4)]
     public async Task AMessageOverMaxHttpBufferSizeIsClosedWith1009(int eio)
     {
-        await using var h = await EngineHarness.StartAsync(["--EngineIo:MaxHttpBufferSize=1000"]);
+        await using var h = await EngineHarness.StartAsync(o => o.MaxHttpBufferSize = 1000);
         var (ws, _) = await OpenAsync(h, eio);
         using (ws)
         {
@@ -142,7 +142,7 @@ public sealed class WebSocketTests
     [TestCase(4)]
     public async Task AFragmentedMessageOverTheLimitIsClosedBeforeItEnds(int eio)
     {
-        await using var h = await EngineHarness.StartAsync(["--EngineIo:MaxHttpBufferSize=1000"]);
+        await using var h = await EngineHarness.StartAsync(o => o.MaxHttpBufferSize = 1000);
         var (ws, _) = await OpenAsync(h, eio);
         using (ws)
         {
@@ -181,7 +181,11 @@ public sealed class WebSocketTests
     [TestCase(4)]
     public async Task AClientThatNeverReadsIsDropped(int eio)
     {
-        await using var h = await EngineHarness.StartAsync(["--EngineIo:MaxQueuedBytes=200000", "--EngineIo:MaxHttpBufferSize=100000"]);
+        await using var h = await EngineHarness.StartAsync(o =>
+        {
+            o.MaxQueuedBytes = 200000;
+            o.MaxHttpBufferSize = 100000;
+        });
         var (ws, sid) = await OpenAsync(h, eio);
         var session = h.Session(sid);
         using (ws)

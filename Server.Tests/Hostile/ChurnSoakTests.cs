@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.WebSockets;
 using NUnit.Framework;
 using SocketIoSignal.Tests.Infrastructure;
-using SocketIoSignal.Tests.SocketIOTests;
 
 namespace SocketIoSignal.Tests.Hostile;
 
@@ -23,10 +22,10 @@ public sealed class ChurnSoakTests
     {
         await using var h = await HostileServer.StartAsync("--EngineIo:PingInterval=1000", "--EngineIo:PingTimeout=1000", "--SocketIo:ConnectTimeout=2000");
         var soak = TimeSpan.FromMinutes(double.TryParse(Environment.GetEnvironmentVariable("SOAK_MINUTES"), out var m) ? m : 0);
-        var baseline = Eventually.Counters(h.Server);
+        var baseline = h.Counters();
         // One warm-up round so JIT, pools and caches exist before the heap is measured.
         await RoundAsync(h, 200, seed: 1);
-        await Eventually.TrueAsync(() => Same(Eventually.Counters(h.Server), baseline), "back to the baseline after the warm-up");
+        await Eventually.UntilAsync(() => Same(h.Counters(), baseline), TaskTimeouts.Default, "back to the baseline after the warm-up");
         long before = GC.GetTotalMemory(forceFullCollection: true);
         var started = DateTime.UtcNow;
         int rounds = 0;
@@ -37,9 +36,9 @@ public sealed class ChurnSoakTests
         }
         while (DateTime.UtcNow - started < soak);
         var elapsed = DateTime.UtcNow - started;
-        await Eventually.TrueAsync(() => Same(Eventually.Counters(h.Server), baseline), "sessions, sockets, rooms, timers, queues back to zero", TimeSpan.FromSeconds(20));
+        await Eventually.UntilAsync(() => Same(h.Counters(), baseline), TimeSpan.FromSeconds(20), "sessions, sockets, rooms, timers, queues back to zero");
         long after = GC.GetTotalMemory(forceFullCollection: true);
-        TestContext.Progress.WriteLine($"churn: {rounds} round(s) of {Clients} clients in {elapsed.TotalSeconds:F1} s; managed heap {before / 1e6:F1} MB → {after / 1e6:F1} MB; counters {Eventually.Counters(h.Server)}");
+        TestContext.Progress.WriteLine($"churn: {rounds} round(s) of {Clients} clients in {elapsed.TotalSeconds:F1} s; managed heap {before / 1e6:F1} MB → {after / 1e6:F1} MB; counters {h.Counters()}");
         Assert.That(after - before, Is.LessThan(10_000_000), "managed memory back within 10 MB");
         await h.FinishAsync();
     }
@@ -81,7 +80,7 @@ public sealed class ChurnSoakTests
     private static async Task WebSocketClientAsync(HostileServer h, Random rng)
     {
         int eio = rng.Next(2) == 0 ? 3 : 4;
-        var (client, _) = await SioWs.ConnectAsync(h.Server, eio, "/");
+        var client = await RawSocketIoClient.ConnectAsync(h.Server.BaseUri, eio, "/");
         try
         {
             string room = "churn-" + rng.Next(300);

@@ -4,7 +4,6 @@ using System.Net.WebSockets;
 using System.Text;
 using NUnit.Framework;
 using SocketIoSignal.Tests.Infrastructure;
-using SocketIoSignal.Tests.SocketIOTests;
 
 namespace SocketIoSignal.Tests.Hostile;
 
@@ -23,9 +22,9 @@ public sealed class FaultTests
             var (sid, _) = await h.Raw.HandshakeAsync(eio);
             var poll = await RawTcp.ConnectAsync(h.Port);
             await poll.SendAsync($"GET {h.Raw.Query(eio, "polling", sid)} HTTP/1.1\r\nHost: x\r\n\r\n");
-            await Eventually.TrueAsync(() => h.Engine.TryGetSession(sid, out var s) && s!.HasPendingPoll, "GET waiting");
+            await Eventually.UntilAsync(() => h.Engine.TryGetSession(sid, out var s) && s!.HasPendingPoll, TaskTimeouts.Default, "GET waiting");
             poll.Reset();
-            await Eventually.TrueAsync(() => !h.Engine.TryGetSession(sid, out _), "mid-poll reset closes the session");
+            await Eventually.UntilAsync(() => !h.Engine.TryGetSession(sid, out _), TaskTimeouts.Default, "mid-poll reset closes the session");
 
             // Mid-upgrade: the probe's connection is reset after 2probe/3probe; the polling session goes on.
             (sid, _) = await h.Raw.HandshakeAsync(eio);
@@ -34,7 +33,7 @@ public sealed class FaultTests
             await probe.SendFrameAsync(1, "2probe"u8.ToArray());
             await probe.ReadUntilAsync("3probe");
             probe.Reset();
-            await Eventually.TrueAsync(() => h.Engine.TryGetSession(sid, out var s) && !s!.HasProbe, "probe gone");
+            await Eventually.UntilAsync(() => h.Engine.TryGetSession(sid, out var s) && !s!.HasProbe, TaskTimeouts.Default, "probe gone");
             Assert.That(h.Engine.TryGetSession(sid, out var alive) && alive!.IsOpen, Is.True, "polling survives a reset probe");
 
             // Mid-message: a WebSocket frame announced at 1000 bytes, 10 sent, then RST.
@@ -43,10 +42,10 @@ public sealed class FaultTests
             string wsSid = System.Text.RegularExpressions.Regex.Match(await ws.ReadUntilAsync("}"), "\"sid\":\"([^\"]+)\"").Groups[1].Value;
             await ws.SendAsync([0x81, 0x80 | 126, 0x03, 0xe8, 1, 2, 3, 4, .. Encoding.ASCII.GetBytes("4abcdefghi")]);
             ws.Reset();
-            await Eventually.TrueAsync(() => !h.Engine.TryGetSession(wsSid, out _), "mid-message reset closes the session");
+            await Eventually.UntilAsync(() => !h.Engine.TryGetSession(wsSid, out _), TaskTimeouts.Default, "mid-message reset closes the session");
         }
         // The canary's two sessions and the two polling sessions that survived their reset probes.
-        await Eventually.TrueAsync(() => Eventually.Counters(h.Server).Sessions == 4, "the reset sessions are gone");
+        await Eventually.UntilAsync(() => h.Counters().Sessions == 4, TaskTimeouts.Default, "the reset sessions are gone");
         await h.FinishAsync();
     }
 
@@ -66,9 +65,9 @@ public sealed class FaultTests
             sid = s0;
             var post = await RawTcp.ConnectAsync(h.Port);
             await post.SendAsync($"POST {h.Raw.Query(eio, "polling", sid)} HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\n4abc");
-            await Eventually.TrueAsync(() => h.Engine.TryGetSession(sid, out var s) && s!.IsPostActive, "POST reading");
+            await Eventually.UntilAsync(() => h.Engine.TryGetSession(sid, out var s) && s!.IsPostActive, TaskTimeouts.Default, "POST reading");
             post.Reset();
-            await Eventually.TrueAsync(() => !h.Engine.TryGetSession(sid, out _), "mid-POST reset closes the session");
+            await Eventually.UntilAsync(() => !h.Engine.TryGetSession(sid, out _), TaskTimeouts.Default, "mid-POST reset closes the session");
 
         }
         await h.FinishAsync();
@@ -78,71 +77,51 @@ public sealed class FaultTests
     public async Task SigtermClosesEverySessionWithAClosePacketAndExits()
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "SocketIoSignal.Server.dll");
-        var start = new ProcessStartInfo("dotnet", [dll, "--port", "0", "--host", "127.0.0.1"])
+        await using var process = ChildProcess.Start("dotnet", [dll, "--port", "0", "--host", "127.0.0.1"]);
+        var line = await process.ReadLineAsync(TimeSpan.FromSeconds(30));
+        int port = int.Parse(System.Text.RegularExpressions.Regex.Match(line ?? "", @"localhost:(\d+)").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        using var raw = new EngineIoRaw(new Uri($"http://127.0.0.1:{port}"));
+        var polls = new List<(int Eio, Task<(HttpStatusCode, string)> Get)>();
+        foreach (int eio in new[] { 3, 4 })
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = RepoPaths.Root,
-        };
-        using var process = Process.Start(start)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        try
-        {
-            var line = await process.StandardOutput.ReadLineAsync().Within(TimeSpan.FromSeconds(30));
-            int port = int.Parse(System.Text.RegularExpressions.Regex.Match(line ?? "", @"localhost:(\d+)").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
-            using var raw = new EngineIoRaw(new Uri($"http://127.0.0.1:{port}"));
-            var polls = new List<(int Eio, Task<(HttpStatusCode, string)> Get)>();
-            foreach (int eio in new[] { 3, 4 })
+            var (sid, body) = await raw.HandshakeAsync(eio);
+            if (eio == 3 && !body.Contains("40", StringComparison.Ordinal))
             {
-                var (sid, body) = await raw.HandshakeAsync(eio);
-                if (eio == 3 && !body.Contains("40", StringComparison.Ordinal))
-                {
-                    await raw.GetTextAsync(raw.Query(eio, "polling", sid));
-                }
-                var get = raw.GetTextAsync(raw.Query(eio, "polling", sid));
-                polls.Add((eio, get));
+                await raw.GetTextAsync(raw.Query(eio, "polling", sid));
             }
-            var sockets = new List<ClientWebSocket>();
-            foreach (int eio in new[] { 3, 4 })
+            var get = raw.GetTextAsync(raw.Query(eio, "polling", sid));
+            polls.Add((eio, get));
+        }
+        var sockets = new List<ClientWebSocket>();
+        foreach (int eio in new[] { 3, 4 })
+        {
+            var ws = await raw.ConnectWebSocketAsync(eio);
+            await ws.ReceiveMessageAsync();
+            if (eio == 3)
             {
-                var ws = await raw.ConnectWebSocketAsync(eio);
                 await ws.ReceiveMessageAsync();
-                if (eio == 3)
-                {
-                    await ws.ReceiveMessageAsync();
-                }
-                sockets.Add(ws);
             }
-            // Let the GETs arrive and wait (no event announces it from outside the process).
-            await Task.Delay(300);
-            var stopwatch = Stopwatch.StartNew();
-            using (var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
-            {
-                await kill!.WaitForExitAsync().Within();
-            }
-            foreach (var (eio, get) in polls)
-            {
-                var (status, body) = await get.Within();
-                Assert.That(status, Is.EqualTo(HttpStatusCode.OK));
-                Assert.That(body, Is.EqualTo(eio == 4 ? "1" : "1:1"), $"EIO {eio} pending GET gets the close packet");
-            }
-            foreach (var ws in sockets)
-            {
-                var (type, data) = await ws.ReceiveMessageAsync();
-                Assert.That(type == WebSocketMessageType.Close || Encoding.UTF8.GetString(data) == "1", Is.True, "a close packet or frame");
-                ws.Dispose();
-            }
-            await process.WaitForExitAsync().Within(TimeSpan.FromSeconds(5));
-            Assert.That(stopwatch.Elapsed, Is.LessThan(TimeSpan.FromSeconds(5)), "exits within the bound");
-            Assert.That(await stderr.Within(), Does.Not.Contain("Unhandled").And.Not.Contain("fail:"));
+            sockets.Add(ws);
         }
-        finally
+        // Let the GETs arrive and wait (no event announces it from outside the process).
+        await Task.Delay(300);
+        var stopwatch = Stopwatch.StartNew();
+        await process.TerminateAsync();
+        foreach (var (eio, get) in polls)
         {
-            if (!process.HasExited)
-            {
-                process.Kill();
-            }
+            var (status, body) = await get.Within();
+            Assert.That(status, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(body, Is.EqualTo(eio == 4 ? "1" : "1:1"), $"EIO {eio} pending GET gets the close packet");
         }
+        foreach (var ws in sockets)
+        {
+            var (type, data) = await ws.ReceiveMessageAsync();
+            Assert.That(type == WebSocketMessageType.Close || Encoding.UTF8.GetString(data) == "1", Is.True, "a close packet or frame");
+            ws.Dispose();
+        }
+        await process.WaitForExitAsync(TimeSpan.FromSeconds(5));
+        Assert.That(stopwatch.Elapsed, Is.LessThan(TimeSpan.FromSeconds(5)), "exits within the bound");
+        Assert.That(string.Join("\n", process.Errors), Does.Not.Contain("Unhandled").And.Not.Contain("fail:"));
     }
 
     [Test]
@@ -150,10 +129,10 @@ public sealed class FaultTests
     {
         var first = await HostileServer.StartAsync();
         int port = first.Port;
-        var clients = new List<SioWs>();
+        var clients = new List<RawSocketIoClient>();
         foreach (int eio in new[] { 3, 4, 3, 4 })
         {
-            clients.Add((await SioWs.ConnectAsync(first.Server, eio, "/")).Client);
+            clients.Add(await RawSocketIoClient.ConnectAsync(first.Server.BaseUri, eio, "/"));
         }
         await first.FinishAsync();
         await first.DisposeAsync();
@@ -166,8 +145,8 @@ public sealed class FaultTests
         // A new listener on the same port (later arguments win); the clients come back and talk.
         await using var second = await HostileServer.StartAsync("--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Assert.That(second.Port, Is.EqualTo(port));
-        var (a, _) = await SioWs.ConnectAsync(second.Server, 3, "/");
-        var (b, _) = await SioWs.ConnectAsync(second.Server, 4, "/");
+        var a = await RawSocketIoClient.ConnectAsync(second.Server.BaseUri, 3, "/");
+        var b = await RawSocketIoClient.ConnectAsync(second.Server.BaseUri, 4, "/");
         await using (a)
         await using (b)
         {

@@ -5,7 +5,6 @@ using System.Text.RegularExpressions;
 using NUnit.Framework;
 using SocketIoSignal.SocketIO;
 using SocketIoSignal.Tests.Infrastructure;
-using SocketIoSignal.Tests.SocketIOTests;
 
 namespace SocketIoSignal.Tests.Hostile;
 
@@ -76,7 +75,7 @@ public sealed class HostileInputTests
             Assert.That(sids, Has.Count.EqualTo(100));
         }
         // The flood of never-polled handshakes expires at pingInterval + pingTimeout: only the canary is left.
-        await Eventually.TrueAsync(() => h.Engine.SessionCount == 2, "flooded sessions expire");
+        await Eventually.UntilAsync(() => h.Engine.SessionCount == 2, TaskTimeouts.Default, "flooded sessions expire");
         await h.FinishAsync();
     }
 
@@ -89,7 +88,7 @@ public sealed class HostileInputTests
             // A second concurrent GET: 400, and the session closes.
             var (sid, _) = await h.Raw.HandshakeAsync(eio);
             var first = h.Raw.GetTextAsync(h.Raw.Query(eio, "polling", sid));
-            await Eventually.TrueAsync(() => h.Engine.TryGetSession(sid, out var s) && s!.HasPendingPoll, "first GET waiting");
+            await Eventually.UntilAsync(() => h.Engine.TryGetSession(sid, out var s) && s!.HasPendingPoll, TaskTimeouts.Default, "first GET waiting");
             var (second, _) = await h.Raw.GetTextAsync(h.Raw.Query(eio, "polling", sid));
             Assert.That((int)second, Is.EqualTo(400));
             Assert.That((int)(await first).Status, Is.LessThan(500));
@@ -100,10 +99,10 @@ public sealed class HostileInputTests
             await using (var trickle = await RawTcp.ConnectAsync(h.Port))
             {
                 await trickle.SendAsync($"POST {h.Raw.Query(eio, "polling", sid)} HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 50\r\n\r\n4");
-                await Eventually.TrueAsync(() => h.Engine.TryGetSession(sid, out var s) && s!.IsPostActive, "first POST reading");
+                await Eventually.UntilAsync(() => h.Engine.TryGetSession(sid, out var s) && s!.IsPostActive, TaskTimeouts.Default, "first POST reading");
                 var (post2, _) = await h.Raw.PostTextAsync(h.Raw.Query(eio, "polling", sid), eio == 4 ? "4x" : "2:4x");
                 Assert.That((int)post2, Is.EqualTo(400));
-                await Eventually.TrueAsync(() => !h.Engine.TryGetSession(sid, out _), "closed after overlapping POSTs");
+                await Eventually.UntilAsync(() => !h.Engine.TryGetSession(sid, out _), TaskTimeouts.Default, "closed after overlapping POSTs");
             }
 
             // Lying Content-Length and a chunked body past maxHttpBufferSize: 413, nothing buffered past the limit.
@@ -265,8 +264,8 @@ public sealed class HostileInputTests
                 }
                 await sink.SendFrameAsync(1, Encoding.UTF8.GetBytes($"42[\"create or join\",\"sink-{eio}\"]"));
                 var nsp = h.Server.Get<SocketIoServer>().Sockets;
-                await Eventually.TrueAsync(() => nsp.Adapter.RoomSizeAsync($"sink-{eio}").Result == 1, "the sink joined its room");
-                var (flooder, _) = await SioWs.ConnectAsync(h.Server, 4, "/");
+                await Eventually.UntilAsync(async () => await nsp.Adapter.RoomSizeAsync($"sink-{eio}") == 1, TaskTimeouts.Default, "the sink joined its room");
+                var flooder = await RawSocketIoClient.ConnectAsync(h.Server.BaseUri, 4, "/");
                 await using (flooder)
                 {
                     await flooder.SendAsync($"2[\"create or join\",\"sink-{eio}\"]");
@@ -351,7 +350,7 @@ public sealed class HostileInputTests
             Assert.That(status, Is.EqualTo(HttpStatusCode.OK));
         }
         // Protocol 5 with no CONNECT: closed at connectTimeout.
-        var silent = await SioWs.OpenAsync(h.Server, 4);
+        var silent = await RawSocketIoClient.OpenAsync(h.Server.BaseUri, 4);
         await using (silent)
         {
             await silent.ExpectClosedAsync(TimeSpan.FromSeconds(5));
@@ -380,7 +379,7 @@ public sealed class HostileInputTests
         {
             foreach (var packet in MustClose)
             {
-                var (client, _) = await SioWs.ConnectAsync(h.Server, eio, "/");
+                var client = await RawSocketIoClient.ConnectAsync(h.Server.BaseUri, eio, "/");
                 await using (client)
                 {
                     await client.SendAsync(packet);
@@ -393,13 +392,13 @@ public sealed class HostileInputTests
             }
         }
         // Protocol 5 only: a second CONNECT, an EVENT before CONNECT.
-        var (twice, _) = await SioWs.ConnectAsync(h.Server, 4, "/");
+        var twice = await RawSocketIoClient.ConnectAsync(h.Server.BaseUri, 4, "/");
         await using (twice)
         {
             await twice.SendAsync("0");
             Assert.That(await ClosesAsync(twice), Is.True, "a second CONNECT closes");
         }
-        var early = await SioWs.OpenAsync(h.Server, 4);
+        var early = await RawSocketIoClient.OpenAsync(h.Server.BaseUri, 4);
         await using (early)
         {
             await early.SendAsync("2[\"message\",\"x\"]");
@@ -409,7 +408,7 @@ public sealed class HostileInputTests
     }
 
     /// <summary>True when the server closes the connection within the default bound.</summary>
-    private static async Task<bool> ClosesAsync(SioWs client)
+    private static async Task<bool> ClosesAsync(RawSocketIoClient client)
     {
         var deadline = DateTime.UtcNow + TaskTimeouts.Default;
         while (DateTime.UtcNow < deadline)
@@ -434,11 +433,11 @@ public sealed class HostileInputTests
     public async Task OrphanedAttachmentsAreFreed()
     {
         await using var h = await HostileServer.StartAsync("--SocketIo:AttachmentTimeout=300");
-        var baseline = Eventually.Counters(h.Server);
+        var baseline = h.Counters();
         foreach (int eio in Versions)
         {
             // Announced, never sent: closed after the attachment timeout.
-            var (client, _) = await SioWs.ConnectAsync(h.Server, eio, "/");
+            var client = await RawSocketIoClient.ConnectAsync(h.Server.BaseUri, eio, "/");
             await using (client)
             {
                 await client.SendAsync("52-[\"m\",{\"_placeholder\":true,\"num\":0},{\"_placeholder\":true,\"num\":1}]");
@@ -446,11 +445,11 @@ public sealed class HostileInputTests
                 await client.ExpectClosedAsync(TimeSpan.FromSeconds(5));
             }
             // Announced, then the client leaves: freed with the connection (timers back to where they were).
-            var (leaver, _) = await SioWs.ConnectAsync(h.Server, eio, "/");
+            var leaver = await RawSocketIoClient.ConnectAsync(h.Server.BaseUri, eio, "/");
             await leaver.SendAsync("51-[\"m\",{\"_placeholder\":true,\"num\":0}]");
             await leaver.DisposeAsync();
         }
-        await Eventually.TrueAsync(() => Eventually.Counters(h.Server) == baseline, "sessions, sockets, rooms, timers, queues back to the canary's");
+        await Eventually.UntilAsync(() => h.Counters() == baseline, TaskTimeouts.Default, "sessions, sockets, rooms, timers, queues back to the canary's");
         await h.FinishAsync();
     }
 
@@ -464,7 +463,7 @@ public sealed class HostileInputTests
             // Prototype names and control characters are ordinary rooms.
             foreach (var name in new[] { "constructor", "__proto__", "toString", "hasOwnProperty", "valueOf", "a\\u0000b\\n\\u001b[31m" })
             {
-                var (c, _) = await SioWs.ConnectAsync(h.Server, eio, "/");
+                var c = await RawSocketIoClient.ConnectAsync(h.Server.BaseUri, eio, "/");
                 await using (c)
                 {
                     await c.SendAsync($"2[\"create or join\",\"{name}-{eio}\"]");
@@ -472,17 +471,17 @@ public sealed class HostileInputTests
                 }
             }
             // A room name of 900 kB: bounded (full), the connection and the server unharmed.
-            var (big, _) = await SioWs.ConnectAsync(h.Server, eio, "/");
+            var big = await RawSocketIoClient.ConnectAsync(h.Server.BaseUri, eio, "/");
             await using (big)
             {
                 await big.SendAsync($"2[\"create or join\",\"{new string('r', 900_000)}\"]");
                 Assert.That(await NextEventAsync(big), Is.EqualTo("full"));
             }
             // Ten clients join one room at the same instant: exactly two members, eight full.
-            var ten = new List<SioWs>();
+            var ten = new List<RawSocketIoClient>();
             for (int i = 0; i < 10; i++)
             {
-                ten.Add((await SioWs.ConnectAsync(h.Server, i % 2 == 0 ? 3 : 4, "/")).Client);
+                ten.Add(await RawSocketIoClient.ConnectAsync(h.Server.BaseUri, i % 2 == 0 ? 3 : 4, "/"));
             }
             string room = "ten-" + eio;
             await Task.WhenAll(ten.Select(c => c.SendAsync($"2[\"create or join\",\"{room}\"]")));
@@ -493,7 +492,7 @@ public sealed class HostileInputTests
             // A member that leaves frees its slot at once.
             var member = ten[Array.FindIndex(answers, a => a == "joined")];
             await member.DisposeAsync();
-            await Eventually.TrueAsync(() => nsp.Adapter.RoomSizeAsync(room).Result == 1, "slot freed");
+            await Eventually.UntilAsync(async () => await nsp.Adapter.RoomSizeAsync(room) == 1, TaskTimeouts.Default, "slot freed");
             var late = ten[Array.FindIndex(answers, a => a == "full")];
             await late.SendAsync($"2[\"create or join\",\"{room}\"]");
             Assert.That(await NextEventAsync(late), Is.EqualTo("joined"));
@@ -504,33 +503,27 @@ public sealed class HostileInputTests
             // Joins racing disconnects leave no ghost member.
             for (int i = 0; i < 20; i++)
             {
-                var (racer, _) = await SioWs.ConnectAsync(h.Server, eio, "/");
+                var racer = await RawSocketIoClient.ConnectAsync(h.Server.BaseUri, eio, "/");
                 await racer.SendAsync($"2[\"create or join\",\"race-{eio}-{i}\"]");
                 await racer.DisposeAsync();
             }
             for (int i = 0; i < 20; i++)
             {
                 string r = $"race-{eio}-{i}";
-                await Eventually.TrueAsync(() => nsp.Adapter.RoomSizeAsync(r).Result == 0, "no ghost in " + r);
+                await Eventually.UntilAsync(async () => await nsp.Adapter.RoomSizeAsync(r) == 0, TaskTimeouts.Default, "no ghost in " + r);
             }
         }
-        await Eventually.TrueAsync(() => Eventually.Counters(h.Server).Rooms == 3, "only the canary's rooms are left");
+        await Eventually.UntilAsync(() => h.Counters().Rooms == 3, TaskTimeouts.Default, "only the canary's rooms are left");
         await h.FinishAsync();
     }
 
-    /// <summary>The name of the next event other than <c>log</c>.</summary>
-    private static async Task<string> NextEventAsync(SioWs client)
+    /// <summary>The name of the next event other than <c>log</c> (and others' <c>message</c>).</summary>
+    private static async Task<string> NextEventAsync(RawSocketIoClient client)
     {
         while (true)
         {
-            var text = await client.NextTextAsync();
-            if (!text.StartsWith("2[", StringComparison.Ordinal))
-            {
-                continue;
-            }
-            using var doc = System.Text.Json.JsonDocument.Parse(text[1..]);
-            var name = doc.RootElement[0].GetString()!;
-            if (name is not ("log" or "message"))
+            var packet = await client.NextAsync();
+            if (packet is { Type: 2, Namespace: "/", Name: { } name } && name is not ("log" or "message"))
             {
                 return name;
             }
@@ -604,7 +597,7 @@ public sealed class HostileInputTests
                 await ws.SendTextAsync("2probe");
                 Assert.That(await ws.ReceiveTextAsync(), Is.EqualTo("3probe"));
                 await ws.SendTextAsync("5");
-                await Eventually.TrueAsync(() => h.Engine.TryGetSession(sid, out var s) && s!.Transport == SocketIoSignal.EngineIO.TransportKind.WebSocket, "upgraded");
+                await Eventually.UntilAsync(() => h.Engine.TryGetSession(sid, out var s) && s!.Transport == SocketIoSignal.EngineIO.TransportKind.WebSocket, TaskTimeouts.Default, "upgraded");
                 var (get, _) = await h.Raw.GetTextAsync(h.Raw.Query(eio, "polling", sid));
                 Assert.That((int)get, Is.EqualTo(400));
                 using var late = await h.Raw.ConnectWebSocketAsync(eio, sid);
@@ -617,7 +610,7 @@ public sealed class HostileInputTests
             await tcp.SendFrameAsync(1, "2probe"u8.ToArray());
             Assert.That(await tcp.ReadUntilAsync("3probe"), Does.Contain("3probe"));
             tcp.Reset();
-            await Eventually.TrueAsync(() => h.Engine.TryGetSession(sid, out var s) && !s!.HasProbe, "probe gone");
+            await Eventually.UntilAsync(() => h.Engine.TryGetSession(sid, out var s) && !s!.HasProbe, TaskTimeouts.Default, "probe gone");
             var (status, body) = await h.Raw.PostTextAsync(h.Raw.Query(eio, "polling", sid), eio == 4 ? "6" : "1:6");
             Assert.That(status, Is.EqualTo(HttpStatusCode.OK), body);
         }

@@ -4,7 +4,6 @@ using Microsoft.Extensions.Options;
 using NUnit.Framework;
 using SocketIoSignal.SocketIO;
 using SocketIoSignal.Tests.Infrastructure;
-using SocketIoSignal.Tests.SocketIOTests;
 
 namespace SocketIoSignal.Tests.Hostile;
 
@@ -76,7 +75,7 @@ public sealed class LimitsTests
         foreach (int eio in new[] { 3, 4 })
         {
             long droppedBefore = io.Metrics.DroppedPackets;
-            var (flooder, _) = await SioWs.ConnectAsync(h.Server, eio, "/");
+            var flooder = await RawSocketIoClient.ConnectAsync(h.Server.BaseUri, eio, "/");
             await using (flooder)
             {
                 var started = DateTime.UtcNow;
@@ -95,7 +94,7 @@ public sealed class LimitsTests
                     {
                     }
                 }
-                await Eventually.TrueAsync(() => flooder.Closed, "the persistent offender is disconnected");
+                await Eventually.UntilAsync(() => flooder.Closed, TaskTimeouts.Default, "the persistent offender is disconnected");
                 Assert.That(DateTime.UtcNow - started, Is.GreaterThan(TimeSpan.FromSeconds(0.9)), "not before RateLimitDisconnectAfter");
             }
             Assert.That(io.Metrics.DroppedPackets, Is.GreaterThan(droppedBefore), "drops counted");
@@ -111,7 +110,7 @@ public sealed class LimitsTests
         {
             foreach (var (length, expected) in new[] { (1024, "created"), (1025, "full") })
             {
-                var (c, _) = await SioWs.ConnectAsync(h.Server, eio, "/");
+                var c = await RawSocketIoClient.ConnectAsync(h.Server.BaseUri, eio, "/");
                 await using (c)
                 {
                     await c.SendAsync($"2[\"create or join\",\"{new string((char)('a' + eio), length)}\"]");

@@ -3,7 +3,7 @@ using System.Diagnostics.Metrics;
 using NUnit.Framework;
 using SocketIoSignal.EngineIO;
 using SocketIoSignal.SocketIO;
-using SocketIoSignal.Tests.SocketIOTests;
+using SocketIoSignal.Tests.Infrastructure;
 
 namespace SocketIoSignal.Tests.Hostile;
 
@@ -50,7 +50,7 @@ public sealed class MetricsTests
         });
         listener.Start();
 
-        var (client, _) = await SioWs.ConnectAsync(h.Server, 4, "/");
+        var client = await RawSocketIoClient.ConnectAsync(h.Server.BaseUri, 4, "/");
         await using (client)
         {
             await client.SendAsync("2[\"create or join\",\"metrics\"]");
@@ -59,7 +59,7 @@ public sealed class MetricsTests
             {
                 await client.SendAsync("2[\"bye\"]");
             }
-            await Eventually.TrueAsync(() => sums.GetValueOrDefault("socketio.packets.dropped[rate-limited]") > 0, "rate-limited drops counted");
+            await Eventually.UntilAsync(() => sums.GetValueOrDefault("socketio.packets.dropped[rate-limited]") > 0, TaskTimeouts.Default, "rate-limited drops counted");
             listener.RecordObservableInstruments();
             Assert.That(gauges.GetValueOrDefault("socketio.rooms"), Is.GreaterThanOrEqualTo(5), "canary room + metrics room + socket rooms");
             Assert.That(gauges.ContainsKey("engineio.timers.live") && gauges.ContainsKey("socketio.timers.live") && gauges.ContainsKey("engineio.queued.bytes"), Is.True);
@@ -70,7 +70,7 @@ public sealed class MetricsTests
             Assert.That(sums.GetValueOrDefault("socketio.packets.in"), Is.GreaterThanOrEqualTo(100));
         }
         // A send past MaxQueuedBytes: the packet is dropped (send-buffer-full) and the session with it.
-        var (victim, _) = await SioWs.ConnectAsync(h.Server, 4, "/");
+        var victim = await RawSocketIoClient.ConnectAsync(h.Server.BaseUri, 4, "/");
         await using (victim)
         {
             Assert.That(h.Engine.TryGetSession(victim.Sid, out var session), Is.True);
@@ -78,13 +78,13 @@ public sealed class MetricsTests
             await victim.ExpectClosedAsync();
         }
         // A protocol error, by reason.
-        var (bad, _) = await SioWs.ConnectAsync(h.Server, 4, "/");
+        var bad = await RawSocketIoClient.ConnectAsync(h.Server.BaseUri, 4, "/");
         await using (bad)
         {
             await bad.SendRawAsync("9");
             await bad.ExpectClosedAsync();
         }
-        await Eventually.TrueAsync(() => sums.GetValueOrDefault("engineio.sessions.active") == 0, "sessions active back to 0");
+        await Eventually.UntilAsync(() => sums.GetValueOrDefault("engineio.sessions.active") == 0, TaskTimeouts.Default, "sessions active back to 0");
         Assert.That(sums.GetValueOrDefault("engineio.packets.dropped[send-buffer-full]"), Is.GreaterThan(0));
         Assert.That(sums.Keys.Any(k => k.StartsWith("engineio.protocol.errors[", StringComparison.Ordinal)), Is.True, string.Join(",", sums.Keys));
         Assert.That(sums.GetValueOrDefault("socketio.sockets.connected"), Is.EqualTo(0));

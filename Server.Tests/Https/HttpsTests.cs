@@ -25,7 +25,7 @@ public sealed partial class HttpsTests
     private const string LanName = "codelab.test";
 
     private string _temp = null!;
-    private Process _server = null!;
+    private ChildProcess _server = null!;
     private int _httpPort;
     private int _httpsPort;
 
@@ -35,17 +35,16 @@ public sealed partial class HttpsTests
         _temp = Directory.CreateTempSubdirectory("signal-https-").FullName;
         await MakeCertificateAsync(_temp);
         var dll = Path.Combine(AppContext.BaseDirectory, "SocketIoSignal.Server.dll");
-        _server = NodeProcesses.Start("dotnet",
+        _server = ChildProcess.Start("dotnet",
         [
             dll, "--port", "0", "--host", "127.0.0.1",
             "--Kestrel:Endpoints:Https:Url=https://127.0.0.1:0",
             "--Kestrel:Endpoints:Https:Certificate:Path=" + Path.Combine(_temp, "cert.pem"),
             "--Kestrel:Endpoints:Https:Certificate:KeyPath=" + Path.Combine(_temp, "key.pem"),
-        ], null);
-        var stderr = _server.StandardError.ReadToEndAsync();
-        var line = await _server.StandardOutput.ReadLineAsync().Within(TimeSpan.FromSeconds(30));
+        ]);
+        var line = await _server.ReadLineAsync(TimeSpan.FromSeconds(30));
         var match = StartupLine().Match(line ?? "");
-        Assert.That(match.Success, Is.True, $"start-up line: {line}\n{(_server.HasExited ? await stderr.Within() : "")}");
+        Assert.That(match.Success, Is.True, $"start-up line: {line}\n{string.Join("\n", _server.Errors)}");
         var addresses = match.Groups[1].Value.Split(" and ");
         Assert.That(addresses, Has.Length.EqualTo(2).And.One.Match("^http://localhost:\\d+$").And.One.Match("^https://localhost:\\d+$"),
             "the start-up line names both addresses: " + line);
@@ -59,12 +58,7 @@ public sealed partial class HttpsTests
     {
         if (_server is not null)
         {
-            if (!_server.HasExited)
-            {
-                _server.Kill(entireProcessTree: true);
-            }
-            await _server.WaitForExitAsync().Within();
-            _server.Dispose();
+            await _server.DisposeAsync();
         }
         if (_temp is not null && Directory.Exists(_temp))
         {
@@ -156,15 +150,12 @@ public sealed partial class HttpsTests
     {
         try
         {
-            using var openssl = NodeProcesses.Start("openssl",
+            await using var openssl = ChildProcess.Start("openssl",
             [
                 "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", Path.Combine(folder, "key.pem"), "-out", Path.Combine(folder, "cert.pem"),
                 "-days", "30", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
-            ], null);
-            var output = openssl.StandardOutput.ReadToEndAsync();
-            var errors = openssl.StandardError.ReadToEndAsync();
-            await openssl.WaitForExitAsync().Within(TimeSpan.FromSeconds(30));
-            Assert.That(openssl.ExitCode, Is.Zero, "openssl: " + await output.Within() + await errors.Within());
+            ]);
+            Assert.That(await openssl.WaitForExitAsync(TimeSpan.FromSeconds(30)), Is.Zero, "openssl: " + string.Join("\n", openssl.Output.Concat(openssl.Errors)));
             return;
         }
         catch (System.ComponentModel.Win32Exception)

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -66,47 +65,4 @@ public sealed class TestServer : IAsyncDisposable
         var errors = Logs.Errors.ToArray();
         NUnit.Framework.Assert.That(errors, NUnit.Framework.Is.Empty, "the server logged errors");
     }
-}
-
-/// <summary>Keeps every log line; Errors separately.</summary>
-public sealed class LogSink : ILoggerProvider
-{
-    public ConcurrentQueue<string> Lines { get; } = new();
-
-    public ConcurrentQueue<string> Errors { get; } = new();
-
-    public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
-
-    public void Dispose()
-    {
-    }
-
-    private sealed class Logger(LogSink sink, string category) : ILogger
-    {
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            var line = $"{logLevel} {category}: {formatter(state, exception)} {exception}";
-            sink.Lines.Enqueue(line);
-            if (logLevel >= LogLevel.Error)
-            {
-                sink.Errors.Enqueue(line);
-            }
-        }
-    }
-}
-
-public static class TaskTimeouts
-{
-    public static readonly TimeSpan Default = TimeSpan.FromSeconds(10);
-
-    /// <summary>Every await in the tests has a bound.</summary>
-    public static Task<T> Within<T>(this Task<T> task, TimeSpan? timeout = null) => task.WaitAsync(timeout ?? Default);
-
-    public static Task Within(this Task task, TimeSpan? timeout = null) => task.WaitAsync(timeout ?? Default);
-
-    public static Task<T> Within<T>(this ValueTask<T> task, TimeSpan? timeout = null) => task.AsTask().WaitAsync(timeout ?? Default);
 }

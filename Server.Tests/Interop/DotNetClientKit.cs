@@ -31,18 +31,4 @@ public static class DotNetClientKit
     public static TaskCompletionSource<T> Tcs<T>() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public static Task<T> Wait<T>(TaskCompletionSource<T> tcs) => tcs.Task.Within(TimeSpan.FromSeconds(10));
-
-    /// <summary>Waits until the condition holds; throws <see cref="TimeoutException"/> after <paramref name="timeout"/> (10 s).</summary>
-    public static async Task Poll(Func<bool> condition, string what = "the condition", TimeSpan? timeout = null)
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(10));
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"{what} never held within {(timeout ?? TimeSpan.FromSeconds(10)).TotalSeconds:0.#} s");
-            }
-            await Task.Delay(10);
-        }
-    }
 }

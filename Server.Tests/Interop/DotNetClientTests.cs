@@ -86,9 +86,9 @@ public sealed class DotNetClientTests
 
         await client.ConnectAsync().Within(TimeSpan.FromSeconds(15));
         // (on EIO=3 "polling+upgrade" the client switches to a second session right after connecting)
-        await Poll(() => client.Connected);
+        await Eventually.UntilAsync(() => client.Connected, TaskTimeouts.Default, "the client connected");
         SocketIoSocket? socket = null;
-        await Poll(() => sockets.TryPeek(out socket));
+        await Eventually.UntilAsync(() => sockets.TryPeek(out socket), TaskTimeouts.Default, "the server socket");
         Assert.That(socket!.Protocol, Is.EqualTo(eio == 3 ? 4 : 5));
         Assert.That(socket.Handshake.Query["token"], Is.EqualTo("abc"));
         if (eio == 3)
@@ -138,7 +138,7 @@ public sealed class DotNetClientTests
         Assert.That((await Wait(roomEvent)).GetValue<int>(0), Is.EqualTo(1));
 
         await client.DisconnectAsync();
-        await Poll(() => !socket.Connected);
+        await Eventually.UntilAsync(() => !socket.Connected, TaskTimeouts.Default, "the server socket disconnected");
         server.AssertNoErrors();
     }
 
@@ -182,12 +182,12 @@ public sealed class DotNetClientTests
         client.OnDisconnected += (_, reason) => disconnected.TrySetResult(reason);
         await client.ConnectAsync().Within(TimeSpan.FromSeconds(15));
         SocketIoSocket? socket = null;
-        await Poll(() => sockets.TryPeek(out socket));
+        await Eventually.UntilAsync(() => sockets.TryPeek(out socket), TaskTimeouts.Default, "the server socket");
         var reasons = new ConcurrentQueue<DisconnectReason>();
         socket!.OnDisconnect(reasons.Enqueue);
         await client.EmitAsync("kick");
         Assert.That(await Wait(disconnected), Is.EqualTo("io server disconnect"));
-        await Poll(() => reasons.Count == 1);
+        await Eventually.UntilAsync(() => reasons.Count == 1, TaskTimeouts.Default, "the disconnect reason");
         Assert.That(reasons, Is.EqualTo(new[] { DisconnectReason.ServerNamespaceDisconnect }));
         // a server disconnect is final: the client does not come back
         await Task.Delay(400);
@@ -218,7 +218,7 @@ public sealed class DotNetClientTests
         var sockets = registered!;
 
         await Wait(reconnected);
-        await Poll(() => !sockets.IsEmpty);
+        await Eventually.UntilAsync(() => !sockets.IsEmpty, TaskTimeouts.Default, "a server socket");
         var echo = Tcs<SocketIOResponse>();
         client.On("echo-back", r => echo.TrySetResult(r));
         await client.EmitAsync("echo", "again");

@@ -147,7 +147,7 @@ public sealed class MatrixDotNetTests
             try
             {
                 await Io.ConnectAsync().WaitAsync(TimeSpan.FromSeconds(10));
-                await DotNetClientKit.Poll(() => Io.Connected, "connected", TimeSpan.FromSeconds(10));
+                await Eventually.UntilAsync(() => Io.Connected, TimeSpan.FromSeconds(10), "connected");
             }
             catch (TimeoutException)
             {
@@ -383,7 +383,7 @@ public sealed class MatrixDotNetTests
                 // a round trip first: the kick is the next thing the server's /matrix socket for K handles
                 Check((await K.WhoAmIAsync()).Nsp == "/matrix", "K is not on /matrix");
                 await K.EmitAsync("kick");
-                await DotNetClientKit.Poll(() => !K.Disconnects.IsEmpty, "K disconnect", Timeout);
+                await Eventually.UntilAsync(() => !K.Disconnects.IsEmpty, Timeout, "K disconnect");
                 Check(K.Disconnects.SequenceEqual(["io server disconnect"]), "disconnect reasons: " + string.Join(", ", K.Disconnects));
                 Check(!K.Io.Connected, "K still connected");
                 kicked = K;
@@ -433,8 +433,8 @@ public sealed class MatrixDotNetTests
                 }
                 server = await MatrixServer.RestartAsync(server, serverArgs);
                 restarted = true;
-                await DotNetClientKit.Poll(() => !R.Disconnects.IsEmpty, "R to notice the restart", TimeSpan.FromSeconds(15));
-                await DotNetClientKit.Poll(() => R.Connects > connects && R.Io.Connected, "R to reconnect", TimeSpan.FromSeconds(15));
+                await Eventually.UntilAsync(() => !R.Disconnects.IsEmpty, TimeSpan.FromSeconds(15), "R to notice the restart");
+                await Eventually.UntilAsync(() => R.Connects > connects && R.Io.Connected, TimeSpan.FromSeconds(15), "R to reconnect");
                 var w2 = (await Bounded(secondWelcome, "welcome from the new server", TimeSpan.FromSeconds(15))).GetValue<Who>(0);
                 Check(w2.Id != w1.Id, "same socket id after the restart");
                 Same(await R.AckAsync("ack-me", "back"), """["back"]""", "ack after the restart");

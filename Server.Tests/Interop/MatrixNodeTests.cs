@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Text;
 using System.Text.Json;
 using NUnit.Framework;
 using SocketIoSignal.Tests.Codelab;
@@ -28,7 +26,7 @@ public sealed class MatrixNodeTests
     };
 
     [OneTimeSetUp]
-    public void RequireNode() => NodeProcesses.RequireNodeModules();
+    public void RequireNode() => NodeScripts.RequireNodeModules();
 
     [TestCase("1", "codelab")]
     [TestCase("2", "codelab")]
@@ -67,14 +65,13 @@ public sealed class MatrixNodeTests
         var server = await MatrixServer.StartAsync(serverArgs);
         SlowProxy? proxy = proxySeed is { } seed ? SlowProxy.Start(server.Server.Port, seed) : null;
         bool restarted = false;
-        Process? process = null;
-        var stderr = Task.FromResult("");
+        ChildProcess? process = null;
         try
         {
-            process = StartMatrix(proxy?.Url ?? server.Url, client, transport, mode);
-            stderr = process.StandardError.ReadToEndAsync();
-            using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-            while (await process.StandardOutput.ReadLineAsync(deadline.Token) is { } line)
+            process = ChildProcess.Start("node", [Path.Combine(NodeScripts.Folder, "matrix.js"), "--url", proxy?.Url ?? server.Url, "--client", client, "--transport", transport, "--mode", mode]);
+            long started = TimeProvider.System.GetTimestamp();
+            TimeSpan Left() => TimeSpan.FromTicks(Math.Max(1, (TimeSpan.FromSeconds(60) - TimeProvider.System.GetElapsedTime(started)).Ticks));
+            while (await process.ReadLineAsync(Left()) is { } line)
             {
                 if (line == "READY-FOR-RESTART")
                 {
@@ -84,8 +81,7 @@ public sealed class MatrixNodeTests
                     }
                     server = await MatrixServer.RestartAsync(server, serverArgs);
                     restarted = true;
-                    await process.StandardInput.WriteLineAsync("RESTARTED".AsMemory(), deadline.Token);
-                    await process.StandardInput.FlushAsync(deadline.Token);
+                    await process.SendLineAsync("RESTARTED");
                 }
                 else if (line.StartsWith('{'))
                 {
@@ -99,8 +95,8 @@ public sealed class MatrixNodeTests
                     cell.Problems.Enqueue("unexpected output: " + line);
                 }
             }
-            await process.WaitForExitAsync(deadline.Token);
-            var errors = await stderr.Within();
+            await process.WaitForExitAsync(Left());
+            var errors = string.Join("\n", process.Errors);
             if (errors.Length > 0)
             {
                 cell.Problems.Enqueue("matrix.js stderr: " + errors.Trim());
@@ -110,17 +106,16 @@ public sealed class MatrixNodeTests
                 cell.Problems.Enqueue("matrix.js never asked for the restart");
             }
         }
-        catch (OperationCanceledException)
+        catch (TimeoutException)
         {
             cell.Problems.Enqueue("matrix.js did not finish within 60 s");
         }
         finally
         {
-            if (process is { HasExited: false })
+            if (process is not null)
             {
-                process.Kill(entireProcessTree: true);
+                await process.DisposeAsync();
             }
-            process?.Dispose();
             if (cell.Features.Values.Any(f => f.State == FeatureState.Failed))
             {
                 TestContext.Out.WriteLine($"--- {cell.Row}: log of the last server; /matrix disconnects: " + string.Join(", ", server.Disconnects) + "\n  " + string.Join("\n  ", server.Server.Logs.Lines));
@@ -140,24 +135,5 @@ public sealed class MatrixNodeTests
             await server.Server.DisposeAsync();
         }
         return cell.Finish();
-    }
-
-    private static Process StartMatrix(string url, string client, string transport, string mode)
-    {
-        var info = new ProcessStartInfo("node")
-        {
-            WorkingDirectory = RepoPaths.Root,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            StandardOutputEncoding = Encoding.UTF8,
-            StandardErrorEncoding = Encoding.UTF8,
-        };
-        foreach (var arg in new[] { Path.Combine(NodeProcesses.NodeFolder, "matrix.js"), "--url", url, "--client", client, "--transport", transport, "--mode", mode })
-        {
-            info.ArgumentList.Add(arg);
-        }
-        return Process.Start(info) ?? throw new InvalidOperationException("could not start node");
     }
 }

@@ -43,15 +43,15 @@ public sealed class QuickStartTests
     [Test]
     public async Task TheReadmeProgramBuiltOnThePackedPackageServesClientsOfBothGenerations()
     {
-        NodeProcesses.RequireNodeModules();
+        NodeScripts.RequireNodeModules();
         // A version of its own, so no package cached by an earlier run can stand in for this build.
         var version = "0.0.0-quickstart." + DateTime.UtcNow.ToString("yyyyMMddHHmmssfff");
         var feed = Path.Combine(_work, "feed");
-        await RunAsync("dotnet", ["pack", RepoPaths.Combine("src", "SocketIoSignal", "SocketIoSignal.csproj"), "-c", "Release", "--no-build", "-o", feed, $"-p:PackageVersion={version}"], RepoPaths.Root);
+        await RunAsync("dotnet", ["pack", RepoPaths.Combine("src", "SocketIoSignal", "SocketIoSignal.csproj"), "-c", "Release", "--no-build", "-o", feed, $"-p:PackageVersion={version}"]);
         Assert.That(Directory.GetFiles(feed, "SocketIoSignal.*.nupkg"), Has.Length.EqualTo(1));
 
         var project = Path.Combine(_work, "app");
-        await RunAsync("dotnet", ["new", "web", "-o", project, "-n", "QuickStart", "--no-restore"], _work);
+        await RunAsync("dotnet", ["new", "web", "-o", project, "-n", "QuickStart", "--no-restore"]);
         await File.WriteAllTextAsync(Path.Combine(project, "nuget.config"), $"""
             <?xml version="1.0" encoding="utf-8"?>
             <configuration>
@@ -60,59 +60,34 @@ public sealed class QuickStartTests
               </packageSources>
             </configuration>
             """);
-        await RunAsync("dotnet", ["add", Path.Combine(project, "QuickStart.csproj"), "package", "SocketIoSignal", "--version", version], project);
+        await RunAsync("dotnet", ["add", Path.Combine(project, "QuickStart.csproj"), "package", "SocketIoSignal", "--version", version]);
         await File.WriteAllTextAsync(Path.Combine(project, "Program.cs"), QuickStartProgram());
-        await RunAsync("dotnet", ["build", Path.Combine(project, "QuickStart.csproj"), "-c", "Release", "-o", Path.Combine(project, "out")], project);
+        await RunAsync("dotnet", ["build", Path.Combine(project, "QuickStart.csproj"), "-c", "Release", "-o", Path.Combine(project, "out")]);
 
-        using var server = NodeProcesses.Start("dotnet", [Path.Combine(project, "out", "QuickStart.dll"), "--urls", "http://127.0.0.1:0"], null);
-        try
+        await using var server = ChildProcess.Start("dotnet", [Path.Combine(project, "out", "QuickStart.dll"), "--urls", "http://127.0.0.1:0"]);
+        var listening = await server.WaitForLineAsync(l => l.Contains("Now listening on: ", StringComparison.Ordinal), TimeSpan.FromSeconds(30));
+        var url = Regex.Match(listening, @"Now listening on: (http://\S+)").Groups[1].Value;
+        foreach (var client in new[] { "4", "1" })
         {
-            string? url = null;
-            while (url is null)
-            {
-                var line = await server.StandardOutput.ReadLineAsync().Within(TimeSpan.FromSeconds(30))
-                    ?? throw new InvalidOperationException("the quick start server exited: " + await server.StandardError.ReadToEndAsync());
-                url = Regex.Match(line, @"Now listening on: (http://\S+)") is { Success: true } m ? m.Groups[1].Value : null;
-            }
-            foreach (var client in new[] { "4", "1" })
-            {
-                var (exit, stdout, stderr) = await RunCapturedAsync("node", [Path.Combine(NodeProcesses.NodeFolder, "quickstart.js"), url, client], TimeSpan.FromSeconds(30), RepoPaths.Root);
-                Assert.That(exit, Is.EqualTo(0), $"socket.io-client {client}: {stdout} {stderr}");
-                using var result = JsonDocument.Parse(stdout.Trim());
-                Assert.That(result.RootElement.GetProperty("echo").GetRawText(), Is.EqualTo("{\"hello\":\"world\",\"n\":1}"));
-                Assert.That(result.RootElement.GetProperty("chat").GetString(), Is.EqualTo("hi lobby"));
-            }
-        }
-        finally
-        {
-            server.Kill(entireProcessTree: true);
-            await server.WaitForExitAsync().Within();
+            var (exit, stdout, stderr) = await RunCapturedAsync("node", [Path.Combine(NodeScripts.Folder, "quickstart.js"), url, client], TimeSpan.FromSeconds(30));
+            Assert.That(exit, Is.EqualTo(0), $"socket.io-client {client}: {stdout} {stderr}");
+            using var result = JsonDocument.Parse(stdout.Trim());
+            Assert.That(result.RootElement.GetProperty("echo").GetRawText(), Is.EqualTo("{\"hello\":\"world\",\"n\":1}"));
+            Assert.That(result.RootElement.GetProperty("chat").GetString(), Is.EqualTo("hi lobby"));
         }
     }
 
-    private static async Task RunAsync(string file, string[] args, string directory)
+    private static async Task RunAsync(string file, string[] args)
     {
-        var (exit, stdout, stderr) = await RunCapturedAsync(file, args, TimeSpan.FromMinutes(4), directory);
+        var (exit, stdout, stderr) = await RunCapturedAsync(file, args, TimeSpan.FromMinutes(4));
         Assert.That(exit, Is.EqualTo(0), $"{file} {string.Join(' ', args)}:\n{stdout}\n{stderr}");
     }
 
     /// <summary>Runs a command to its end (from the repository root; every path it is given is absolute).</summary>
-    private static async Task<(int Exit, string Stdout, string Stderr)> RunCapturedAsync(string file, string[] args, TimeSpan timeout, string directory)
+    private static async Task<(int Exit, string Stdout, string Stderr)> RunCapturedAsync(string file, string[] args, TimeSpan timeout)
     {
-        using var process = NodeProcesses.Start(file, args, null);
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        try
-        {
-            await process.WaitForExitAsync().Within(timeout);
-        }
-        finally
-        {
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-            }
-        }
-        return (process.ExitCode, await stdout.Within(), await stderr.Within());
+        await using var process = ChildProcess.Start(file, args);
+        int exit = await process.WaitForExitAsync(timeout);
+        return (exit, string.Join("\n", process.Output), string.Join("\n", process.Errors));
     }
 }

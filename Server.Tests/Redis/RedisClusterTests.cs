@@ -20,15 +20,15 @@ public sealed class RedisClusterTests
         string prefix = RedisSetUp.UniquePrefix();
         await using var node1 = await StartNodeAsync(prefix);
         await using var node2 = await StartNodeAsync(prefix);
-        await using var a = await SioClient.ConnectAsync(node1.BaseUri);
-        await using var b = await SioClient.ConnectAsync(node2.BaseUri);
-        await using var c = await SioClient.ConnectAsync(node1.BaseUri);
+        await using var a = await RawSocketIoClient.ConnectAsync(node1.BaseUri, 4);
+        await using var b = await RawSocketIoClient.ConnectAsync(node2.BaseUri, 4);
+        await using var c = await RawSocketIoClient.ConnectAsync(node1.BaseUri, 4);
 
         await a.EmitAsync("create or join", "foo");
-        Assert.That((await a.WaitForAsync("created")).ToJsonString(), Is.EqualTo($"[\"foo\",\"{a.Id}\"]"));
+        Assert.That((await a.WaitForAsync("created")).Args.ToJsonString(), Is.EqualTo($"[\"foo\",\"{a.Id}\"]"));
         await b.EmitAsync("create or join", "foo");
-        Assert.That((await b.WaitForAsync("joined")).ToJsonString(), Is.EqualTo($"[\"foo\",\"{b.Id}\"]"));
-        Assert.That((await a.WaitForAsync("join")).ToJsonString(), Is.EqualTo("[\"foo\"]"), "io.to(room) from node 2 reaches node 1");
+        Assert.That((await b.WaitForAsync("joined")).Args.ToJsonString(), Is.EqualTo($"[\"foo\",\"{b.Id}\"]"));
+        Assert.That((await a.WaitForAsync("join")).Args.ToJsonString(), Is.EqualTo("[\"foo\"]"), "io.to(room) from node 2 reaches node 1");
         await a.WaitForAsync("ready");
         await b.WaitForAsync("ready");
         await c.EmitAsync("create or join", "foo");
@@ -36,11 +36,11 @@ public sealed class RedisClusterTests
 
         // The codelab's global relay: every other socket, on every node.
         await b.EmitAsync("message", "offer");
-        Assert.That((await a.WaitForAsync("message")).ToJsonString(), Is.EqualTo("[\"offer\"]"));
-        Assert.That((await c.WaitForAsync("message")).ToJsonString(), Is.EqualTo("[\"offer\"]"));
+        Assert.That((await a.WaitForAsync("message")).Args.ToJsonString(), Is.EqualTo("[\"offer\"]"));
+        Assert.That((await c.WaitForAsync("message")).Args.ToJsonString(), Is.EqualTo("[\"offer\"]"));
         await a.EmitAsync("message", "answer");
-        Assert.That((await b.WaitForAsync("message")).ToJsonString(), Is.EqualTo("[\"answer\"]"));
-        Assert.That(b.Names(), Does.Not.Contain("message"), "the sender does not get its own message back");
+        Assert.That((await b.WaitForAsync("message")).Args.ToJsonString(), Is.EqualTo("[\"answer\"]"));
+        Assert.That(b.PendingEventNames(), Does.Not.Contain("message"), "the sender does not get its own message back");
         Assert.That(await RedisSetUp.Redis.Db.SetLengthAsync(prefix + "#room#/#foo").Within(), Is.EqualTo(2));
         node1.AssertNoErrors();
         node2.AssertNoErrors();
@@ -54,7 +54,7 @@ public sealed class RedisClusterTests
         await using var node2 = await StartNodeAsync(prefix);
         await using var node3 = await StartNodeAsync(prefix);
         TestServer[] nodes = [node1, node2, node3];
-        var clients = await Task.WhenAll(Enumerable.Range(0, 10).Select(i => SioClient.ConnectAsync(nodes[i % 3].BaseUri))).Within();
+        var clients = await Task.WhenAll(Enumerable.Range(0, 10).Select(i => RawSocketIoClient.ConnectAsync(nodes[i % 3].BaseUri, 4))).Within();
         try
         {
             await Task.WhenAll(clients.Select(c => c.EmitAsync("create or join", "race"))).Within();
@@ -80,9 +80,9 @@ public sealed class RedisClusterTests
         string prefix = RedisSetUp.UniquePrefix();
         await using var node1 = await StartNodeAsync(prefix, "--mode", "rooms");
         await using var node2 = await StartNodeAsync(prefix, "--mode", "rooms");
-        await using var a = await SioClient.ConnectAsync(node1.BaseUri);
-        await using var b = await SioClient.ConnectAsync(node2.BaseUri);
-        await using var outsider = await SioClient.ConnectAsync(node2.BaseUri);
+        await using var a = await RawSocketIoClient.ConnectAsync(node1.BaseUri, 4);
+        await using var b = await RawSocketIoClient.ConnectAsync(node2.BaseUri, 4);
+        await using var outsider = await RawSocketIoClient.ConnectAsync(node2.BaseUri, 4);
         await a.EmitAsync("create or join", "r");
         await a.WaitForAsync("created");
         await b.EmitAsync("create or join", "r");
@@ -91,17 +91,17 @@ public sealed class RedisClusterTests
         // io.To(room).Emit on node 1 reaches b on node 2 (and a here), not the outsider.
         var io1 = node1.Get<SocketIoServer>();
         io1.To("r").Emit("news", "to the room");
-        Assert.That((await b.WaitForAsync("news")).ToJsonString(), Is.EqualTo("[\"to the room\"]"));
+        Assert.That((await b.WaitForAsync("news")).Args.ToJsonString(), Is.EqualTo("[\"to the room\"]"));
         await a.WaitForAsync("news");
 
         // socket.To(room) (the rooms mode's message relay): the other member only.
         await a.EmitAsync("message", "room only");
-        Assert.That((await b.WaitForAsync("message")).ToJsonString(), Is.EqualTo("[\"room only\"]"));
+        Assert.That((await b.WaitForAsync("message")).Args.ToJsonString(), Is.EqualTo("[\"room only\"]"));
 
         // A broadcast to everyone after it: once the outsider has that, it would have had the others.
         io1.Emit("sentinel");
         await outsider.WaitForAsync("sentinel");
-        Assert.That(outsider.Names(), Does.Not.Contain("news").And.Not.Contain("message"));
+        Assert.That(outsider.PendingEventNames(), Does.Not.Contain("news").And.Not.Contain("message"));
 
         // Room sizes are cluster-wide on either node.
         Assert.That(await node1.Get<SocketIoServer>().Sockets.Adapter.RoomSizeAsync("r").Within(), Is.EqualTo(2));
@@ -114,17 +114,17 @@ public sealed class RedisClusterTests
         string prefix = RedisSetUp.UniquePrefix();
         await using var node1 = await StartNodeAsync(prefix);
         await using var node2 = await StartNodeAsync(prefix);
-        await using var a = await SioClient.ConnectAsync(node1.BaseUri);
-        await using var b = await SioClient.ConnectAsync(node2.BaseUri);
+        await using var a = await RawSocketIoClient.ConnectAsync(node1.BaseUri, 4);
+        await using var b = await RawSocketIoClient.ConnectAsync(node2.BaseUri, 4);
         await a.EmitAsync("create or join", "r");
         await a.WaitForAsync("created");
         await b.EmitAsync("create or join", "r");
         await b.WaitForAsync("joined");
 
         await a.DisposeAsync();
-        await RedisTestNodes.EventuallyAsync(async () => await node2.Get<SocketIoServer>().Sockets.Adapter.RoomSizeAsync("r") == 1,
+        await Eventually.UntilAsync(async () => await node2.Get<SocketIoServer>().Sockets.Adapter.RoomSizeAsync("r") == 1,
             TimeSpan.FromSeconds(5), "a's membership removed");
-        await using var c = await SioClient.ConnectAsync(node2.BaseUri);
+        await using var c = await RawSocketIoClient.ConnectAsync(node2.BaseUri, 4);
         await c.EmitAsync("create or join", "r");
         await c.WaitForAsync("joined");
     }
@@ -142,12 +142,12 @@ public sealed class RedisClusterTests
         Assert.That(ready.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         Assert.That(await ready.Content.ReadAsStringAsync(), Is.EqualTo("ok"));
 
-        int closedPort = RedisProcess.FreePort();
+        int closedPort = FreePort.Find();
         await using var orphan = await TestServer.StartAsync(["--redis", $"127.0.0.1:{closedPort}", "--Redis:ConnectTimeout", "500"]);
         var unready = await http.GetAsync(new Uri(orphan.BaseUri, "/healthz")).Within();
         Assert.That(unready.StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable));
         // It still serves its own sockets meanwhile.
-        await using var client = await SioClient.ConnectAsync(orphan.BaseUri);
+        await using var client = await RawSocketIoClient.ConnectAsync(orphan.BaseUri, 4);
         Assert.That(client.Id, Is.Not.Empty);
     }
 

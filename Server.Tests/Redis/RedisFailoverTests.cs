@@ -17,7 +17,7 @@ public sealed class RedisFailoverTests
 
     private static async Task<(ChildProcess Process, Uri Uri)> StartNodeAsync(string prefix)
     {
-        int port = RedisProcess.FreePort();
+        int port = FreePort.Find();
         var dll = Path.Combine(AppContext.BaseDirectory, "SocketIoSignal.Server.dll");
         var child = ChildProcess.Start("dotnet", [dll, "--port", port.ToString(), "--host", "127.0.0.1",
             "--redis", RedisSetUp.Redis.Address, "--Redis:KeyPrefix", prefix,
@@ -42,8 +42,8 @@ public sealed class RedisFailoverTests
         await using var __ = survivor;
 
         // A call: caller on the doomed node, callee on the survivor; a third party is refused.
-        var caller = await SioClient.ConnectAsync(doomedUri);
-        await using var callee = await SioClient.ConnectAsync(survivorUri);
+        var caller = await RawSocketIoClient.ConnectAsync(doomedUri, 4);
+        await using var callee = await RawSocketIoClient.ConnectAsync(survivorUri, 4);
         await caller.EmitAsync("create or join", "call");
         await caller.WaitForAsync("created");
         await callee.EmitAsync("create or join", "call");
@@ -51,7 +51,7 @@ public sealed class RedisFailoverTests
         await caller.WaitForAsync("ready");
         await callee.EmitAsync("message", "candidate");
         await caller.WaitForAsync("message");
-        await using (var third = await SioClient.ConnectAsync(survivorUri))
+        await using (var third = await RawSocketIoClient.ConnectAsync(survivorUri, 4))
         {
             await third.EmitAsync("create or join", "call");
             await third.WaitForAsync("full");
@@ -61,11 +61,11 @@ public sealed class RedisFailoverTests
         // Crash.
         var killedAt = TimeProvider.System.GetTimestamp();
         await doomed.KillAsync();
-        await caller.Closed.Within();
+        await caller.WhenClosed.Within();
         await caller.DisposeAsync();
 
         // Within the node timeout (plus a sweep), the dead node's member is gone from the room.
-        await RedisTestNodes.EventuallyAsync(async () => await db.SetLengthAsync(roomKey) == 1,
+        await Eventually.UntilAsync(async () => await db.SetLengthAsync(roomKey) == 1,
             TimeSpan.FromMilliseconds(NodeTimeoutMs + 3 * HeartbeatMs + 2000), "the dead node's member purged");
         var purgeTime = TimeProvider.System.GetElapsedTime(killedAt);
         TestContext.Out.WriteLine($"room freed {purgeTime.TotalMilliseconds:F0} ms after the kill (NodeTimeout {NodeTimeoutMs} ms, heartbeat {HeartbeatMs} ms)");
@@ -73,16 +73,16 @@ public sealed class RedisFailoverTests
         Assert.That((await db.SetMembersAsync(roomKey).Within()).Select(m => m.ToString()), Has.All.EndsWith(":" + callee.Id));
 
         // The caller reconnects (the load balancer sends it to the survivor) and rejoins its call.
-        await using var back = await SioClient.ConnectAsync(survivorUri);
+        await using var back = await RawSocketIoClient.ConnectAsync(survivorUri, 4);
         await back.EmitAsync("create or join", "call");
-        Assert.That((await back.WaitForAsync("joined")).ToJsonString(), Is.EqualTo($"[\"call\",\"{back.Id}\"]"));
+        Assert.That((await back.WaitForAsync("joined")).Args.ToJsonString(), Is.EqualTo($"[\"call\",\"{back.Id}\"]"));
         await callee.WaitForAsync("join");
         await callee.WaitForAsync("ready");
         await back.EmitAsync("message", "offer again");
-        Assert.That((await callee.WaitForAsync("message")).ToJsonString(), Is.EqualTo("[\"offer again\"]"));
+        Assert.That((await callee.WaitForAsync("message")).Args.ToJsonString(), Is.EqualTo("[\"offer again\"]"));
 
         // Full again, with exactly the two of them; nothing of the dead node is left.
-        await using (var late = await SioClient.ConnectAsync(survivorUri))
+        await using (var late = await RawSocketIoClient.ConnectAsync(survivorUri, 4))
         {
             await late.EmitAsync("create or join", "call");
             await late.WaitForAsync("full");

@@ -40,8 +40,7 @@ public sealed class RedisNodeInteropTests
         Assert.That(JsonNode.Parse(relayed)!["args"]!.ToJsonString(Relaxed), Is.EqualTo("[\"relayed\"]"));
 
         await node.SendLineAsync("quit");
-        await node.Process.WaitForExitAsync().Within();
-        Assert.That(node.Process.ExitCode, Is.Zero, string.Join("\n", node.Errors));
+        Assert.That(await node.WaitForExitAsync(), Is.Zero, string.Join("\n", node.Errors));
         ours.AssertNoErrors();
     }
 

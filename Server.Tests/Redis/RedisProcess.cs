@@ -1,6 +1,4 @@
-using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
+using System.Globalization;
 using NUnit.Framework;
 using SocketIoSignal.Tests.Infrastructure;
 using StackExchange.Redis;
@@ -10,9 +8,9 @@ namespace SocketIoSignal.Tests.Redis;
 /// <summary>A redis-server of the tests' own, on a free port, without persistence; killed at the end.</summary>
 public sealed class RedisProcess : IAsyncDisposable
 {
-    private readonly Process _process;
+    private readonly ChildProcess _process;
 
-    private RedisProcess(Process process, int port, ConnectionMultiplexer connection)
+    private RedisProcess(ChildProcess process, int port, ConnectionMultiplexer connection)
     {
         _process = process;
         Port = port;
@@ -36,35 +34,19 @@ public sealed class RedisProcess : IAsyncDisposable
         }
         for (int attempt = 0; ; attempt++)
         {
-            int port = FreePort();
-            var process = Process.Start(new ProcessStartInfo("/usr/bin/redis-server",
-                ["--port", port.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-            })!;
-            var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            process.OutputDataReceived += (_, e) =>
-            {
-                if (e.Data?.Contains("Ready to accept connections", StringComparison.Ordinal) == true)
-                {
-                    ready.TrySetResult();
-                }
-            };
-            process.EnableRaisingEvents = true;
-            process.Exited += (_, _) => ready.TrySetException(new InvalidOperationException("redis-server exited"));
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
+            int port = FreePort.Find();
+            var process = ChildProcess.Start("/usr/bin/redis-server",
+                ["--port", port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]);
             try
             {
-                await ready.Task.Within(TimeSpan.FromSeconds(10));
+                await process.WaitForLineAsync(l => l.Contains("Ready to accept connections", StringComparison.Ordinal), TimeSpan.FromSeconds(10));
                 var connection = await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{port}").Within();
                 return new RedisProcess(process, port, connection);
             }
             catch (Exception) when (attempt < 3)
             {
-                Kill(process);
+                // Most likely the port was taken between the probe and the start: another port.
+                await process.DisposeAsync();
             }
         }
     }
@@ -72,50 +54,6 @@ public sealed class RedisProcess : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Connection.DisposeAsync();
-        Kill(_process);
+        await _process.DisposeAsync();
     }
-
-    private static void Kill(Process process)
-    {
-        try
-        {
-            process.Kill(entireProcessTree: true);
-            process.WaitForExit(5000);
-        }
-        catch (InvalidOperationException)
-        {
-        }
-        process.Dispose();
-    }
-
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-}
-
-/// <summary>One redis-server for every test of this namespace.</summary>
-[SetUpFixture]
-public sealed class RedisSetUp
-{
-    private static RedisProcess? s_redis;
-
-    public static RedisProcess Redis => s_redis ?? throw new InvalidOperationException("redis-server not started");
-
-    [OneTimeSetUp]
-    public async Task StartAsync() => s_redis = await RedisProcess.StartAsync();
-
-    [OneTimeTearDown]
-    public async Task StopAsync()
-    {
-        if (s_redis is not null)
-        {
-            await s_redis.DisposeAsync();
-        }
-    }
-
-    /// <summary>A key prefix of one's own, so tests do not see each other's rooms.</summary>
-    public static string UniquePrefix() => "t" + Guid.NewGuid().ToString("N")[..12];
 }

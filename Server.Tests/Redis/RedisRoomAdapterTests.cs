@@ -54,7 +54,7 @@ public sealed class RedisRoomAdapterTests
         string sentinel = "s" + Guid.NewGuid().ToString("N");
         await _a.BroadcastAsync(Packet(sentinel), BroadcastTarget.All).AsTask().Within();
         await Task.WhenAll(_deliveryA.WaitForAsync(sentinel), _deliveryB.WaitForAsync(sentinel)).Within();
-        return [.. _deliveryA.Receivers(marker).Concat(_deliveryB.Receivers(marker)).Order(StringComparer.Ordinal)];
+        return [.. _deliveryA.ReceiversOf(marker).Concat(_deliveryB.ReceiversOf(marker)).Order(StringComparer.Ordinal)];
     }
 
     private static BroadcastTarget Target(string[] rooms, string[]? except = null) =>
@@ -239,7 +239,7 @@ public sealed class RedisRoomAdapterTests
         Assert.That(await _a.RoomSizeAsync("call").Within(), Is.Zero);
 
         // B's next heartbeat finds its key expired and writes its memberships back.
-        await RedisTestNodes.EventuallyAsync(async () => await _a.RoomSizeAsync("call") == 1, TimeSpan.FromSeconds(6), "B's memberships back");
+        await Eventually.UntilAsync(async () => await _a.RoomSizeAsync("call") == 1, TimeSpan.FromSeconds(6), "B's memberships back");
         Assert.That(await _a.SocketIdsAsync(BroadcastTarget.All).Within(), Is.EquivalentTo(new[] { "b1" }));
     }
 
@@ -258,7 +258,7 @@ public sealed class RedisRoomAdapterTests
         // The doomed node loses Redis for good without leaving: no more heartbeats, nothing cleaned up by it.
         await doomed.Connection.CloseAsync(allowCommandsToComplete: false).Within();
         var started = TimeProvider.System.GetTimestamp();
-        await RedisTestNodes.EventuallyAsync(async () => await s.RoomSizeAsync("call") == 1, TimeSpan.FromSeconds(3), "purge of the crashed node");
+        await Eventually.UntilAsync(async () => await s.RoomSizeAsync("call") == 1, TimeSpan.FromSeconds(3), "purge of the crashed node");
         var purgedAfter = TimeProvider.System.GetElapsedTime(started);
         TestContext.Out.WriteLine($"purged {purgedAfter.TotalMilliseconds:F0} ms after the crash (timeout 600 ms, sweep every 200 ms)");
 

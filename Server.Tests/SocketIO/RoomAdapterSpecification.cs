@@ -2,28 +2,9 @@ using System.Collections.Concurrent;
 using NUnit.Framework;
 using SocketIoSignal.SocketIO.Adapter;
 using SocketIoSignal.SocketIO.Protocol;
+using SocketIoSignal.Tests.Infrastructure;
 
 namespace SocketIoSignal.Tests.SocketIOTests;
-
-/// <summary>Records what an adapter delivers to local sockets.</summary>
-internal sealed class RecordingDelivery : ILocalDelivery
-{
-    public ConcurrentBag<string> Connected { get; } = [];
-
-    public ConcurrentQueue<(string SocketId, string Text)> Delivered { get; } = new();
-
-    public IEnumerable<string> LocalSocketIds => Connected;
-
-    public void Deliver(IEnumerable<string> socketIds, EncodedPacket packet)
-    {
-        foreach (var id in socketIds)
-        {
-            Delivered.Enqueue((id, packet.Text));
-        }
-    }
-
-    public string[] Receivers => [.. Delivered.Select(d => d.SocketId).Order(StringComparer.Ordinal)];
-}
 
 /// <summary>
 /// What every <see cref="IRoomAdapter"/> must do. A new adapter (Redis…) gets a fixture deriving from this one
@@ -306,11 +287,4 @@ internal abstract class RoomAdapterSpecification
         Assert.That(d1.Receivers, Is.EqualTo(new[] { "s1" }));
         Assert.That(d2.Delivered, Is.Empty);
     }
-}
-
-[TestFixture]
-internal sealed class InMemoryRoomAdapterSpecificationTests : RoomAdapterSpecification
-{
-    protected override IRoomAdapter CreateAdapter(string namespaceName, ILocalDelivery delivery) =>
-        new InMemoryRoomAdapterFactory().Create(namespaceName, delivery);
 }

@@ -49,7 +49,7 @@ public sealed class SocketIoApiTests
     }
 
     /// <summary>A server with /test, one client connected to /test, and the server's socket for it; disposed together.</summary>
-    private sealed record OneClient(TestServer Server, Connections Sockets, SioWs Client, string Answer, SocketIoSocket Socket) : IAsyncDisposable
+    private sealed record OneClient(TestServer Server, Connections Sockets, RawSocketIoClient Client, string Answer, SocketIoSocket Socket) : IAsyncDisposable
     {
         public async ValueTask DisposeAsync()
         {
@@ -61,11 +61,11 @@ public sealed class SocketIoApiTests
     private static async Task<OneClient> ConnectOneAsync(int eio, Action<SocketIoNamespace>? setup = null)
     {
         var (server, sockets) = await StartAsync(setup);
-        SioWs? client = null;
+        RawSocketIoClient? client = null;
         try
         {
-            (client, var answer) = await SioWs.ConnectAsync(server, eio, Nsp);
-            return new OneClient(server, sockets, client, answer, await sockets.NextAsync());
+            client = await RawSocketIoClient.ConnectAsync(server.BaseUri, eio, Nsp);
+            return new OneClient(server, sockets, client, client.ConnectAnswer, await sockets.NextAsync());
         }
         catch
         {
@@ -86,7 +86,7 @@ public sealed class SocketIoApiTests
         await using var server = await TestServer.StartAsync();
         var connected = new TaskCompletionSource<SocketIoSocket>(TaskCreationOptions.RunContinuationsAsynchronously);
         server.Get<SocketIoServer>().OnConnection(s => connected.TrySetResult(s));
-        await using var client = await SioWs.OpenAsync(server, 3);
+        await using var client = await RawSocketIoClient.OpenAsync(server.BaseUri, 3);
         Assert.That(await client.NextTextAsync(), Is.EqualTo("0"));
         var socket = await connected.Task.Within();
         Assert.That(socket.Id, Is.EqualTo(client.Sid));
@@ -105,7 +105,7 @@ public sealed class SocketIoApiTests
         await using var server = await TestServer.StartAsync();
         var connected = new TaskCompletionSource<SocketIoSocket>(TaskCreationOptions.RunContinuationsAsynchronously);
         server.Get<SocketIoServer>().OnConnection(s => connected.TrySetResult(s));
-        await using var client = await SioWs.OpenAsync(server, 4);
+        await using var client = await RawSocketIoClient.OpenAsync(server.BaseUri, 4);
         await client.ExpectNothingAsync();
         // The connect timeout's timer lives only until the CONNECT: no timer per connected client.
         var io = server.Get<SocketIoServer>();
@@ -115,7 +115,7 @@ public sealed class SocketIoApiTests
         Assert.That(answer, Does.Match("^0\\{\"sid\":\"[A-Za-z0-9_-]+\"\\}$"));
         var socket = await connected.Task.Within();
         Assert.That(io.Metrics.Timers.Live, Is.EqualTo(0));
-        Assert.That(socket.Id, Is.EqualTo(SioWs.IdOf(answer[1..], "sid")));
+        Assert.That(socket.Id, Is.EqualTo(RawSocketIoClient.IdOf(answer[1..], "sid")));
         Assert.That(socket.Id, Is.Not.EqualTo(client.Sid));
         Assert.That(socket.Protocol, Is.EqualTo(5));
         Assert.That(socket.Rooms, Is.EquivalentTo(new[] { socket.Id }));
@@ -137,7 +137,7 @@ public sealed class SocketIoApiTests
         else
         {
             Assert.That(answer, Does.StartWith("0/test,{\"sid\":"));
-            Assert.That(socket.Id, Is.EqualTo(SioWs.IdOf(answer[7..], "sid")));
+            Assert.That(socket.Id, Is.EqualTo(RawSocketIoClient.IdOf(answer[7..], "sid")));
             Assert.That(socket.Id, Does.Not.Contain(client.Sid));
         }
         Assert.That(socket.Rooms, Is.EquivalentTo(new[] { socket.Id }));
@@ -153,9 +153,10 @@ public sealed class SocketIoApiTests
         var ids = new HashSet<string>();
         for (int i = 0; i < 5; i++)
         {
-            var (client, answer) = await SioWs.ConnectAsync(server, 4, Nsp);
+            var client = await RawSocketIoClient.ConnectAsync(server.BaseUri, 4, Nsp);
+            var answer = client.ConnectAnswer;
             await using var __ = client;
-            Assert.That(ids.Add(SioWs.IdOf(answer[7..], "sid")), Is.True);
+            Assert.That(ids.Add(RawSocketIoClient.IdOf(answer[7..], "sid")), Is.True);
         }
     }
 
@@ -165,7 +166,8 @@ public sealed class SocketIoApiTests
     {
         var (server, sockets) = await StartAsync();
         await using var _ = server;
-        var (client, answer) = await SioWs.ConnectAsync(server, eio, "/nope");
+        var client = await RawSocketIoClient.ConnectAsync(server.BaseUri, eio, "/nope");
+        var answer = client.ConnectAnswer;
         await using var __ = client;
         Assert.That(answer, Is.EqualTo(expected));
         await client.SendAsync("0/test,");
@@ -189,13 +191,15 @@ public sealed class SocketIoApiTests
                 }
             }));
         await using var _ = server;
-        var (client, answer) = await SioWs.ConnectAsync(server, eio, Nsp);
+        var client = await RawSocketIoClient.ConnectAsync(server.BaseUri, eio, Nsp);
+        var answer = client.ConnectAnswer;
         await using var __ = client;
         Assert.That(answer, Is.EqualTo(expected));
         Assert.That(sockets.All, Is.Empty);
         Assert.That(seen, Is.EqualTo(new[] { "first", "second" }));
 
-        var (allowed, ok) = await SioWs.ConnectAsync(server, eio, Nsp, query: "token=good");
+        var allowed = await RawSocketIoClient.ConnectAsync(server.BaseUri, eio, Nsp, query: "token=good");
+        var ok = allowed.ConnectAnswer;
         await using var ___ = allowed;
         Assert.That(ok, Does.StartWith("0/test,"));
         server.AssertNoErrors();
@@ -206,7 +210,8 @@ public sealed class SocketIoApiTests
     {
         var (server, _) = await StartAsync(nsp => nsp.Use(_ => throw new InvalidOperationException("boom")));
         await using var s = server;
-        var (client, answer) = await SioWs.ConnectAsync(server, 4, Nsp);
+        var client = await RawSocketIoClient.ConnectAsync(server.BaseUri, 4, Nsp);
+        var answer = client.ConnectAnswer;
         await using var c = client;
         Assert.That(answer, Is.EqualTo("4/test,{\"message\":\"Internal error\"}"));
     }
@@ -218,7 +223,7 @@ public sealed class SocketIoApiTests
         var (server, sockets) = await StartAsync();
         await using var _ = server;
         var before = DateTimeOffset.UtcNow.AddSeconds(-1);
-        await using var client = await SioWs.OpenAsync(server, eio, "token=abc&lang=fr", new Dictionary<string, string> { ["X-Custom"] = "hello" });
+        await using var client = await RawSocketIoClient.OpenAsync(server.BaseUri, eio, "token=abc&lang=fr", new Dictionary<string, string> { ["X-Custom"] = "hello" });
         if (eio == 3)
         {
             Assert.That(await client.NextTextAsync(), Is.EqualTo("0"));
@@ -266,7 +271,7 @@ public sealed class SocketIoApiTests
             s.On("42", e => received.Enqueue("numeric name"));
         }));
         await using var _ = server;
-        var (client, _) = await SioWs.ConnectAsync(server, eio, Nsp);
+        var client = await RawSocketIoClient.ConnectAsync(server.BaseUri, eio, Nsp);
         await using var __ = client;
         var socket = await sockets.NextAsync();
 
@@ -353,7 +358,7 @@ public sealed class SocketIoApiTests
             e.Ack(new byte[] { 9, 8 }, "done");
         })));
         await using var _ = server;
-        var (client, _) = await SioWs.ConnectAsync(server, eio, Nsp);
+        var client = await RawSocketIoClient.ConnectAsync(server.BaseUri, eio, Nsp);
         await using var __ = client;
         var socket = await sockets.NextAsync();
 
@@ -401,7 +406,7 @@ public sealed class SocketIoApiTests
             }
         })));
         await using var s = server;
-        var (client, _) = await SioWs.ConnectAsync(server, 4, Nsp);
+        var client = await RawSocketIoClient.ConnectAsync(server.BaseUri, 4, Nsp);
         await using var c = client;
         for (int i = 0; i <= 5; i++)
         {
@@ -420,7 +425,7 @@ public sealed class SocketIoApiTests
             s.On("ping-me", e => e.Ack("pong"));
         }));
         await using var _ = server;
-        var (client, _) = await SioWs.ConnectAsync(server, 4, Nsp);
+        var client = await RawSocketIoClient.ConnectAsync(server.BaseUri, 4, Nsp);
         await using var __ = client;
         await client.SendAsync("2/test,[\"bad\"]");
         await client.SendAsync("2/test,1[\"ping-me\"]");
@@ -436,13 +441,13 @@ public sealed class SocketIoApiTests
     {
         var (server, sockets) = await StartAsync();
         await using var _ = server;
-        var clients = new List<SioWs>();
+        var clients = new List<RawSocketIoClient>();
         var socks = new List<SocketIoSocket>();
         try
         {
             for (int i = 0; i < 3; i++)
             {
-                var (client, _) = await SioWs.ConnectAsync(server, eio, Nsp);
+                var client = await RawSocketIoClient.ConnectAsync(server.BaseUri, eio, Nsp);
                 clients.Add(client);
                 socks.Add(await sockets.NextAsync());
             }
@@ -507,9 +512,9 @@ public sealed class SocketIoApiTests
         var (server, sockets) = await StartAsync();
         await using var _ = server;
         server.Get<SocketIoServer>().Of("/other");
-        var (inTest, _) = await SioWs.ConnectAsync(server, 4, Nsp);
+        var inTest = await RawSocketIoClient.ConnectAsync(server.BaseUri, 4, Nsp);
         await using var __ = inTest;
-        var (inOther, _) = await SioWs.ConnectAsync(server, 4, "/other");
+        var inOther = await RawSocketIoClient.ConnectAsync(server.BaseUri, 4, "/other");
         await using var ___ = inOther;
         server.Get<SocketIoServer>().Of("/other").Emit("hi");
         Assert.That(await inOther.NextTextAsync(), Is.EqualTo("2/other,[\"hi\"]"));
@@ -522,7 +527,7 @@ public sealed class SocketIoApiTests
         var (server, sockets) = await StartAsync();
         await using var _ = server;
         var other = server.Get<SocketIoServer>().Of("/other");
-        var (client, _) = await SioWs.ConnectAsync(server, 4, Nsp);
+        var client = await RawSocketIoClient.ConnectAsync(server.BaseUri, 4, Nsp);
         await using var __ = client;
         await client.SendAsync("0/other,");
         Assert.That(await client.NextTextAsync(), Does.StartWith("0/other,{\"sid\":"));
@@ -555,7 +560,7 @@ public sealed class SocketIoApiTests
         await using var one = await ConnectOneAsync(eio, nsp => Track(nsp, log));
         var (_, _, client, _, socket) = one;
         await client.SendAsync("1/test,");
-        await Poll.UntilAsync(() => log.Count == 2);
+        await Eventually.UntilAsync(() => log.Count == 2, TaskTimeouts.Default, "disconnecting and disconnect handled");
         Assert.That(log, Is.EqualTo(new[] { "disconnecting:client namespace disconnect:<id>,room-x", "disconnect:client namespace disconnect:0:False" }));
         Assert.That(socket.Namespace.Sockets, Is.Empty);
         Assert.That(socket.Namespace.Adapter.LocalRoomCount, Is.Zero);
@@ -595,7 +600,7 @@ public sealed class SocketIoApiTests
         var frames = await client.ExpectClosedAsync();
         var expected = eio == 3 ? new[] { "1", "1" + Nsp + "," } : new[] { "1" + Nsp + "," };
         Assert.That(frames.Select(f => f.Text).Order(StringComparer.Ordinal), Is.EqualTo(expected));
-        await Poll.UntilAsync(() => log.Count == 2);
+        await Eventually.UntilAsync(() => log.Count == 2, TaskTimeouts.Default, "disconnecting and disconnect handled");
         Assert.That(log.First(), Does.StartWith("disconnecting:server namespace disconnect:<id>,room-x"));
     }
 
@@ -606,11 +611,11 @@ public sealed class SocketIoApiTests
         var log = new ConcurrentQueue<string>();
         var (server, sockets) = await StartAsync(nsp => Track(nsp, log));
         await using var _ = server;
-        var (client, _) = await SioWs.ConnectAsync(server, eio, Nsp);
+        var client = await RawSocketIoClient.ConnectAsync(server.BaseUri, eio, Nsp);
         var socket = await sockets.NextAsync();
         await client.CloseAsync();
         await client.DisposeAsync();
-        await Poll.UntilAsync(() => log.Count == 2);
+        await Eventually.UntilAsync(() => log.Count == 2, TaskTimeouts.Default, "disconnecting and disconnect handled");
         Assert.That(log, Is.EqualTo(new[] { "disconnecting:transport close:<id>,room-x", "disconnect:transport close:0:False" }));
         Assert.That(socket.Connected, Is.False);
         Assert.That(server.Get<SocketIoServer>().Metrics.ConnectedSockets, Is.Zero);
@@ -622,11 +627,11 @@ public sealed class SocketIoApiTests
         var log = new ConcurrentQueue<string>();
         var (server, sockets) = await StartAsync(nsp => Track(nsp, log));
         await using var _ = server;
-        var (second, _) = await SioWs.ConnectAsync(server, 4, Nsp);
+        var second = await RawSocketIoClient.ConnectAsync(server.BaseUri, 4, Nsp);
         await using var ___ = second;
         await sockets.NextAsync();
         await second.SendRawAsync("1");
-        await Poll.UntilAsync(() => log.Count == 2);
+        await Eventually.UntilAsync(() => log.Count == 2, TaskTimeouts.Default, "disconnecting and disconnect handled");
         Assert.That(log.Last(), Does.StartWith("disconnect:transport close"));
     }
 
@@ -639,10 +644,10 @@ public sealed class SocketIoApiTests
         var (server, _) = await StartAsync(args: ["--EngineIo:PingInterval", "600000", "--EngineIo:PingTimeout", "600000"],
             configure: b => b.Services.AddSingleton<TimeProvider>(fake));
         await using var _ = server;
-        await using var idle = await SioWs.OpenAsync(server, 4);
-        var (connected, _) = await SioWs.ConnectAsync(server, 4, Nsp);
+        await using var idle = await RawSocketIoClient.OpenAsync(server.BaseUri, 4);
+        var connected = await RawSocketIoClient.ConnectAsync(server.BaseUri, 4, Nsp);
         await using var __ = connected;
-        await using var v4 = await SioWs.OpenAsync(server, 3);
+        await using var v4 = await RawSocketIoClient.OpenAsync(server.BaseUri, 3);
         Assert.That(await v4.NextTextAsync(), Is.EqualTo("0"));
 
         fake.Advance(TimeSpan.FromSeconds(44));
@@ -661,7 +666,7 @@ public sealed class SocketIoApiTests
     {
         var (server, _) = await StartAsync(args: ["--SocketIo:ConnectTimeout", "300"]);
         await using var _ = server;
-        await using var idle = await SioWs.OpenAsync(server, 4);
+        await using var idle = await RawSocketIoClient.OpenAsync(server.BaseUri, 4);
         await idle.ExpectClosedAsync(TimeSpan.FromSeconds(5));
     }
 
@@ -674,7 +679,7 @@ public sealed class SocketIoApiTests
             args: ["--EngineIo:PingInterval", "600000", "--EngineIo:PingTimeout", "600000"],
             configure: b => b.Services.AddSingleton<TimeProvider>(fake));
         await using var _ = server;
-        var (client, _) = await SioWs.ConnectAsync(server, 4, Nsp);
+        var client = await RawSocketIoClient.ConnectAsync(server.BaseUri, 4, Nsp);
         await using var __ = client;
         await client.SendAsync("52-/test,[\"bin\",{\"_placeholder\":true,\"num\":0},{\"_placeholder\":true,\"num\":1}]");
         await client.SendBinaryAsync([1]);
@@ -720,7 +725,7 @@ public sealed class SocketIoApiTests
             }
         }));
         await using var _ = server;
-        var (client, _) = await SioWs.ConnectAsync(server, eio, Nsp);
+        var client = await RawSocketIoClient.ConnectAsync(server.BaseUri, eio, Nsp);
         await using var __ = client;
         await client.SendAsync(packet);
         await client.ExpectClosedAsync();
@@ -736,7 +741,7 @@ public sealed class SocketIoApiTests
     {
         var (server, _) = await StartAsync();
         await using var _ = server;
-        var (client, _) = await SioWs.ConnectAsync(server, 4, Nsp);
+        var client = await RawSocketIoClient.ConnectAsync(server.BaseUri, 4, Nsp);
         await using var __ = client;
         await client.SendAsync("51-/test," + body[1..]);
         await client.SendBinaryAsync([1]);
@@ -748,15 +753,15 @@ public sealed class SocketIoApiTests
     {
         var (server, _) = await StartAsync();
         await using var _ = server;
-        var (client, _) = await SioWs.ConnectAsync(server, 4, Nsp);
+        var client = await RawSocketIoClient.ConnectAsync(server.BaseUri, 4, Nsp);
         await using var __ = client;
         await client.SendAsync("5" + new string('9', 100_000) + "-[\"a\"]");
         await client.ExpectClosedAsync();
-        var (second, _) = await SioWs.ConnectAsync(server, 4, Nsp);
+        var second = await RawSocketIoClient.ConnectAsync(server.BaseUri, 4, Nsp);
         await using var ___ = second;
         await second.SendAsync("2/test," + new string('9', 100) + "[\"a\"]");
         await second.ExpectClosedAsync();
-        var (third, _) = await SioWs.ConnectAsync(server, 4, Nsp);
+        var third = await RawSocketIoClient.ConnectAsync(server.BaseUri, 4, Nsp);
         await using var ____ = third;
         await third.SendAsync("2/test,[\"a\"," + new string('[', 100_000) + new string(']', 100_000) + "]");
         await third.ExpectClosedAsync();
@@ -767,7 +772,7 @@ public sealed class SocketIoApiTests
     public async Task EventBeforeConnectClosesProtocolFive()
     {
         await using var server = await TestServer.StartAsync();
-        await using var client = await SioWs.OpenAsync(server, 4);
+        await using var client = await RawSocketIoClient.OpenAsync(server.BaseUri, 4);
         await client.SendAsync("2[\"message\",\"hi\"]");
         await client.ExpectClosedAsync();
     }
@@ -777,7 +782,7 @@ public sealed class SocketIoApiTests
     {
         var (server, _) = await StartAsync();
         await using var _ = server;
-        var (client, _) = await SioWs.ConnectAsync(server, 4, Nsp);
+        var client = await RawSocketIoClient.ConnectAsync(server.BaseUri, 4, Nsp);
         await using var __ = client;
         await client.SendBinaryAsync([1, 2]);
         await client.ExpectClosedAsync();
@@ -788,7 +793,7 @@ public sealed class SocketIoApiTests
     {
         var (server, _) = await StartAsync();
         await using var _ = server;
-        var (client, _) = await SioWs.ConnectAsync(server, 4, Nsp);
+        var client = await RawSocketIoClient.ConnectAsync(server.BaseUri, 4, Nsp);
         await using var __ = client;
         await client.SendAsync("51-/test,[\"a\",{\"_placeholder\":true,\"num\":0}]");
         await client.SendAsync("2/test,[\"a\"]");
@@ -800,31 +805,14 @@ public sealed class SocketIoApiTests
     {
         var (server, _) = await StartAsync();
         await using var _ = server;
-        var (v4, _) = await SioWs.ConnectAsync(server, 3, Nsp);
+        var v4 = await RawSocketIoClient.ConnectAsync(server.BaseUri, 3, Nsp);
         await using var __ = v4;
         await v4.SendAsync("0/test,");
         await v4.ExpectClosedAsync();
-        await using var v5 = await SioWs.OpenAsync(server, 4);
+        await using var v5 = await RawSocketIoClient.OpenAsync(server.BaseUri, 4);
         await v5.SendAsync("0");
         Assert.That(await v5.NextTextAsync(), Does.StartWith("0{"));
         await v5.SendAsync("0");
         await v5.ExpectClosedAsync();
-    }
-}
-
-/// <summary>Polls a condition the server reaches asynchronously.</summary>
-public static class Poll
-{
-    public static async Task UntilAsync(Func<bool> condition, TimeSpan? timeout = null)
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? TaskTimeouts.Default);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                Assert.Fail("the condition never held");
-            }
-            await Task.Delay(10);
-        }
     }
 }

@@ -1,0 +1,195 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using NUnit.Framework;
+using SocketIoSignal.EngineIO;
+using SocketIoSignal.SocketIO;
+using SocketIoSignal.Tests.Infrastructure;
+
+namespace SocketIoSignal.Tests.Hostile;
+
+/// <summary>A raw TCP connection for what no client library sends; it can end with a reset (RST).</summary>
+public sealed class RawTcp : IAsyncDisposable
+{
+    private readonly Socket _socket = new(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+    private readonly List<byte> _pending = [];
+
+    public static async Task<RawTcp> ConnectAsync(int port, int receiveBuffer = 0)
+    {
+        var c = new RawTcp();
+        if (receiveBuffer > 0)
+        {
+            c._socket.ReceiveBufferSize = receiveBuffer;
+        }
+        await c._socket.ConnectAsync(IPAddress.Loopback, port).Within();
+        return c;
+    }
+
+    public Task SendAsync(string text) => SendAsync(Encoding.UTF8.GetBytes(text));
+
+    public async Task SendAsync(byte[] data)
+    {
+        await _socket.SendAsync(data, SocketFlags.None).Within();
+    }
+
+    /// <summary>Closes with linger 0: the kernel sends RST instead of FIN.</summary>
+    public void Reset()
+    {
+        _socket.LingerState = new LingerOption(true, 0);
+        _socket.Close();
+    }
+
+    /// <summary>True when the peer ends the connection (FIN or RST) within the bound; what it sent is discarded.</summary>
+    public async Task<bool> EndsAsync(TimeSpan? timeout = null)
+    {
+        try
+        {
+            await ReadToEndAsync(timeout);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Reads until the peer closes or the timeout passes; returns everything read.</summary>
+    public async Task<byte[]> ReadToEndAsync(TimeSpan? timeout = null)
+    {
+        using var cts = new CancellationTokenSource(timeout ?? TaskTimeouts.Default);
+        var buffer = new byte[8192];
+        try
+        {
+            while (true)
+            {
+                int n = await _socket.ReceiveAsync(buffer, SocketFlags.None, cts.Token);
+                if (n == 0)
+                {
+                    break;
+                }
+                _pending.AddRange(buffer.AsSpan(0, n));
+            }
+        }
+        catch (SocketException)
+        {
+            // reset by the server: it ended the connection
+        }
+        var all = _pending.ToArray();
+        _pending.Clear();
+        return all;
+    }
+
+    /// <summary>Reads (bounded) until the bytes received contain <paramref name="marker"/>; returns them as text.</summary>
+    public async Task<string> ReadUntilAsync(string marker, TimeSpan? timeout = null)
+    {
+        using var cts = new CancellationTokenSource(timeout ?? TaskTimeouts.Default);
+        var buffer = new byte[8192];
+        var needle = Encoding.UTF8.GetBytes(marker);
+        while (IndexOf(needle) < 0)
+        {
+            int n = await _socket.ReceiveAsync(buffer, SocketFlags.None, cts.Token);
+            if (n == 0)
+            {
+                throw new IOException("closed before " + marker);
+            }
+            _pending.AddRange(buffer.AsSpan(0, n));
+        }
+        var text = Encoding.Latin1.GetString(_pending.ToArray());
+        _pending.Clear();
+        return text;
+    }
+
+    /// <summary>Reads the status line and headers (and a Content-Length body) of one response.</summary>
+    public async Task<(int Status, string Head, string Body)> ReadResponseAsync(TimeSpan? timeout = null)
+    {
+        using var cts = new CancellationTokenSource(timeout ?? TaskTimeouts.Default);
+        var buffer = new byte[8192];
+        int end;
+        while ((end = IndexOf("\r\n\r\n"u8)) < 0)
+        {
+            int n = await _socket.ReceiveAsync(buffer, SocketFlags.None, cts.Token);
+            if (n == 0)
+            {
+                throw new IOException("closed before a response");
+            }
+            _pending.AddRange(buffer.AsSpan(0, n));
+        }
+        var head = Encoding.ASCII.GetString(_pending.GetRange(0, end).ToArray());
+        _pending.RemoveRange(0, end + 4);
+        int status = int.Parse(head.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
+        var lengthLine = head.Split("\r\n").FirstOrDefault(l => l.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase));
+        int length = lengthLine is null ? 0 : int.Parse(lengthLine["Content-Length:".Length..].Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        while (_pending.Count < length)
+        {
+            int n = await _socket.ReceiveAsync(buffer, SocketFlags.None, cts.Token);
+            if (n == 0)
+            {
+                break;
+            }
+            _pending.AddRange(buffer.AsSpan(0, n));
+        }
+        var body = Encoding.UTF8.GetString(_pending.GetRange(0, Math.Min(length, _pending.Count)).ToArray());
+        _pending.RemoveRange(0, Math.Min(length, _pending.Count));
+        return (status, head, body);
+    }
+
+    /// <summary>Sends a WebSocket upgrade request and reads the answer's head.</summary>
+    public async Task<int> UpgradeAsync(string pathAndQuery, string? extraHeaders = null)
+    {
+        var key = Convert.ToBase64String(RandomNumberGenerator.GetBytes(16));
+        await SendAsync($"GET {pathAndQuery} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n{extraHeaders}\r\n");
+        var (status, _, _) = await ReadResponseAsync();
+        return status;
+    }
+
+    /// <summary>One client WebSocket frame (masked unless told otherwise).</summary>
+    public Task SendFrameAsync(int opcode, byte[] payload, bool fin = true, bool mask = true)
+    {
+        var frame = new List<byte> { (byte)((fin ? 0x80 : 0) | opcode) };
+        byte maskBit = mask ? (byte)0x80 : (byte)0;
+        if (payload.Length < 126)
+        {
+            frame.Add((byte)(maskBit | payload.Length));
+        }
+        else if (payload.Length <= ushort.MaxValue)
+        {
+            frame.Add((byte)(maskBit | 126));
+            frame.Add((byte)(payload.Length >> 8));
+            frame.Add((byte)payload.Length);
+        }
+        else
+        {
+            frame.Add((byte)(maskBit | 127));
+            for (int i = 7; i >= 0; i--)
+            {
+                frame.Add((byte)((long)payload.Length >> (8 * i)));
+            }
+        }
+        var key = RandomNumberGenerator.GetBytes(4);
+        if (mask)
+        {
+            frame.AddRange(key);
+        }
+        for (int i = 0; i < payload.Length; i++)
+        {
+            frame.Add(mask ? (byte)(payload[i] ^ key[i % 4]) : payload[i]);
+        }
+        return SendAsync([.. frame]);
+    }
+
+    private int IndexOf(ReadOnlySpan<byte> needle) =>
+        System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_pending).IndexOf(needle);
+
+    public ValueTask DisposeAsync()
+    {
+        _socket.Dispose();
+        return ValueTask.CompletedTask;
+    }
+}

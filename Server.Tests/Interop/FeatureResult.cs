@@ -1,0 +1,10 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using NUnit.Framework;
+using SocketIoSignal.Tests.Infrastructure;
+
+namespace SocketIoSignal.Tests.Interop;
+
+public sealed record FeatureResult(FeatureState State, string Detail, bool Noteworthy = false);
