@@ -251,7 +251,7 @@ internal sealed partial class EngineIoSession
         string text;
         try
         {
-            text = StrictUtf8.GetString(body);
+            text = StrictUtf8.Encoding.GetString(body);
         }
         catch (DecoderFallbackException)
         {
@@ -269,7 +269,6 @@ internal sealed partial class EngineIoSession
             : PollingPayload.TryDecodeV3Text(text, maxPackets, packets);
     }
 
-    private static readonly UTF8Encoding StrictUtf8 = new(false, true);
 
     /// <summary>
     /// Kestrel's own BadHttpRequestException ("Unexpected end of request content" when a client closes mid-body) is

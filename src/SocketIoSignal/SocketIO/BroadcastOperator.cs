@@ -37,10 +37,7 @@ public readonly struct BroadcastOperator
     /// <summary>Emits to every target; completes when the adapter has accepted it (at once in memory).</summary>
     public ValueTask EmitAsync(string eventName, params object?[] args)
     {
-        if (SocketIoSocket.IsReservedServerEvent(eventName))
-        {
-            throw new ArgumentException($"\"{eventName}\" is a reserved event name", nameof(eventName));
-        }
+        ReservedEvents.ThrowIfReserved(eventName);
         var packet = SocketIoEncoder.EncodeEvent(_nsp.Name, eventName, args);
         return _nsp.Adapter.BroadcastAsync(packet, Target);
     }

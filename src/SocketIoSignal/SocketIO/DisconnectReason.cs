@@ -37,12 +37,12 @@ public static class DisconnectReasons
     /// <param name="reason">The reason.</param>
     public static string ToWire(this DisconnectReason reason) => reason switch
     {
-        DisconnectReason.TransportClose => "transport close",
-        DisconnectReason.TransportError => "transport error",
-        DisconnectReason.PingTimeout => "ping timeout",
-        DisconnectReason.ParseError => "parse error",
-        DisconnectReason.ForcedClose => "forced close",
-        DisconnectReason.ServerShuttingDown => "server shutting down",
+        DisconnectReason.TransportClose => CloseReason.TransportClose.ToWire(),
+        DisconnectReason.TransportError => CloseReason.TransportError.ToWire(),
+        DisconnectReason.PingTimeout => CloseReason.PingTimeout.ToWire(),
+        DisconnectReason.ParseError => CloseReason.ParseError.ToWire(),
+        DisconnectReason.ForcedClose => CloseReason.ForcedClose.ToWire(),
+        DisconnectReason.ServerShuttingDown => CloseReason.ServerShuttingDown.ToWire(),
         DisconnectReason.ServerNamespaceDisconnect => "server namespace disconnect",
         _ => "client namespace disconnect",
     };

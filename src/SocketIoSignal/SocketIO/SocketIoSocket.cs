@@ -47,11 +47,6 @@ public sealed class SocketIoHandshake
 /// <summary>One client's presence in one namespace: its events, its rooms, its emits.</summary>
 public sealed class SocketIoSocket
 {
-    private static readonly HashSet<string> ServerReserved = new(StringComparer.Ordinal)
-    {
-        "connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener",
-    };
-
     private readonly SocketIoClient _client;
 
     internal SocketIoClient Client => _client;
@@ -98,7 +93,6 @@ public sealed class SocketIoSocket
     /// <summary>Every other socket of the namespace (Node's <c>socket.broadcast</c>).</summary>
     public BroadcastOperator Broadcast => Namespace.Except(Id);
 
-    internal static bool IsReservedServerEvent(string name) => ServerReserved.Contains(name);
 
     // ---- handlers ----
 
@@ -152,14 +146,14 @@ public sealed class SocketIoSocket
     /// <summary>Emits an event to this socket's client; false (and nothing sent) once the socket has left its namespace.</summary>
     public bool Emit(string eventName, params object?[] args)
     {
-        CheckName(eventName);
+        ReservedEvents.ThrowIfReserved(eventName);
         return Connected && _client.Send(SocketIoEncoder.EncodeEvent(Namespace.Name, eventName, args));
     }
 
     /// <summary>Emits an event and waits for the client's acknowledgement, at most <paramref name="timeout"/>.</summary>
     public async Task<IReadOnlyList<JsonNode?>> EmitWithAckAsync(string eventName, TimeSpan timeout, params object?[] args)
     {
-        CheckName(eventName);
+        ReservedEvents.ThrowIfReserved(eventName);
         long id = Interlocked.Increment(ref _nextAckId) - 1;
         var tcs = new TaskCompletionSource<IReadOnlyList<JsonNode?>>(TaskCreationOptions.RunContinuationsAsynchronously);
         _pendingAcks[id] = tcs;
@@ -380,11 +374,4 @@ public sealed class SocketIoSocket
         }
     }
 
-    private static void CheckName(string eventName)
-    {
-        if (IsReservedServerEvent(eventName))
-        {
-            throw new ArgumentException($"\"{eventName}\" is a reserved event name", nameof(eventName));
-        }
-    }
 }

@@ -15,7 +15,6 @@ internal static class PollingPayload
     /// <summary>More length digits than any payload within maxHttpBufferSize can need.</summary>
     private const int MaxLengthDigits = 9;
 
-    private static readonly UTF8Encoding StrictUtf8 = new(false, true);
 
     // ---- decoding ----
 
@@ -149,7 +148,7 @@ internal static class PollingPayload
                 string text;
                 try
                 {
-                    text = StrictUtf8.GetString(data);
+                    text = StrictUtf8.Encoding.GetString(data);
                 }
                 catch (DecoderFallbackException)
                 {

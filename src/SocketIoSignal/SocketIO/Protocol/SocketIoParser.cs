@@ -1,3 +1,4 @@
+using SocketIoSignal.EngineIO.Protocol;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -14,21 +15,13 @@ internal sealed record SocketIoParserLimits(int MaxAttachments = 10, int MaxJson
 /// </summary>
 internal static class SocketIoParser
 {
-    /// <summary>Names the client may never send as events (the reference's list, plus "error").</summary>
-    public static readonly IReadOnlySet<string> ReservedEvents = new HashSet<string>(StringComparer.Ordinal)
-    {
-        "connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener", "error",
-    };
-
-    private static readonly UTF8Encoding StrictUtf8 = new(false, true);
-
     /// <summary>Decodes a packet from its string form (polling); see the UTF-8 overload.</summary>
     public static bool TryDecode(string text, int protocol, SocketIoParserLimits limits, out SocketIoPacket? packet, out string error)
     {
         byte[] utf8;
         try
         {
-            utf8 = StrictUtf8.GetBytes(text);
+            utf8 = StrictUtf8.Encoding.GetBytes(text);
         }
         catch (EncoderFallbackException)
         {
@@ -163,7 +156,7 @@ internal static class SocketIoParser
                 if (name[0] == '"')
                 {
                     eventName = ReadString(name);
-                    if (ReservedEvents.Contains(eventName))
+                    if (ReservedEvents.FromClient.Contains(eventName))
                     {
                         error = "reserved event name";
                         return false;
