@@ -109,6 +109,60 @@ public sealed partial class SocketIoServer : IEngineIoHandler, ISocketIoServer
         }
     }
 
+    // ---- observers inside the library (the admin UI); null unless one is attached ----
+
+    /// <summary>A socket of any namespace connected: raised after it joined its own room, before the namespace's handlers.</summary>
+    internal event Action<SocketIoSocket>? SocketConnected;
+
+    /// <summary>A client emitted an event to a socket of any namespace (raised whether or not a handler listens).</summary>
+    internal event Action<SocketIoEvent>? EventReceived;
+
+    /// <summary>A socket of any namespace emitted an event to its client: the socket, the event's name, its arguments.</summary>
+    internal event Action<SocketIoSocket, string, IReadOnlyList<object?>>? EventSent;
+
+    internal bool ObservesEvents => EventReceived is not null;
+
+    internal void RaiseSocketConnected(SocketIoSocket socket)
+    {
+        try
+        {
+            SocketConnected?.Invoke(socket);
+        }
+        catch (Exception ex)
+        {
+            LogHandlerError(ex, socket.Id);
+        }
+    }
+
+    internal void RaiseEventReceived(SocketIoEvent evt)
+    {
+        try
+        {
+            EventReceived?.Invoke(evt);
+        }
+        catch (Exception ex)
+        {
+            LogHandlerError(ex, evt.Socket.Id);
+        }
+    }
+
+    internal void RaiseEventSent(SocketIoSocket socket, string eventName, IReadOnlyList<object?> args)
+    {
+        var observers = EventSent;
+        if (observers is null)
+        {
+            return;
+        }
+        try
+        {
+            observers(socket, eventName, args);
+        }
+        catch (Exception ex)
+        {
+            LogHandlerError(ex, socket.Id);
+        }
+    }
+
     internal void OnProtocolError(string why)
     {
         Metrics.ProtocolError(why);
