@@ -60,6 +60,12 @@ public static class SignalServer
             o.ClientVersion = ClientVersions.TryGetValue(server.Client, out var version) ? version : "";
         });
         var health = builder.Services.AddHealthChecks().AddSocketIo();
+        bool adminUi = AdminUiSite.IsEnabled(builder.Configuration);
+        if (adminUi)
+        {
+            // Username, Password and the other options from the "AdminUi" section (--AdminUi:Username=…).
+            socketIo.AddAdminUi();
+        }
         if (!string.IsNullOrWhiteSpace(server.Redis) || !string.IsNullOrWhiteSpace(builder.Configuration["Redis:Configuration"]))
         {
             socketIo.AddRedis(o =>
@@ -100,6 +106,10 @@ public static class SignalServer
             return app;
         }
         app.Services.GetRequiredService<CodelabSignaling>().Attach();
+        if (adminUi)
+        {
+            app.UseAdminUiFiles();
+        }
         app.UseCodelabStaticFiles(ResolveRoot(server.Root));
         return app;
     }

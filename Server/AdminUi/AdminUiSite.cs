@@ -1,0 +1,62 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.FileProviders;
+
+namespace SocketIoSignal.Hosting;
+
+/// <summary>
+/// The Socket.IO Admin UI in the codelab app, off unless <c>--AdminUi:Enabled=true</c>: the server side
+/// (<c>AddAdminUi</c>, options from the <c>AdminUi</c> section) and the official UI's files, as the npm package
+/// <c>@socket.io/admin-ui</c> 0.5.1 ships them in <c>ui/dist</c>, at <c>/admin/</c>.
+/// </summary>
+public static class AdminUiSite
+{
+    public const string EnabledKey = "AdminUi:Enabled";
+
+    public const string RequestPath = "/admin";
+
+    /// <summary>The UI's files beside the binary (copied there by the build).</summary>
+    public static string Root => Path.Combine(AppContext.BaseDirectory, "AdminUi", "dist");
+
+    public static bool IsEnabled(IConfiguration configuration) => configuration.GetValue<bool>(EnabledKey);
+
+
+    /// <summary>Serves the UI at /admin/ (and sends /admin there).</summary>
+    public static void UseAdminUiFiles(this WebApplication app)
+    {
+        var files = new PhysicalFileProvider(Root);
+        app.Use((context, next) =>
+        {
+            if (!context.Request.Path.StartsWithSegments(RequestPath, StringComparison.Ordinal, out var rest))
+            {
+                return next(context);
+            }
+            if (!rest.HasValue && (HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method)))
+            {
+                context.Response.Redirect(RequestPath + "/");
+                return Task.CompletedTask;
+            }
+            var headers = context.Response.Headers;
+            headers.XContentTypeOptions = "nosniff";
+            headers.XFrameOptions = "DENY";
+            headers["Referrer-Policy"] = "no-referrer";
+            return next(context);
+        });
+        app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = files, RequestPath = RequestPath });
+        app.UseStaticFiles(new StaticFileOptions
+        {
+            FileProvider = files,
+            RequestPath = RequestPath,
+            ServeUnknownFileTypes = false,
+            OnPrepareResponse = context =>
+            {
+                if (context.File.Name == "index.html")
+                {
+                    context.Context.Response.Headers.CacheControl = "no-cache";
+                }
+            },
+        });
+    }
+}
