@@ -121,6 +121,22 @@ public sealed class AdminUiProtocolTests
     }
 
     [Test]
+    public async Task ASocketThatWasThereBeforeTheUiIsReportedWhenItLeaves()
+    {
+        await using var server = await StartAsync();
+        await using var driver = SioDriver.Start();
+        var userId = await driver.ConnectedAsync("user", server.Url + "/");
+        await MainNamespace(server).Sockets[userId].JoinAsync("lobby");
+        await driver.ConnectedAsync("admin", server.Url + "/admin", Credentials);
+        await driver.WaitForAsync("admin", "all_sockets");
+
+        await driver.DisconnectAsync("user");
+        await driver.WaitForAsync("admin", "socket_disconnected", l => l.Text(1) == userId);
+        await driver.WaitForAsync("admin", "room_left", l => l.Text(1) == "lobby" && l.Text(2) == userId);
+        server.AssertNoErrors();
+    }
+
+    [Test]
     public async Task ServerStatsCountClientsPollingClientsAndSocketsPerNamespace()
     {
         await using var server = await StartAsync();

@@ -11,6 +11,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SocketIoSignal.EngineIO;
 using SocketIoSignal.SocketIO;
+using SocketIoSignal.SocketIO.Protocol;
 
 namespace SocketIoSignal.AdminUi;
 
@@ -283,39 +284,62 @@ internal sealed partial class AdminUiInstrumentation : IHostedLifecycleService, 
 
     private string Now() => AdminSerializer.Timestamp(_time.GetUtcNow());
 
+    /// <summary>Whether an admin socket is connected to this node: the live reports are built only then.</summary>
+    private bool Watched => Attached && _admin is { Sockets.Count: > 0 };
+
+    /// <summary>
+    /// A live report, to the admin sockets of this node only (encoded once): with a cluster adapter, a UI sees the
+    /// sockets, rooms and events of the node it is connected to, as its all_sockets and its actions are this
+    /// node's. The statistics go to every node's UI (<see cref="OnStatsTimer"/>).
+    /// </summary>
     private void ToAdmin(string eventName, params object?[] args)
     {
-        if (Attached && _admin is { } admin)
+        if (_admin is { } admin && Watched)
         {
-            admin.Emit(eventName, args);
+            admin.Deliver(admin.Sockets.Keys, SocketIoEncoder.EncodeEvent(admin.Name, eventName, args));
         }
     }
 
     private void OnSocketConnected(SocketIoSocket socket)
     {
-        var serialized = AdminSerializer.Socket(socket);
         if (socket.Client.Session.Transport != TransportKind.WebSocket)
         {
             _polling[socket] = 0;
         }
         string nsp = socket.Namespace.Name;
         string id = socket.Id;
+        // Always: a UI that connects later lists this socket, and must hear that it left.
         socket.OnDisconnect(reason =>
         {
             _polling.TryRemove(socket, out _);
             ToAdmin("socket_disconnected", nsp, id, reason.ToWire(), Now());
         });
-        ToAdmin("socket_connected", serialized, Now());
+        if (Watched)
+        {
+            ToAdmin("socket_connected", AdminSerializer.Socket(socket), Now());
+        }
     }
 
-    private void OnRoomJoined(string nsp, string room, string id) => ToAdmin("room_joined", nsp, room, id, Now());
+    private void OnRoomJoined(string nsp, string room, string id)
+    {
+        if (Watched)
+        {
+            ToAdmin("room_joined", nsp, room, id, Now());
+        }
+    }
 
-    private void OnRoomLeft(string nsp, string room, string id) => ToAdmin("room_left", nsp, room, id, Now());
+    private void OnRoomLeft(string nsp, string room, string id)
+    {
+        if (Watched)
+        {
+            ToAdmin("room_left", nsp, room, id, Now());
+        }
+    }
 
     /// <summary>Events of the admin namespace itself are not reported, as in Node.</summary>
     private void OnEventReceived(SocketIoEvent e)
     {
-        if (e.Socket.Namespace == _admin)
+        if (e.Socket.Namespace == _admin || !Watched)
         {
             return;
         }
@@ -331,7 +355,7 @@ internal sealed partial class AdminUiInstrumentation : IHostedLifecycleService, 
 
     private void OnEventSent(SocketIoSocket socket, string eventName, IReadOnlyList<object?> args)
     {
-        if (socket.Namespace == _admin)
+        if (socket.Namespace == _admin || !Watched)
         {
             return;
         }
@@ -369,7 +393,8 @@ internal sealed partial class AdminUiInstrumentation : IHostedLifecycleService, 
         try
         {
             ReportUpgrades();
-            ToAdmin("server_stats", Stats(_aggregated!.TakeAll()));
+            // Through the adapter, as Node: with a cluster adapter every node's UI lists every node (Servers page).
+            _admin!.Emit("server_stats", Stats(_aggregated!.TakeAll()));
         }
         catch (Exception ex)
         {
