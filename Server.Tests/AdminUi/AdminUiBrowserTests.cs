@@ -7,7 +7,7 @@ namespace SocketIoSignal.Tests.AdminUi;
 
 /// <summary>
 /// Item 5 in a browser: the official Socket.IO Admin UI (0.5.1, as served at /admin/ by the codelab app) in headless
-/// Chromium logs in through its form, lists a socket.io-client 4.8.1 socket and its room, and disconnects it.
+/// Chromium logs in through its form, lists a socket.io-client 4.8.1 socket, its room and its events, and disconnects it.
 /// Screenshots go to TestResults/admin-ui/.
 /// </summary>
 [TestFixture]
@@ -80,6 +80,12 @@ public sealed class AdminUiBrowserTests
         var room = page.GetByRole(AriaRole.Row).Filter(new LocatorFilterOptions { HasText = "foo" });
         await room.WaitForAsync(new LocatorWaitForOptions { Timeout = Timeout });
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ScreenshotFolder, "rooms.png"), Timeout = Timeout });
+
+        // Events (development mode): an event the socket emits now, as it arrives.
+        await driver.EmitAsync("user", "message", "hello from the test");
+        await NavigateAsync(page, "Events");
+        await page.GetByRole(AriaRole.Row).Filter(new LocatorFilterOptions { HasText = "message" }).First.WaitForAsync(new LocatorWaitForOptions { Timeout = Timeout });
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ScreenshotFolder, "events.png"), Timeout = Timeout });
 
         // Back to the sockets, and the row's disconnect button (the click also opens the socket's page, as the UI does).
         await NavigateAsync(page, "Sockets");

@@ -137,6 +137,24 @@ public sealed class AdminUiProtocolTests
     }
 
     [Test]
+    public async Task AnUpgradeToWebSocketIsReported()
+    {
+        await using var server = await StartAsync();
+        await using var driver = SioDriver.Start();
+        await driver.ConnectedAsync("admin", server.Url + "/admin", Credentials, ["websocket"]);
+        var userId = await driver.ConnectedAsync("user", server.Url + "/", transports: ["polling", "websocket"]);
+        await driver.WaitForAsync("user", "upgrade");
+
+        // Listed on polling, then updated; or, when the upgrade came first, listed on WebSocket.
+        var seen = await driver.WaitForAsync(l => l.Name == "admin"
+            && ((l.Event == "socket_connected" && l.Arg(0)!["id"]!.GetValue<string>() == userId && l.Arg(0)!["transport"]!.GetValue<string>() == "websocket")
+                || (l.Event == "socket_updated" && l.Arg(0)!["id"]!.GetValue<string>() == userId)), "the socket on websocket");
+        Assert.That(seen.Arg(0)!["transport"]!.GetValue<string>(), Is.EqualTo("websocket"));
+        Assert.That(seen.Arg(0)!["nsp"]!.GetValue<string>(), Is.EqualTo("/"));
+        server.AssertNoErrors();
+    }
+
+    [Test]
     public async Task ServerStatsCountClientsPollingClientsAndSocketsPerNamespace()
     {
         await using var server = await StartAsync();
