@@ -1,7 +1,9 @@
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using NUnit.Framework;
 using SocketIoSignal.AdminUi;
+using SocketIoSignal.Hosting;
 using SocketIoSignal.SocketIO;
 using SocketIoSignal.Tests.Infrastructure;
 
@@ -51,7 +53,7 @@ public sealed class AdminUiProtocolTests
         await using var server = await StartAsync();
         await using var driver = SioDriver.Start();
         var userId = await driver.ConnectedAsync("user", server.Url + "/", transports: ["websocket"]);
-        await MainNamespace(server).Sockets[userId].JoinAsync("lobby");
+        await MainNamespace(server).Sockets[userId].JoinAsync("lobby").AsTask().Within();
 
         var adminId = await driver.ConnectedAsync("admin", server.Url + "/admin", Credentials);
         var session = await driver.WaitForAsync("admin", "session");
@@ -99,7 +101,7 @@ public sealed class AdminUiProtocolTests
         Assert.That(Strings(connected.Arg(0)!["rooms"]), Does.Contain(userId));
         Assert.That(connected.Text(1), Does.Match(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$"), "a timestamp as JSON.stringify(new Date())");
 
-        await MainNamespace(server).Sockets[userId].JoinAsync("lobby");
+        await MainNamespace(server).Sockets[userId].JoinAsync("lobby").AsTask().Within();
         var joined = await driver.WaitForAsync("admin", "room_joined", l => l.Text(1) == "lobby");
         Assert.That(new[] { joined.Text(0), joined.Text(2) }, Is.EqualTo(new[] { "/", userId }));
 
@@ -107,7 +109,7 @@ public sealed class AdminUiProtocolTests
         await driver.EmitAsync("user", "create or join", "foo");
         await driver.WaitForAsync("admin", "room_joined", l => l.Text(1) == "foo" && l.Text(2) == userId);
 
-        await MainNamespace(server).Sockets[userId].LeaveAsync("lobby");
+        await MainNamespace(server).Sockets[userId].LeaveAsync("lobby").AsTask().Within();
         var left = await driver.WaitForAsync("admin", "room_left", l => l.Text(1) == "lobby");
         Assert.That(new[] { left.Text(0), left.Text(2) }, Is.EqualTo(new[] { "/", userId }));
 
@@ -126,7 +128,7 @@ public sealed class AdminUiProtocolTests
         await using var server = await StartAsync();
         await using var driver = SioDriver.Start();
         var userId = await driver.ConnectedAsync("user", server.Url + "/");
-        await MainNamespace(server).Sockets[userId].JoinAsync("lobby");
+        await MainNamespace(server).Sockets[userId].JoinAsync("lobby").AsTask().Within();
         await driver.ConnectedAsync("admin", server.Url + "/admin", Credentials);
         await driver.WaitForAsync("admin", "all_sockets");
 
@@ -301,14 +303,21 @@ public sealed class AdminUiProtocolTests
     [TestCase(new[] { "--AdminUi:Username=a", "--AdminUi:Password=b", "--AdminUi:Namespace=/" }, "AdminUi:Namespace must be")]
     [TestCase(new[] { "--AdminUi:Username=a", "--AdminUi:Password=b", "--AdminUi:Mode=dev" }, "AdminUi:Mode must be \"development\" or \"production\"")]
     [TestCase(new[] { "--AdminUi:Username=a", "--AdminUi:Password=b", "--AdminUi:ServerStatsInterval=0" }, "AdminUi:ServerStatsInterval must be")]
-    public void BadOptionsStopTheStartWithAMessageNamingTheOption(string[] args, string message)
+    public async Task BadOptionsStopTheStartWithAMessageNamingTheOption(string[] args, string message)
     {
-        var ex = Assert.ThrowsAsync<OptionsValidationException>(async () =>
-        {
-            await using var server = await TestServer.StartAsync(["--AdminUi:Enabled=true", .. args]);
-        });
+        // The options as the start validates them (ValidateOnStart), without starting the server.
+        await using var app = SignalServer.Build(["--port", "0", "--host", "127.0.0.1", "--AdminUi:Enabled=true", .. args]);
+        var ex = Assert.Throws<OptionsValidationException>(() => _ = app.Services.GetRequiredService<IOptions<AdminUiOptions>>().Value);
         Assert.That(ex!.Message, Does.Contain(message));
         Assert.That(ex.Message, Does.Not.Contain("=b"), "the password is never shown");
+    }
+
+    [Test]
+    public async Task TheStartFailsWithoutCredentials()
+    {
+        await using var app = SignalServer.Build(["--port", "0", "--host", "127.0.0.1", "--AdminUi:Enabled=true"]);
+        var ex = Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync().WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.That(ex!.Message, Does.Contain("AdminUi:Username must be set"));
     }
 
     [Test]
