@@ -1,7 +1,6 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.FileProviders;
 
 namespace SocketIoSignal.Hosting;
@@ -13,13 +12,16 @@ namespace SocketIoSignal.Hosting;
 /// </summary>
 public static class AdminUiSite
 {
+    /// <summary>The configuration key that turns the admin UI on (off by default).</summary>
     public const string EnabledKey = "AdminUi:Enabled";
 
+    /// <summary>Where the UI's files are served.</summary>
     public const string RequestPath = "/admin";
 
     /// <summary>The UI's files beside the binary (copied there by the build).</summary>
     public static string Root => Path.Combine(AppContext.BaseDirectory, "AdminUi", "dist");
 
+    /// <summary>Whether <see cref="EnabledKey"/> is true.</summary>
     public static bool IsEnabled(IConfiguration configuration) => configuration.GetValue<bool>(EnabledKey);
 
 
