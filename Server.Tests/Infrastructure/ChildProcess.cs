@@ -50,8 +50,11 @@ public sealed class ChildProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts <paramref name="file"/> with these arguments, in the repository root unless told otherwise.</summary>
-    public static ChildProcess Start(string file, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null, string? workingDirectory = null)
+    /// <summary>
+    /// Starts <paramref name="file"/> with these arguments, in the repository root unless told otherwise, with this
+    /// process's environment plus <paramref name="environment"/> (or that alone, when <paramref name="inheritEnvironment"/> is false).
+    /// </summary>
+    public static ChildProcess Start(string file, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null, string? workingDirectory = null, bool inheritEnvironment = true)
     {
         var info = new ProcessStartInfo(file, args)
         {
@@ -63,6 +66,10 @@ public sealed class ChildProcess : IAsyncDisposable
             StandardErrorEncoding = Encoding.UTF8,
             WorkingDirectory = workingDirectory ?? RepoPaths.Root,
         };
+        if (!inheritEnvironment)
+        {
+            info.Environment.Clear();
+        }
         foreach (var (key, value) in environment ?? new Dictionary<string, string>())
         {
             info.Environment[key] = value;

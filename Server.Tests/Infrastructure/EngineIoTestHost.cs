@@ -74,9 +74,7 @@ internal sealed class EngineIoTestHost : IAsyncDisposable
         builder.Services.AddSingleton<SocketIoMetrics>();
         builder.Services.AddSingleton<IRoomAdapterFactory, InMemoryRoomAdapterFactory>();
         builder.Services.AddSingleton(Options.Create(new SocketIoOptions()));
-        builder.Services.AddSingleton(sp => new SocketIoServer(
-            sp.GetRequiredService<IOptions<SocketIoOptions>>(), sp.GetRequiredService<IRoomAdapterFactory>(), sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<ILogger<SocketIoServer>>(), sp.GetRequiredService<SocketIoMetrics>()));
+        builder.Services.AddSingleton(sp => SocketIoServer.Create(sp));
         builder.Services.AddSingleton(Options.Create(engineOptions));
         builder.Services.AddSingleton(sp => ActivatorUtilities.CreateInstance<EngineIoServer>(sp, handler(sp)));
 

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Text;
 using System.Text.RegularExpressions;
@@ -32,37 +31,15 @@ public sealed partial class SinglePublishTests
         }
         _temp = Directory.CreateTempSubdirectory("signal-publish-").FullName;
         _published = Path.Combine(_temp, "out");
-        var info = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = RepoPaths.Root,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var arg in new[]
-        {
+        await using var process = ChildProcess.Start("dotnet",
+        [
             "publish", RepoPaths.Combine("Server", "Server.csproj"),
             "-c", "Release", "-r", "linux-x64", "--self-contained", "-p:PublishSingleFile=true",
             "--artifacts-path", Path.Combine(AppContext.BaseDirectory, "publish-artifacts"),
             "-o", _published, "-nologo",
-        })
-        {
-            info.ArgumentList.Add(arg);
-        }
-        using var process = Process.Start(info) ?? throw new InvalidOperationException("could not start dotnet publish");
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        try
-        {
-            await process.WaitForExitAsync().Within(TimeSpan.FromMinutes(20));
-        }
-        catch (TimeoutException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-        var output = await stdout.Within() + await stderr.Within();
-        Assert.That(process.ExitCode, Is.Zero, "dotnet publish failed:\n" + output);
+        ]);
+        int exit = await process.WaitForExitAsync(TimeSpan.FromMinutes(20));
+        Assert.That(exit, Is.Zero, "dotnet publish failed:\n" + string.Join("\n", process.Output.Concat(process.Errors)));
     }
 
     [OneTimeTearDown]
@@ -92,29 +69,13 @@ public sealed partial class SinglePublishTests
         File.Copy(Path.Combine(_published, Executable), executable);
         File.SetUnixFileMode(executable, File.GetUnixFileMode(executable) | UnixFileMode.UserExecute);
 
-        var info = new ProcessStartInfo(executable)
-        {
-            WorkingDirectory = alone,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            StandardOutputEncoding = Encoding.UTF8,
-        };
-        foreach (var arg in new[] { "--port", "0", "--host", "127.0.0.1" })
-        {
-            info.ArgumentList.Add(arg);
-        }
         // A machine without the SDK: no DOTNET_* or ASPNETCORE_* variables, no PATH to a dotnet.
-        info.Environment.Clear();
-        info.Environment["HOME"] = alone;
-        info.Environment["LANG"] = "C.UTF-8";
-        using var process = Process.Start(info) ?? throw new InvalidOperationException("could not start " + executable);
-        var stderr = process.StandardError.ReadToEndAsync();
-        try
+        await using var process = ChildProcess.Start(executable, ["--port", "0", "--host", "127.0.0.1"],
+            new Dictionary<string, string> { ["HOME"] = alone, ["LANG"] = "C.UTF-8" }, workingDirectory: alone, inheritEnvironment: false);
         {
-            var line = await process.StandardOutput.ReadLineAsync().Within(TimeSpan.FromSeconds(30));
+            var line = await process.ReadLineAsync(TimeSpan.FromSeconds(30));
             var match = StartupLine().Match(line ?? "");
-            Assert.That(match.Success, Is.True, $"start-up line: {line}\nstderr: {(process.HasExited ? await stderr.Within() : "")}");
+            Assert.That(match.Success, Is.True, $"start-up line: {line}\nstderr: {string.Join("\n", process.Errors)}");
             var url = "http://127.0.0.1:" + match.Groups[1].Value;
 
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
@@ -136,14 +97,6 @@ public sealed partial class SinglePublishTests
             var handshake = await http.GetStringAsync(url + "/socket.io/?EIO=4&transport=polling").Within();
             Assert.That(handshake, Does.StartWith("0{"), "Engine.IO open packet");
             Assert.That(handshake, Does.Contain("\"sid\":"));
-        }
-        finally
-        {
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-            }
-            await process.WaitForExitAsync().Within();
         }
     }
 

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Text;
 using System.Text.RegularExpressions;
 using SocketIoSignal.Tests.Infrastructure;
 
@@ -12,16 +10,12 @@ namespace SocketIoSignal.Tests.Samples;
 /// </summary>
 public sealed partial class ChatProcess : IAsyncDisposable
 {
-    private readonly Process _process;
-    private readonly StringBuilder _output;
-    private readonly Task _drain;
+    private readonly ChildProcess _process;
 
-    private ChatProcess(Process process, string url, StringBuilder output, Task drain)
+    private ChatProcess(ChildProcess process, string url)
     {
         _process = process;
         Url = url;
-        _output = output;
-        _drain = drain;
     }
 
     /// <summary>http://127.0.0.1:PORT, no trailing slash.</summary>
@@ -46,77 +40,24 @@ public sealed partial class ChatProcess : IAsyncDisposable
         {
             throw new InvalidOperationException(Dll + " is missing: build Server.Tests (it builds samples/Chat)");
         }
-        var info = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = ProjectFolder,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            StandardOutputEncoding = Encoding.UTF8,
-            StandardErrorEncoding = Encoding.UTF8,
-        };
-        foreach (var arg in new[] { Dll, "--urls", "http://127.0.0.1:0" })
-        {
-            info.ArgumentList.Add(arg);
-        }
-        info.Environment.Remove("ASPNETCORE_URLS");
-        info.Environment.Remove("ASPNETCORE_HTTP_PORTS");
-        var process = Process.Start(info) ?? throw new InvalidOperationException("could not start " + Dll);
-        var listening = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var output = new StringBuilder();
-        var drain = Task.WhenAll(DrainAsync(process.StandardOutput, output, listening), DrainAsync(process.StandardError, output, null));
+        var process = ChildProcess.Start("dotnet", [Dll, "--urls", "http://127.0.0.1:0"], workingDirectory: ProjectFolder);
         try
         {
-            var url = await listening.Task.WaitAsync(TimeSpan.FromSeconds(30));
-            return new ChatProcess(process, url, output, drain);
+            var line = await process.WaitForLineAsync(l => ListeningLine().IsMatch(l), TimeSpan.FromSeconds(30));
+            return new ChatProcess(process, ListeningLine().Match(line).Groups[1].Value);
         }
-        catch (TimeoutException)
+        catch
         {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync().Within();
-            throw new TimeoutException("samples/Chat did not say where it listens; it wrote:\n" + Snapshot(output));
+            await process.DisposeAsync();
+            throw;
         }
     }
 
     /// <summary>Everything the app wrote so far.</summary>
-    public string Output => Snapshot(_output);
-
-    private static string Snapshot(StringBuilder output)
-    {
-        lock (output)
-        {
-            return output.ToString();
-        }
-    }
-
-    /// <summary>Reads a stream to its end (a full pipe would block the app); reports ASP.NET's "Now listening on:" line.</summary>
-    private static async Task DrainAsync(StreamReader reader, StringBuilder output, TaskCompletionSource<string>? listening)
-    {
-        while (await reader.ReadLineAsync() is { } line)
-        {
-            lock (output)
-            {
-                output.AppendLine(line);
-            }
-            if (listening is not null && ListeningLine().Match(line) is { Success: true } match)
-            {
-                listening.TrySetResult(match.Groups[1].Value);
-            }
-        }
-        listening?.TrySetException(new InvalidOperationException("samples/Chat exited before it listened:\n" + Snapshot(output)));
-    }
+    public string Output => string.Join("\n", _process.Output.Concat(_process.Errors));
 
     [GeneratedRegex("Now listening on: (http://127\\.0\\.0\\.1:\\d+)")]
     private static partial Regex ListeningLine();
 
-    public async ValueTask DisposeAsync()
-    {
-        if (!_process.HasExited)
-        {
-            _process.Kill(entireProcessTree: true);
-        }
-        await _process.WaitForExitAsync().Within();
-        await _drain.Within();
-        _process.Dispose();
-    }
+    public ValueTask DisposeAsync() => _process.DisposeAsync();
 }

@@ -24,7 +24,7 @@ public sealed class EmbeddedSiteFileProvider : IFileProvider
     private readonly HashSet<string> _folders = new(StringComparer.Ordinal) { "/" };
     private readonly DateTimeOffset _lastModified;
 
-    public EmbeddedSiteFileProvider(Assembly assembly)
+    public EmbeddedSiteFileProvider(Assembly assembly, string resourcePrefix = ResourcePrefix)
     {
         _assembly = assembly;
         // The resources carry no date: the time the program started stands for all of them.
@@ -32,12 +32,12 @@ public sealed class EmbeddedSiteFileProvider : IFileProvider
         _lastModified = new DateTimeOffset(now.Ticks - now.Ticks % TimeSpan.TicksPerSecond, TimeSpan.Zero);
         foreach (var name in assembly.GetManifestResourceNames())
         {
-            if (!name.StartsWith(ResourcePrefix, StringComparison.Ordinal))
+            if (!name.StartsWith(resourcePrefix, StringComparison.Ordinal))
             {
                 continue;
             }
             // MSBuild's %(RecursiveDir) uses the building machine's separator.
-            var path = "/" + name[ResourcePrefix.Length..].Replace('\\', '/');
+            var path = "/" + name[resourcePrefix.Length..].Replace('\\', '/');
             _files[path] = name;
             for (int slash = path.LastIndexOf('/'); slash > 0; slash = path.LastIndexOf('/', slash - 1))
             {

@@ -65,6 +65,12 @@ public static class SignalServer
             o.ClientVersion = clientVersion;
         });
         var health = builder.Services.AddHealthChecks().AddSocketIo();
+        bool adminUi = AdminUiSite.IsEnabled(builder.Configuration);
+        if (adminUi)
+        {
+            // Username, Password and the other options from the "AdminUi" section (--AdminUi:Username=…).
+            socketIo.AddAdminUi();
+        }
         if (!string.IsNullOrWhiteSpace(server.Redis) || !string.IsNullOrWhiteSpace(builder.Configuration["Redis:Configuration"]))
         {
             socketIo.AddRedis(o =>
@@ -104,6 +110,10 @@ public static class SignalServer
             return app;
         }
         app.Services.GetRequiredService<CodelabSignaling>().Attach();
+        if (adminUi)
+        {
+            app.UseAdminUiFiles();
+        }
         if (FindRoot(server.Root) is { } root)
         {
             app.UseCodelabStaticFiles(root);

@@ -54,12 +54,7 @@ public static class SocketIoServiceCollectionExtensions
         services.TryAddSingleton<EngineIoMetrics>();
         services.TryAddSingleton<SocketIoMetrics>();
         services.TryAddSingleton<IRoomAdapterFactory, InMemoryRoomAdapterFactory>();
-        services.TryAddSingleton(sp => new SocketIoServer(
-            sp.GetRequiredService<IOptions<SocketIoOptions>>(),
-            sp.GetRequiredService<IRoomAdapterFactory>(),
-            sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<ILogger<SocketIoServer>>(),
-            sp.GetRequiredService<SocketIoMetrics>()));
+        services.TryAddSingleton(sp => SocketIoServer.Create(sp));
         services.TryAddSingleton<ISocketIoServer>(sp => sp.GetRequiredService<SocketIoServer>());
         services.TryAddSingleton(sp => new EngineIoServer(
             sp.GetRequiredService<IOptions<EngineIoOptions>>(),

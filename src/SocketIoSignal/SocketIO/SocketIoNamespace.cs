@@ -118,6 +118,7 @@ public sealed class SocketIoNamespace : ILocalDelivery
     {
         _sockets[socket.Id] = socket;
         Observe(Adapter.AddAllAsync(socket.Id, [socket.Id]));
+        Server.RaiseSocketConnected(socket);
         Action<SocketIoSocket>[] handlers;
         lock (_onConnection)
         {

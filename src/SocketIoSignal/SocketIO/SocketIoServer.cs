@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -16,6 +17,14 @@ public sealed partial class SocketIoServer : IEngineIoHandler, ISocketIoServer
     private readonly ConcurrentDictionary<string, SocketIoNamespace> _namespaces = new(StringComparer.Ordinal);
     private readonly IRoomAdapterFactory _adapters;
     private readonly ILogger<SocketIoServer> _logger;
+
+    /// <summary>The server as dependency injection makes it, with the registered adapter factory or <paramref name="adapters"/>.</summary>
+    internal static SocketIoServer Create(IServiceProvider services, IRoomAdapterFactory? adapters = null) => new(
+        services.GetRequiredService<IOptions<SocketIoOptions>>(),
+        adapters ?? services.GetRequiredService<IRoomAdapterFactory>(),
+        services.GetRequiredService<TimeProvider>(),
+        services.GetRequiredService<ILogger<SocketIoServer>>(),
+        services.GetRequiredService<SocketIoMetrics>());
 
     internal SocketIoServer(IOptions<SocketIoOptions> options, IRoomAdapterFactory adapters, TimeProvider time, ILogger<SocketIoServer> logger, SocketIoMetrics metrics)
     {
@@ -118,6 +127,60 @@ public sealed partial class SocketIoServer : IEngineIoHandler, ISocketIoServer
         if (session.Tag is SocketIoClient client)
         {
             client.OnClose(reason);
+        }
+    }
+
+    // ---- observers inside the library (the admin UI); null unless one is attached ----
+
+    /// <summary>A socket of any namespace connected: raised after it joined its own room, before the namespace's handlers.</summary>
+    internal event Action<SocketIoSocket>? SocketConnected;
+
+    /// <summary>A client emitted an event to a socket of any namespace (raised whether or not a handler listens).</summary>
+    internal event Action<SocketIoEvent>? EventReceived;
+
+    /// <summary>A socket of any namespace emitted an event to its client: the socket, the event's name, its arguments.</summary>
+    internal event Action<SocketIoSocket, string, IReadOnlyList<object?>>? EventSent;
+
+    internal bool ObservesEvents => EventReceived is not null;
+
+    internal void RaiseSocketConnected(SocketIoSocket socket)
+    {
+        try
+        {
+            SocketConnected?.Invoke(socket);
+        }
+        catch (Exception ex)
+        {
+            LogHandlerError(ex, socket.Id, "connection");
+        }
+    }
+
+    internal void RaiseEventReceived(SocketIoEvent evt)
+    {
+        try
+        {
+            EventReceived?.Invoke(evt);
+        }
+        catch (Exception ex)
+        {
+            LogHandlerError(ex, evt.Socket.Id, evt.Name);
+        }
+    }
+
+    internal void RaiseEventSent(SocketIoSocket socket, string eventName, IReadOnlyList<object?> args)
+    {
+        var observers = EventSent;
+        if (observers is null)
+        {
+            return;
+        }
+        try
+        {
+            observers(socket, eventName, args);
+        }
+        catch (Exception ex)
+        {
+            LogHandlerError(ex, socket.Id, eventName);
         }
     }
 

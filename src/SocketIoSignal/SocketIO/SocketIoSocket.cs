@@ -147,7 +147,12 @@ public sealed class SocketIoSocket
     public bool Emit(string eventName, params object?[] args)
     {
         ReservedEvents.ThrowIfReserved(eventName);
-        return Connected && _client.Send(SocketIoEncoder.EncodeEvent(Namespace.Name, eventName, args));
+        if (!Connected)
+        {
+            return false;
+        }
+        Namespace.Server.RaiseEventSent(this, eventName, args);
+        return _client.Send(SocketIoEncoder.EncodeEvent(Namespace.Name, eventName, args));
     }
 
     /// <summary>Emits an event and waits for the client's acknowledgement, at most <paramref name="timeout"/>.</summary>
@@ -159,6 +164,10 @@ public sealed class SocketIoSocket
         _pendingAcks[id] = tcs;
         try
         {
+            if (Connected)
+            {
+                Namespace.Server.RaiseEventSent(this, eventName, args);
+            }
             if (!Connected || !_client.Send(SocketIoEncoder.EncodeEvent(Namespace.Name, eventName, args, id)))
             {
                 throw new InvalidOperationException("the socket is disconnected");
@@ -226,7 +235,8 @@ public sealed class SocketIoSocket
         // handler asks for trees.
         var array = packet.IsBinary || packet.Elements is null ? (JsonArray)packet.Data! : null;
         string name = packet.EventName ?? NameOf(array![0]!);
-        if (!_handlers.TryGetValue(name, out var handlers))
+        bool observed = Namespace.Server.ObservesEvents;
+        if (!_handlers.TryGetValue(name, out var handlers) && !observed)
         {
             return;
         }
@@ -251,7 +261,14 @@ public sealed class SocketIoSocket
             array.Clear();
             evt = new SocketIoEvent(this, name, args, ack);
         }
-        Dispatch(handlers, evt);
+        if (observed)
+        {
+            Namespace.Server.RaiseEventReceived(evt);
+        }
+        if (handlers is not null)
+        {
+            Dispatch(handlers, evt);
+        }
     }
 
     private static string NameOf(JsonNode name) =>

@@ -1,0 +1,89 @@
+using SocketIoSignal.SocketIO.Adapter;
+using SocketIoSignal.SocketIO.Protocol;
+
+namespace SocketIoSignal.AdminUi;
+
+/// <summary>
+/// Where the observed adapters report room changes: a socket of this node joined or left a room, as Node's adapter
+/// emits <c>join-room</c> and <c>leave-room</c>. Arguments: namespace, room, socket id.
+/// </summary>
+internal sealed class RoomEvents
+{
+    public event Action<string, string, string>? Joined;
+
+    public event Action<string, string, string>? Left;
+
+    internal void OnJoined(string nsp, string room, string id) => Joined?.Invoke(nsp, room, id);
+
+    internal void OnLeft(string nsp, string room, string id) => Left?.Invoke(nsp, room, id);
+}
+
+/// <summary>Makes each namespace's adapter with the application's factory, and wraps it to report room changes.</summary>
+internal sealed class ObservedRoomAdapterFactory(IRoomAdapterFactory inner, RoomEvents events) : IRoomAdapterFactory
+{
+    public IRoomAdapter Create(string namespaceName, ILocalDelivery delivery) =>
+        new ObservedRoomAdapter(inner.Create(namespaceName, delivery), namespaceName, events);
+}
+
+/// <summary>
+/// An adapter that passes every call on and reports the memberships that changed: a join of a room the socket was
+/// not in, a leave of a room it was in. Whoever changes the rooms (the socket, the application through
+/// <c>Namespace.Adapter</c>, the server when a socket leaves) is seen alike.
+/// </summary>
+internal sealed class ObservedRoomAdapter(IRoomAdapter inner, string nsp, RoomEvents events) : IRoomAdapter
+{
+    public int LocalRoomCount => inner.LocalRoomCount;
+
+    public async ValueTask AddAllAsync(string socketId, IReadOnlyCollection<string> rooms)
+    {
+        var before = inner.RoomsOf(socketId);
+        await inner.AddAllAsync(socketId, rooms).ConfigureAwait(false);
+        foreach (var room in rooms.Distinct(StringComparer.Ordinal))
+        {
+            if (!before.Contains(room, StringComparer.Ordinal))
+            {
+                events.OnJoined(nsp, room, socketId);
+            }
+        }
+    }
+
+    public async ValueTask DeleteAsync(string socketId, string room)
+    {
+        bool wasMember = inner.RoomsOf(socketId).Contains(room, StringComparer.Ordinal);
+        await inner.DeleteAsync(socketId, room).ConfigureAwait(false);
+        if (wasMember)
+        {
+            events.OnLeft(nsp, room, socketId);
+        }
+    }
+
+    public async ValueTask DeleteAllAsync(string socketId)
+    {
+        var before = inner.RoomsOf(socketId);
+        await inner.DeleteAllAsync(socketId).ConfigureAwait(false);
+        foreach (var room in before)
+        {
+            events.OnLeft(nsp, room, socketId);
+        }
+    }
+
+    public async ValueTask<RoomJoin> JoinIfBelowAsync(string socketId, string room, int capacity)
+    {
+        var join = await inner.JoinIfBelowAsync(socketId, room, capacity).ConfigureAwait(false);
+        if (join.Joined && !join.WasMember)
+        {
+            events.OnJoined(nsp, room, socketId);
+        }
+        return join;
+    }
+
+    public ValueTask BroadcastAsync(EncodedPacket packet, BroadcastTarget target) => inner.BroadcastAsync(packet, target);
+
+    public ValueTask<int> RoomSizeAsync(string room) => inner.RoomSizeAsync(room);
+
+    public ValueTask<IReadOnlyCollection<string>> SocketIdsAsync(BroadcastTarget target) => inner.SocketIdsAsync(target);
+
+    public IReadOnlyCollection<string> RoomsOf(string socketId) => inner.RoomsOf(socketId);
+
+    public ValueTask DisposeAsync() => inner.DisposeAsync();
+}
