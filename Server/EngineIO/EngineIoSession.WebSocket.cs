@@ -17,13 +17,14 @@ public sealed partial class EngineIoSession
     private const int InitialReceiveBuffer = 4096;
 
     /// <summary>Runs a WebSocket that carries the session from its handshake.</summary>
-    internal async Task RunWebSocketAsync(WebSocket ws)
+    internal async Task RunWebSocketAsync(AcceptedWebSocket accepted)
     {
+        var ws = accepted.Socket;
         lock (_gate)
         {
             _webSocket = ws;
         }
-        var reader = ReceiveLoopAsync(ws, probing: false);
+        var reader = ReceiveLoopAsync(ws, accepted.Guard, probing: false);
         // Let Kestrel's sender take the 101 response before the open packet is written, so the two tend to leave
         // in separate segments: a client that attaches its message listener once "open" fired (the published
         // suites do) must not get the open packet in the same read as the 101. One trip through the thread pool
@@ -35,8 +36,9 @@ public sealed partial class EngineIoSession
     }
 
     /// <summary>Runs a WebSocket that probes an upgrade of this polling session.</summary>
-    internal async Task RunProbeAsync(WebSocket ws)
+    internal async Task RunProbeAsync(AcceptedWebSocket accepted)
     {
+        var ws = accepted.Socket;
         bool reject = false;
         lock (_gate)
         {
@@ -57,7 +59,7 @@ public sealed partial class EngineIoSession
             await RejectProbeAsync(ws);
             return;
         }
-        await ReceiveLoopAsync(ws, probing: true);
+        await ReceiveLoopAsync(ws, accepted.Guard, probing: true);
         bool upgraded;
         lock (_gate)
         {
@@ -114,7 +116,7 @@ public sealed partial class EngineIoSession
     /// payload), and only then is a buffer rented — an idle connection costs no receive buffer. When the next frame
     /// is already there (a busy connection) the buffer is kept for it.
     /// </summary>
-    private async Task ReceiveLoopAsync(WebSocket ws, bool probing)
+    private async Task ReceiveLoopAsync(WebSocket ws, WebSocketFrameGuard guard, bool probing)
     {
         int max = _server.Options.MaxHttpBufferSize;
         byte[]? buffer = null;
@@ -212,6 +214,13 @@ public sealed partial class EngineIoSession
             {
                 ReturnReceiveBuffer(buffer);
             }
+        }
+        if (guard.Failure is { } failure)
+        {
+            // The guard has sent the close frame and finished the close handshake: the WebSocket's read failed
+            // after that, and the connection now ends with a FIN.
+            reason = failure == WebSocketCloseStatus.MessageTooBig ? CloseReason.MessageTooBig : CloseReason.ParseError;
+            _server.OnProtocolError(this, "websocket: " + guard.FailureReason);
         }
         if (!probing)
         {
