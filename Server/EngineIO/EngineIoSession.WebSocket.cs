@@ -308,8 +308,12 @@ public sealed partial class EngineIoSession
                     return false;
                 }
                 _upgrading = true;
-                // Release a waiting poll with a noop so the client can pause polling.
-                _pendingPoll?.TrySetResult();
+                // A waiting poll gets a noop so the client can pause polling — after UpgradePollGrace, unless the
+                // upgrade completes first (then 400, as for any GET after it).
+                if (_pendingPoll is { } poll)
+                {
+                    ReleasePollLater(poll);
+                }
             }
             return true;
         }
@@ -335,6 +339,20 @@ public sealed partial class EngineIoSession
         }
         return false;
     }
+
+    /// <summary>
+    /// How long a GET waits, once the probe is answered, before it gets its noop. The client sends <c>5</c> as soon
+    /// as its poll has ended, but a client may also send <c>5</c> and at once a GET on another connection (the
+    /// published suite does): whichever of the two is processed first, the GET is then answered 400 if the upgrade
+    /// completes within this time. The reference answers a waiting poll during an upgrade every 100 ms, too.
+    /// </summary>
+    internal static readonly TimeSpan UpgradePollGrace = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Answers <paramref name="poll"/> (with a noop, if nothing else came) after <see cref="UpgradePollGrace"/>.</summary>
+    private static void ReleasePollLater(TaskCompletionSource poll) =>
+        // Wall clock: an ordering grace between two connections, not a protocol timer.
+        _ = Task.Delay(UpgradePollGrace).ContinueWith(static (_, p) => ((TaskCompletionSource)p!).TrySetResult(), poll, CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
     private readonly List<EngineIoPacket> _writeBatch = [];
 
