@@ -62,6 +62,14 @@ public sealed class EngineIoOptions
     /// </summary>
     public string[] AllowedOrigins { get; set; } = [];
 
+    /// <summary>
+    /// How long (ms) the first frame of a WebSocket-only session waits after the 101 response. 0: one trip through
+    /// the thread pool, enough for the 101 to leave first. Clients that attach their message listener only once
+    /// "open" has fired (the published protocol suites do) need the two in separate reads, which only a pause
+    /// guarantees; the conformance host sets one.
+    /// </summary>
+    public int FirstFrameDelay { get; set; }
+
     /// <summary>How long a WebSocket close handshake may take at shutdown (ms).</summary>
     public int CloseTimeout { get; set; } = 2000;
 

@@ -25,12 +25,21 @@ public sealed partial class EngineIoSession
             _webSocket = ws;
         }
         var reader = ReceiveLoopAsync(ws, accepted.Guard, probing: false);
-        // Let Kestrel's sender take the 101 response before the open packet is written, so the two tend to leave
-        // in separate segments: a client that attaches its message listener once "open" fired (the published
-        // suites do) must not get the open packet in the same read as the 101. One trip through the thread pool
-        // (the sender's work item is queued first); a pause of 1 ms did the same at a tenth of the connect rate.
-        await Task.Yield();
-        StartWriter(ws);
+        // Let Kestrel's sender take the 101 response before the open packet is written, so the two leave in
+        // separate segments: a client that attaches its message listener once "open" fired (the published suites
+        // do) must not get the open packet in the same read as the 101. The writer starts from a work item in the
+        // thread pool's global queue, behind the sender's (queued when the 101 was flushed); Task.Yield would queue
+        // to this thread's local queue, which runs first. A pause of 1 ms did the same at a tenth of the connect rate.
+        // EngineIo:FirstFrameDelay makes it a pause, for clients that need the two in separate reads.
+        if (_server.Options.FirstFrameDelay > 0)
+        {
+            await Task.Delay(_server.Options.FirstFrameDelay);
+            StartWriter(ws);
+        }
+        else
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(static state => state.Session.StartWriter(state.Socket), (Session: this, Socket: ws), preferLocal: false);
+        }
         await _writerEnded.Task;
         await reader;
     }

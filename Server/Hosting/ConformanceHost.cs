@@ -21,6 +21,8 @@ public static class ConformanceHost
         ["EngineIo:AllowedOrigins:0"] = "*",
         ["EngineIo:CookieV3"] = "false",
         ["SocketIo:ConnectTimeout"] = "1000",
+        // The suites attach their message listener after "open": the open packet must come in a later read.
+        ["EngineIo:FirstFrameDelay"] = "20",
     };
 
     public static void UseConformance(this WebApplication app)
@@ -34,6 +36,7 @@ public static class ConformanceHost
             MaxHttpBufferSize = options.MaxHttpBufferSize,
             AllowedOrigins = options.AllowedOrigins,
             CookieV3 = false,
+            FirstFrameDelay = options.FirstFrameDelay,
         };
         var echo = new EngineIoServer(
             Options.Create(echoOptions),
