@@ -361,7 +361,7 @@ public sealed class HostileInputTests
     /// <summary>Socket.IO packets that must close the connection, per protocol (4: EIO 3, 5: EIO 4).</summary>
     private static readonly string[] MustClose =
     [
-        "2[{\"toString\":\"foo\"}]", "2[null]", "2[]", "2[\"a\"]garbage", "2[\"a\",1e309]", "2{\"a\":1}",
+        "2[{\"toString\":\"foo\"}]", "2[null]", "2[]", "2[\"a\"]garbage", "2{\"a\":1}",
         "51-[\"m\",{\"_placeholder\":true,\"num\":\"splice\"}]",
         "550-[\"m\"]", "5511-[\"m\"]", "5" + new string('1', 100_000) + "-[\"m\"]",
         "2" + new string('9', 100) + "[\"m\"]",
