@@ -245,11 +245,9 @@ public static class SocketIoEncoder
             case int n:
                 w.WriteNumberValue(n);
                 break;
-            case long n when Math.Abs(n) <= MaxSafeInteger:
-                w.WriteNumberValue(n);
-                break;
             case long n:
-                JsonCanonical.WriteDouble(w, n);
+                // As given: a handler's long is written exactly (also past 2^53, where JavaScript would round it).
+                w.WriteNumberValue(n);
                 break;
             case double d:
                 JsonCanonical.WriteDouble(w, d);
@@ -342,9 +340,6 @@ public static class SocketIoEncoder
         }
     }
 
-    /// <summary>2^53 − 1: integers up to it are the same in JavaScript; larger longs are written as their double is.</summary>
-    private const long MaxSafeInteger = 9007199254740991;
-
     /// <summary>A number as JSON.stringify writes it, whether the tree holds parsed JSON or a .NET number.</summary>
     private static void WriteNumberNode(Utf8JsonWriter w, JsonValue value)
     {
@@ -356,7 +351,7 @@ public static class SocketIoEncoder
         {
             w.WriteNumberValue(i);
         }
-        else if (value.TryGetValue(out long l) && Math.Abs(l) <= MaxSafeInteger)
+        else if (value.TryGetValue(out long l))
         {
             w.WriteNumberValue(l);
         }
