@@ -68,6 +68,66 @@ public sealed class UpgradeTests
         h.Host.AssertNoErrors();
     }
 
+    /// <summary>
+    /// The published case "ignores HTTP requests with same sid after upgrade": the client sends <c>2probe</c>,
+    /// <c>5</c> and at once a GET on another connection. Here the bad order is forced — the GET is processed (and
+    /// waits) before the probe, or after the probe but before <c>5</c> — and the answer is the same 400 as when
+    /// the GET comes after the upgrade.
+    /// </summary>
+    [TestCase(3, true)]
+    [TestCase(4, true)]
+    [TestCase(3, false)]
+    [TestCase(4, false)]
+    public async Task AGetRacingTheUpgradeGetsThe400OfAGetAfterIt(int eio, bool getBeforeProbe)
+    {
+        await using var h = await EngineHarness.StartAsync();
+        for (int round = 0; round < 10; round++)
+        {
+            var (sid, _) = await h.Raw.HandshakeAsync(eio);
+            var session = h.Session(sid);
+            using var ws = await h.Raw.ConnectWebSocketAsync(eio, sid);
+            Task<(HttpStatusCode, string)>? get = null;
+            if (getBeforeProbe)
+            {
+                get = h.Raw.GetTextAsync(h.Poll(eio, sid));
+                await Eventually.UntilAsync(() => session.HasPendingPoll, TaskTimeouts.Default, "the poll waits");
+            }
+            await ws.SendTextAsync("2probe");
+            Assert.That(await ws.ReceiveTextAsync(), Is.EqualTo("3probe"));
+            if (!getBeforeProbe)
+            {
+                get = h.Raw.GetTextAsync(h.Poll(eio, sid));
+                await Eventually.UntilAsync(() => session.HasPendingPoll, TaskTimeouts.Default, "the poll waits");
+            }
+            await ws.SendTextAsync("5");
+            Assert.That(await get!.Within(), Is.EqualTo((HttpStatusCode.BadRequest, Code3)), $"round {round}");
+            await ws.SendTextAsync("4hello");
+            Assert.That(await ws.ReceiveTextAsync(), Is.EqualTo("4hello"), "the echo, over the upgraded WebSocket");
+            Assert.That(session.Transport, Is.EqualTo(TransportKind.WebSocket));
+        }
+        h.Host.AssertNoErrors();
+    }
+
+    /// <summary>A client that waits for its poll before sending <c>5</c> (every real one) gets the noop after the grace.</summary>
+    [TestCase(3)]
+    [TestCase(4)]
+    public async Task APollWaitingAtTheProbeGetsItsNoopWithinTheGrace(int eio)
+    {
+        await using var h = await EngineHarness.StartAsync();
+        var (sid, _) = await h.Raw.HandshakeAsync(eio);
+        var session = h.Session(sid);
+        using var ws = await h.Raw.ConnectWebSocketAsync(eio, sid);
+        await ws.SendTextAsync("2probe");
+        Assert.That(await ws.ReceiveTextAsync(), Is.EqualTo("3probe"));
+        // A GET sent before the client saw 3probe, arriving after it: answered with a noop, the upgrade still open.
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        Assert.That(await h.Raw.GetTextAsync(h.Poll(eio, sid)), Is.EqualTo((HttpStatusCode.OK, Frame(eio, "6"))));
+        Assert.That(watch.Elapsed, Is.GreaterThanOrEqualTo(EngineIoSession.UpgradePollGrace - TimeSpan.FromMilliseconds(20)));
+        await ws.SendTextAsync("5");
+        await Eventually.UntilAsync(() => session.Transport == TransportKind.WebSocket, TaskTimeouts.Default, "the upgrade completes");
+        h.Host.AssertNoErrors();
+    }
+
     [TestCase(3)]
     [TestCase(4)]
     public async Task PacketsSentAroundTheUpgradeArriveExactlyOnceInOrderAcrossBothTransports(int eio)

@@ -184,6 +184,80 @@ public sealed class RawTcp : IAsyncDisposable
         return SendAsync([.. frame]);
     }
 
+    /// <summary>Reads one server frame (unmasked, as servers send them): its first byte and its payload.</summary>
+    public async Task<(int B0, byte[] Payload)> ReadFrameAsync(TimeSpan? timeout = null)
+    {
+        using var cts = new CancellationTokenSource(timeout ?? TaskTimeouts.Default);
+        await FillAsync(2, cts.Token);
+        int b0 = _pending[0];
+        int len = _pending[1] & 0x7F;
+        int header = 2;
+        if (len == 126)
+        {
+            await FillAsync(4, cts.Token);
+            len = (_pending[2] << 8) | _pending[3];
+            header = 4;
+        }
+        else if (len == 127)
+        {
+            await FillAsync(10, cts.Token);
+            len = (int)System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(_pending.GetRange(2, 8).ToArray());
+            header = 10;
+        }
+        await FillAsync(header + len, cts.Token);
+        var payload = _pending.GetRange(header, len).ToArray();
+        _pending.RemoveRange(0, header + len);
+        return (b0, payload);
+    }
+
+    /// <summary>Reads frames until a close frame; returns its code (0 when it had none) and reason.</summary>
+    public async Task<(int Code, string Reason)> ReadCloseFrameAsync(TimeSpan? timeout = null)
+    {
+        while (true)
+        {
+            var (b0, payload) = await ReadFrameAsync(timeout);
+            if ((b0 & 0x0F) == 8)
+            {
+                return payload.Length < 2 ? (0, "") : ((payload[0] << 8) | payload[1], Encoding.UTF8.GetString(payload, 2, payload.Length - 2));
+            }
+        }
+    }
+
+    /// <summary>
+    /// Half-closes our side and reads until the server ends the connection: true for a FIN, false for a reset.
+    /// </summary>
+    public async Task<bool> EndsWithFinAsync(TimeSpan? timeout = null)
+    {
+        using var cts = new CancellationTokenSource(timeout ?? TaskTimeouts.Default);
+        var buffer = new byte[8192];
+        try
+        {
+            _socket.Shutdown(SocketShutdown.Send);
+            while (await _socket.ReceiveAsync(buffer, SocketFlags.None, cts.Token) > 0)
+            {
+            }
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    private async Task FillAsync(int count, CancellationToken token)
+    {
+        var buffer = new byte[8192];
+        while (_pending.Count < count)
+        {
+            int n = await _socket.ReceiveAsync(buffer, SocketFlags.None, token);
+            if (n == 0)
+            {
+                throw new IOException($"closed after {_pending.Count} of {count} bytes");
+            }
+            _pending.AddRange(buffer.AsSpan(0, n));
+        }
+    }
+
     private int IndexOf(ReadOnlySpan<byte> needle) =>
         System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_pending).IndexOf(needle);
 

@@ -287,12 +287,10 @@ public sealed class ParserTests
     [Test]
     public void ModeratelyNestedJsonDecodes() => Decode("2[\"a\"," + new string('[', 30) + new string(']', 30) + "]");
 
-    [TestCase("2[\"a\",1e309]")]
-    [TestCase("2[\"a\",-1e309]")]
     [TestCase("2[\"a\",NaN]")]
     [TestCase("2[\"a\",Infinity]")]
-    [TestCase("2[1e309]")]
-    public void NonFiniteNumbersAreRejected(string text) => AssertRejected(text);
+    [TestCase("2[\"a\",-Infinity]")]
+    public void NonJsonNumbersAreRejected(string text) => AssertRejected(text);
 
     [TestCase("2[\"a\",\"\\ud800\"]")]
     [TestCase("2[\"a\",\"\\udc00x\"]")]

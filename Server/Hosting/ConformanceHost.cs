@@ -20,7 +20,11 @@ public static class ConformanceHost
         ["EngineIo:MaxHttpBufferSize"] = "1000000",
         ["EngineIo:AllowedOrigins:0"] = "*",
         ["EngineIo:CookieV3"] = "false",
-        ["SocketIo:ConnectTimeout"] = "1000",
+        // Between the two suite cases it must serve: a session without CONNECT must live through three 300 ms
+        // heartbeats (about 950 ms) and yet be closed within mocha's 2000 ms.
+        ["SocketIo:ConnectTimeout"] = "1500",
+        // The suites attach their message listener after "open": the open packet must come in a later read.
+        ["EngineIo:FirstFrameDelay"] = "20",
     };
 
     public static void UseConformance(this WebApplication app)
@@ -33,6 +37,7 @@ public static class ConformanceHost
             MaxHttpBufferSize = options.MaxHttpBufferSize,
             AllowedOrigins = options.AllowedOrigins,
             CookieV3 = false,
+            FirstFrameDelay = options.FirstFrameDelay,
         };
         var echo = new EngineIoServer(
             Options.Create(echoOptions),

@@ -83,7 +83,16 @@ internal sealed class EngineIoMetrics
     /// <summary>Packets not delivered, by reason ("send-buffer-full").</summary>
     internal void Dropped(string why, int count = 1) => _dropped.Add(count, new KeyValuePair<string, object?>("reason", why));
 
-    internal void ProtocolError(string what) => _protocolErrors.Add(1, new KeyValuePair<string, object?>("reason", what));
+    internal void ProtocolError(string what)
+    {
+        Interlocked.Increment(ref _protocolErrorCount);
+        _protocolErrors.Add(1, new KeyValuePair<string, object?>("reason", what));
+    }
+
+    private long _protocolErrorCount;
+
+    /// <summary>Protocol errors counted since the start (for tests and diagnostics).</summary>
+    public long ProtocolErrorCount => Interlocked.Read(ref _protocolErrorCount);
 
     internal void Refused(string why) => _refused.Add(1, new KeyValuePair<string, object?>("reason", why));
 }

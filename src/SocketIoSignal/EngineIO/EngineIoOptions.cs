@@ -60,6 +60,14 @@ public sealed class EngineIoOptions
     /// </summary>
     public string[] AllowedOrigins { get; set; } = [];
 
+    /// <summary>
+    /// How long the first frame of a WebSocket-only session waits after the 101 response. Zero (default): one trip
+    /// through the thread pool, enough for the 101 to leave first. Clients that attach their message listener only
+    /// once "open" has fired (the published protocol suites do) need the two in separate reads, which only a pause
+    /// guarantees; the conformance host sets one.
+    /// </summary>
+    public TimeSpan FirstFrameDelay { get; set; }
+
     /// <summary>How long a WebSocket close handshake may take, and how long shutdown waits for sessions to close (2 s).</summary>
     public TimeSpan CloseTimeout { get; set; } = TimeSpan.FromSeconds(2);
 }

@@ -123,11 +123,11 @@ internal sealed partial class EngineIoServer : IDisposable
         {
             if (!request.IsWebSocketRequest)
             {
-                await WriteErrorAsync(context, EngineIoError.BadRequest);
+                await WriteNotWebSocketAsync(context);
                 return;
             }
-            var ws = await TryAcceptWebSocketAsync(context);
-            if (ws is null)
+            var accepted = await TryAcceptWebSocketAsync(context);
+            if (accepted is null)
             {
                 await WriteErrorAsync(context, EngineIoError.Forbidden);
                 return;
@@ -135,10 +135,10 @@ internal sealed partial class EngineIoServer : IDisposable
             if (!Options.AllowUpgrades)
             {
                 // As the reference: the WebSocket is accepted, then closed; the session goes on.
-                await session.RejectProbeAsync(ws);
+                await session.RejectProbeAsync(accepted.Socket);
                 return;
             }
-            await session.RunProbeAsync(ws);
+            await session.RunProbeAsync(accepted);
             return;
         }
         if (HttpMethods.IsGet(context.Request.Method))
@@ -170,7 +170,7 @@ internal sealed partial class EngineIoServer : IDisposable
         }
         if (request.Transport == TransportKind.WebSocket && !request.IsWebSocketRequest)
         {
-            await WriteErrorAsync(context, EngineIoError.BadRequest);
+            await WriteNotWebSocketAsync(context);
             return;
         }
         if (Volatile.Read(ref _shuttingDown))
@@ -202,7 +202,7 @@ internal sealed partial class EngineIoServer : IDisposable
         // Copied before the await below: this method's frame lives as long as the WebSocket, and must not keep the query.
         var handshake = HandshakeInfo.From(context, query, Time);
         query = null;
-        System.Net.WebSockets.WebSocket? ws = null;
+        AcceptedWebSocket? ws = null;
         if (request.Transport == TransportKind.WebSocket)
         {
             // Accepted before the session exists: an upgrade Kestrel refuses leaves nothing behind.
@@ -240,19 +240,70 @@ internal sealed partial class EngineIoServer : IDisposable
 
     /// <summary>
     /// Accepts the WebSocket, or null when Kestrel refuses the upgrade (Kestrel:Limits:MaxConcurrentUpgradedConnections
-    /// reached): the client gets 403 code 4 instead of an exception and a 500.
+    /// reached): the client gets 403 code 4 instead of an exception and a 500. The handshake is answered here rather
+    /// than by ASP.NET's WebSocket middleware so that the upgraded stream passes through a
+    /// <see cref="WebSocketFrameGuard"/> before the WebSocket reads it.
     /// </summary>
-    private async Task<System.Net.WebSockets.WebSocket?> TryAcceptWebSocketAsync(HttpContext context)
+    private async Task<AcceptedWebSocket?> TryAcceptWebSocketAsync(HttpContext context)
     {
-        try
-        {
-            return await context.WebSockets.AcceptWebSocketAsync();
-        }
-        catch (InvalidOperationException) when (!context.Response.HasStarted)
+        var upgrade = context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpUpgradeFeature>();
+        if (upgrade is null || !upgrade.IsUpgradableRequest)
         {
             Metrics.Refused("upgrade limit");
             return null;
         }
+        var headers = context.Response.Headers;
+        headers.Connection = "Upgrade";
+        headers.Upgrade = "websocket";
+        headers.SecWebSocketAccept = WebSocketAcceptKey(context.Request.Headers.SecWebSocketKey.ToString());
+        Stream stream;
+        try
+        {
+            stream = await upgrade.UpgradeAsync();
+        }
+        catch (InvalidOperationException) when (!context.Response.HasStarted)
+        {
+            headers.Remove("Connection");
+            headers.Remove("Upgrade");
+            headers.Remove("Sec-WebSocket-Accept");
+            Metrics.Refused("upgrade limit");
+            return null;
+        }
+        context.Features.Get<Microsoft.AspNetCore.Http.Timeouts.IHttpRequestTimeoutFeature>()?.DisableTimeout();
+        var guard = new WebSocketFrameGuard(stream, Options.MaxHttpBufferSize, Options.CloseTimeout, context.Abort);
+        var ws = System.Net.WebSockets.WebSocket.CreateFromStream(guard, new System.Net.WebSockets.WebSocketCreationOptions
+        {
+            IsServer = true,
+            KeepAliveInterval = TimeSpan.Zero,
+        });
+        guard.Socket = ws;
+        return new AcceptedWebSocket(ws, guard);
+    }
+
+    /// <summary>Sec-WebSocket-Accept for a client's key (RFC 6455 §4.2.2).</summary>
+    internal static string WebSocketAcceptKey(string key)
+    {
+        Span<byte> hash = stackalloc byte[20];
+        System.Security.Cryptography.SHA1.HashData(Encoding.ASCII.GetBytes(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"), hash);
+        return Convert.ToBase64String(hash);
+    }
+
+    /// <summary>
+    /// A <c>transport=websocket</c> request that is no WebSocket handshake ASP.NET accepts: a handshake of another
+    /// version (or none) gets 426 with <c>Sec-WebSocket-Version: 13</c> (RFC 6455 §4.4), anything else 400 code 3.
+    /// </summary>
+    private Task WriteNotWebSocketAsync(HttpContext context)
+    {
+        var request = context.Request.Headers;
+        bool upgradeToWebSocket = request.Upgrade.ToString().Contains("websocket", StringComparison.OrdinalIgnoreCase);
+        if (upgradeToWebSocket && request.SecWebSocketVersion.ToString() != "13" && !context.Response.HasStarted)
+        {
+            context.Response.StatusCode = StatusCodes.Status426UpgradeRequired;
+            context.Response.Headers.SecWebSocketVersion = "13";
+            context.Response.ContentType = "application/json";
+            return context.Response.WriteAsync($"{{\"code\":{(int)EngineIoError.BadRequest},\"message\":\"{ErrorMessages[(int)EngineIoError.BadRequest]}\"}}");
+        }
+        return WriteErrorAsync(context, EngineIoError.BadRequest);
     }
 
     private bool TakeHandshakePermit(HttpContext context)

@@ -61,14 +61,15 @@ internal sealed partial class EngineIoSession
             {
                 packets = DrainLocked();
             }
-            else if (_upgrading)
-            {
-                packets = [EngineIoPacket.Noop];
-            }
             else
             {
                 wait = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                 _pendingPoll = wait;
+                if (_upgrading)
+                {
+                    // The probe was answered: this GET waits for the upgrade's outcome, at most UpgradePollGrace.
+                    ReleasePollLater(wait);
+                }
             }
         }
         if (overlap)
@@ -107,7 +108,12 @@ internal sealed partial class EngineIoSession
                     // does; any other end tells the client with a close packet.
                     packets = _closeReason == CloseReason.TransportClose ? [EngineIoPacket.Noop] : [EngineIoPacket.ClosePacket];
                 }
-                else if (_outbox.Count > 0 && Transport == TransportKind.Polling)
+                else if (Transport != TransportKind.Polling)
+                {
+                    // The upgrade completed while this GET waited: the same answer as a GET that comes after it.
+                    error = EngineIoError.BadRequest;
+                }
+                else if (_outbox.Count > 0)
                 {
                     packets = DrainLocked();
                 }
@@ -115,6 +121,11 @@ internal sealed partial class EngineIoSession
                 {
                     packets = [EngineIoPacket.Noop];
                 }
+            }
+            if (error is { } late)
+            {
+                await _server.WriteErrorAsync(context, late);
+                return;
             }
             if (packets is null)
             {

@@ -17,26 +17,37 @@ internal sealed partial class EngineIoSession
     private const int InitialReceiveBuffer = 4096;
 
     /// <summary>Runs a WebSocket that carries the session from its handshake.</summary>
-    internal async Task RunWebSocketAsync(WebSocket ws)
+    internal async Task RunWebSocketAsync(AcceptedWebSocket accepted)
     {
+        var ws = accepted.Socket;
         lock (_gate)
         {
             _webSocket = ws;
         }
-        var reader = ReceiveLoopAsync(ws, probing: false);
-        // Let Kestrel's sender take the 101 response before the open packet is written, so the two tend to leave
-        // in separate segments: a client that attaches its message listener once "open" fired (the published
-        // suites do) must not get the open packet in the same read as the 101. One trip through the thread pool
-        // (the sender's work item is queued first); a pause of 1 ms did the same at a tenth of the connect rate.
-        await Task.Yield();
-        StartWriter(ws);
+        var reader = ReceiveLoopAsync(ws, accepted.Guard, probing: false);
+        // Let Kestrel's sender take the 101 response before the open packet is written, so the two leave in
+        // separate segments: a client that attaches its message listener once "open" fired (the published suites
+        // do) must not get the open packet in the same read as the 101. The writer starts from a work item in the
+        // thread pool's global queue, behind the sender's (queued when the 101 was flushed); Task.Yield would queue
+        // to this thread's local queue, which runs first. A pause of 1 ms did the same at a tenth of the connect rate.
+        // EngineIo:FirstFrameDelay makes it a pause, for clients that need the two in separate reads.
+        if (_server.Options.FirstFrameDelay > TimeSpan.Zero)
+        {
+            await Task.Delay(_server.Options.FirstFrameDelay);
+            StartWriter(ws);
+        }
+        else
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(static state => state.Session.StartWriter(state.Socket), (Session: this, Socket: ws), preferLocal: false);
+        }
         await _writerEnded.Task;
         await reader;
     }
 
     /// <summary>Runs a WebSocket that probes an upgrade of this polling session.</summary>
-    internal async Task RunProbeAsync(WebSocket ws)
+    internal async Task RunProbeAsync(AcceptedWebSocket accepted)
     {
+        var ws = accepted.Socket;
         bool reject = false;
         lock (_gate)
         {
@@ -57,7 +68,7 @@ internal sealed partial class EngineIoSession
             await RejectProbeAsync(ws);
             return;
         }
-        await ReceiveLoopAsync(ws, probing: true);
+        await ReceiveLoopAsync(ws, accepted.Guard, probing: true);
         bool upgraded;
         lock (_gate)
         {
@@ -114,7 +125,7 @@ internal sealed partial class EngineIoSession
     /// payload), and only then is a buffer rented — an idle connection costs no receive buffer. When the next frame
     /// is already there (a busy connection) the buffer is kept for it.
     /// </summary>
-    private async Task ReceiveLoopAsync(WebSocket ws, bool probing)
+    private async Task ReceiveLoopAsync(WebSocket ws, WebSocketFrameGuard guard, bool probing)
     {
         int max = _server.Options.MaxHttpBufferSize;
         byte[]? buffer = null;
@@ -213,6 +224,13 @@ internal sealed partial class EngineIoSession
                 ReturnReceiveBuffer(buffer);
             }
         }
+        if (guard.Failure is { } failure)
+        {
+            // The guard has sent the close frame and finished the close handshake: the WebSocket's read failed
+            // after that, and the connection now ends with a FIN.
+            reason = failure == WebSocketCloseStatus.MessageTooBig ? CloseReason.MessageTooBig : CloseReason.ParseError;
+            _server.OnProtocolError(this, "websocket: " + guard.FailureReason);
+        }
         if (!probing)
         {
             _receiveEnded.TrySetResult();
@@ -299,8 +317,12 @@ internal sealed partial class EngineIoSession
                     return false;
                 }
                 _upgrading = true;
-                // Release a waiting poll with a noop so the client can pause polling.
-                _pendingPoll?.TrySetResult();
+                // A waiting poll gets a noop so the client can pause polling — after UpgradePollGrace, unless the
+                // upgrade completes first (then 400, as for any GET after it).
+                if (_pendingPoll is { } poll)
+                {
+                    ReleasePollLater(poll);
+                }
             }
             return true;
         }
@@ -326,6 +348,20 @@ internal sealed partial class EngineIoSession
         }
         return false;
     }
+
+    /// <summary>
+    /// How long a GET waits, once the probe is answered, before it gets its noop. The client sends <c>5</c> as soon
+    /// as its poll has ended, but a client may also send <c>5</c> and at once a GET on another connection (the
+    /// published suite does): whichever of the two is processed first, the GET is then answered 400 if the upgrade
+    /// completes within this time. The reference answers a waiting poll during an upgrade every 100 ms, too.
+    /// </summary>
+    internal static readonly TimeSpan UpgradePollGrace = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Answers <paramref name="poll"/> (with a noop, if nothing else came) after <see cref="UpgradePollGrace"/>.</summary>
+    private static void ReleasePollLater(TaskCompletionSource poll) =>
+        // Wall clock: an ordering grace between two connections, not a protocol timer.
+        _ = Task.Delay(UpgradePollGrace).ContinueWith(static (_, p) => ((TaskCompletionSource)p!).TrySetResult(), poll, CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
     private readonly List<EngineIoPacket> _writeBatch = [];
 

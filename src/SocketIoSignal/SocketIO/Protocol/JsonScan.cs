@@ -8,7 +8,8 @@ internal readonly record struct JsonSlice(int Start, int Length, bool Canonical)
 
 /// <summary>
 /// One pass of <see cref="Utf8JsonReader"/> over a packet's JSON that checks all the parser promises — well-formed,
-/// bounded depth, no duplicate keys, no lone surrogates, finite numbers — without building a tree, and finds the
+/// bounded depth, no lone surrogates — without building a tree, tells whether its values need a rewrite to be
+/// JSON.stringify's (numbers, key order, duplicate keys: see <see cref="JsonCanonical"/>), and finds the
 /// elements of a top-level array with, for each, whether its text is JSON.stringify's own form (no whitespace,
 /// only the escapes JSON.stringify writes), so it can be passed on as it is.
 /// </summary>
@@ -23,6 +24,12 @@ internal static class JsonScan
     {
         public int FirstName;
         public HashSet<string>? Set;
+
+        /// <summary>The last array-index key of the object (-1: none yet).</summary>
+        public long LastIndex;
+
+        /// <summary>Whether a key that is no array index came already.</summary>
+        public bool SawName;
     }
 
     [ThreadStatic]
@@ -34,8 +41,18 @@ internal static class JsonScan
     [ThreadStatic]
     private static List<ObjectFrame>? t_objects;
 
-    public static bool TryScan(ReadOnlySpan<byte> json, int maxDepth, bool collectElements, out JsonTokenType root, out JsonSlice[]? elements, out string error)
+    /// <param name="json">One packet's JSON, UTF-8.</param>
+    /// <param name="maxDepth">The deepest nesting allowed.</param>
+    /// <param name="collectElements">Whether to record where each top-level array element lies.</param>
+    /// <param name="root">The kind of the top-level value.</param>
+    /// <param name="elements">Where each top-level array element lies, when collected.</param>
+    /// <param name="error">Why the JSON was refused.</param>
+    /// <param name="rewrite">Set when the JSON is valid but its values are not JSON.stringify's (a number not in
+    /// ECMAScript's form or out of range, array-index keys not first in ascending order, a key given twice): the
+    /// caller then takes <see cref="JsonCanonical.Rewrite"/> of it instead.</param>
+    public static bool TryScan(ReadOnlySpan<byte> json, int maxDepth, bool collectElements, out JsonTokenType root, out JsonSlice[]? elements, out string error, out bool rewrite)
     {
+        rewrite = false;
         root = JsonTokenType.None;
         elements = null;
         error = "";
@@ -58,7 +75,7 @@ internal static class JsonScan
             int elementStart = -1;
             bool elementCanonical = true;
             long previousEnd = reader.BytesConsumed;
-            if (!Check(ref reader, json, names, objects, out bool tokenCanonical, out error))
+            if (!Check(ref reader, json, names, objects, out bool tokenCanonical, out error, ref rewrite))
             {
                 return false;
             }
@@ -72,7 +89,7 @@ internal static class JsonScan
                 {
                     elementCanonical = false;
                 }
-                if (!Check(ref reader, json, names, objects, out tokenCanonical, out error))
+                if (!Check(ref reader, json, names, objects, out tokenCanonical, out error, ref rewrite))
                 {
                     return false;
                 }
@@ -119,7 +136,7 @@ internal static class JsonScan
     }
 
     /// <summary>Checks the token the reader is on; canonical: whether its text is JSON.stringify's form.</summary>
-    private static bool Check(ref Utf8JsonReader reader, ReadOnlySpan<byte> json, List<Name> names, List<ObjectFrame> objects, out bool canonical, out string error)
+    private static bool Check(ref Utf8JsonReader reader, ReadOnlySpan<byte> json, List<Name> names, List<ObjectFrame> objects, out bool canonical, out string error, ref bool rewrite)
     {
         canonical = true;
         error = "";
@@ -138,21 +155,18 @@ internal static class JsonScan
                     error = "invalid JSON value";
                     return false;
                 }
-                if (!AddName(ref reader, json, names, objects))
-                {
-                    error = "invalid JSON";
-                    return false;
-                }
+                AddName(ref reader, json, names, objects, ref rewrite);
                 return true;
             case JsonTokenType.Number:
-                if (!reader.TryGetDouble(out double value) || !double.IsFinite(value))
+                // Any number Node's JSON.parse takes is taken: one not in ECMAScript's form (1E5, 1.0, -0, 1e21,
+                // 1e400…) sends the JSON to the rewrite.
+                if (!EcmaNumber.IsCanonical(reader.ValueSpan))
                 {
-                    error = "invalid JSON value";
-                    return false;
+                    rewrite = true;
                 }
                 return true;
             case JsonTokenType.StartObject:
-                objects.Add(new ObjectFrame { FirstName = names.Count });
+                objects.Add(new ObjectFrame { FirstName = names.Count, LastIndex = -1 });
                 return true;
             case JsonTokenType.EndObject:
                 names.RemoveRange(objects[^1].FirstName, names.Count - objects[^1].FirstName);
@@ -163,22 +177,44 @@ internal static class JsonScan
         }
     }
 
-    /// <summary>False when the object already has this key (JSON trees here refuse duplicates).</summary>
-    private static bool AddName(ref Utf8JsonReader reader, ReadOnlySpan<byte> json, List<Name> names, List<ObjectFrame> objects)
+    /// <summary>
+    /// Records a key of the current object. A key the object has already, or an array-index key after another key
+    /// that V8 would list after it, sets <paramref name="rewrite"/>.
+    /// </summary>
+    private static void AddName(ref Utf8JsonReader reader, ReadOnlySpan<byte> json, List<Name> names, List<ObjectFrame> objects, ref bool rewrite)
     {
         byte[]? unescaped = reader.ValueIsEscaped ? Encoding.UTF8.GetBytes(reader.GetString()!) : null;
         ReadOnlySpan<byte> name = unescaped ?? reader.ValueSpan;
         var frame = objects[^1];
+        if (name.Length > 0 && (uint)(name[0] - '0') <= 9 && JsonCanonical.IsArrayIndex(name, out uint index))
+        {
+            if (frame.SawName || index <= frame.LastIndex)
+            {
+                rewrite = true;
+            }
+            frame.LastIndex = index;
+        }
+        else
+        {
+            frame.SawName = true;
+        }
+        objects[^1] = frame;
         if (frame.Set is not null)
         {
-            return frame.Set.Add(Encoding.UTF8.GetString(name));
+            if (!frame.Set.Add(Encoding.UTF8.GetString(name)))
+            {
+                rewrite = true;
+            }
+            return;
         }
         for (int n = frame.FirstName; n < names.Count; n++)
         {
             var other = names[n].Unescaped ?? json.Slice(names[n].Start, names[n].Length);
             if (other.SequenceEqual(name))
             {
-                return false;
+                // JSON.parse keeps the last value: the rewrite does the same.
+                rewrite = true;
+                return;
             }
         }
         names.Add(new Name((int)reader.TokenStartIndex + 1, reader.ValueSpan.Length, unescaped));
@@ -191,7 +227,6 @@ internal static class JsonScan
             }
             objects[^1] = frame;
         }
-        return true;
     }
 
     /// <summary>

@@ -39,7 +39,7 @@ public sealed class RawJson
         }
         var reader = new Utf8JsonReader(Utf8.Span, new JsonReaderOptions { MaxDepth = _maxDepth });
         using var document = JsonDocument.ParseValue(ref reader);
-        document.RootElement.WriteTo(writer);
+        JsonCanonical.Write(writer, document.RootElement);
     }
 
     /// <summary>The JSON text.</summary>

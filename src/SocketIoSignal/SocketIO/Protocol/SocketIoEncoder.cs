@@ -246,10 +246,14 @@ internal static class SocketIoEncoder
                 w.WriteNumberValue(n);
                 break;
             case long n:
+                // As given: a handler's long is written exactly (also past 2^53, where JavaScript would round it).
                 w.WriteNumberValue(n);
                 break;
             case double d:
-                w.WriteNumberValue(d);
+                JsonCanonical.WriteDouble(w, d);
+                break;
+            case float f:
+                JsonCanonical.WriteDouble(w, f);
                 break;
             case byte[] bytes:
                 WritePlaceholder(w, bytes, ref attachments);
@@ -264,7 +268,7 @@ internal static class SocketIoEncoder
                 WriteNode(w, node, ref attachments);
                 break;
             case JsonElement element:
-                element.WriteTo(w);
+                JsonCanonical.Write(w, element);
                 break;
             case RawJson raw:
                 raw.WriteTo(w);
@@ -292,10 +296,22 @@ internal static class SocketIoEncoder
                 break;
             case JsonObject obj:
                 w.WriteStartObject();
-                foreach (var (key, child) in obj)
+                if (KeysInV8Order(obj))
                 {
-                    w.WritePropertyName(key);
-                    WriteNode(w, child, ref attachments);
+                    foreach (var (key, child) in obj)
+                    {
+                        w.WritePropertyName(key);
+                        WriteNode(w, child, ref attachments);
+                    }
+                }
+                else
+                {
+                    var keys = obj.Select(p => p.Key).ToList();
+                    foreach (int i in JsonCanonical.Order(keys))
+                    {
+                        w.WritePropertyName(keys[i]);
+                        WriteNode(w, obj[keys[i]], ref attachments);
+                    }
                 }
                 w.WriteEndObject();
                 break;
@@ -312,12 +328,64 @@ internal static class SocketIoEncoder
                 {
                     WritePlaceholder(w, data, ref attachments);
                 }
+                else if (node.GetValueKind() == JsonValueKind.Number)
+                {
+                    WriteNumberNode(w, (JsonValue)node);
+                }
                 else
                 {
                     node.WriteTo(w);
                 }
                 break;
         }
+    }
+
+    /// <summary>A number as JSON.stringify writes it, whether the tree holds parsed JSON or a .NET number.</summary>
+    private static void WriteNumberNode(Utf8JsonWriter w, JsonValue value)
+    {
+        if (value.TryGetValue(out JsonElement element))
+        {
+            JsonCanonical.WriteNumber(w, element);
+        }
+        else if (value.TryGetValue(out int i))
+        {
+            w.WriteNumberValue(i);
+        }
+        else if (value.TryGetValue(out long l))
+        {
+            w.WriteNumberValue(l);
+        }
+        else if (value.TryGetValue(out double d))
+        {
+            JsonCanonical.WriteDouble(w, d);
+        }
+        else
+        {
+            value.WriteTo(w);
+        }
+    }
+
+    /// <summary>Whether the object's array-index keys (if any) already come first, in ascending order.</summary>
+    private static bool KeysInV8Order(JsonObject obj)
+    {
+        long last = -1;
+        bool sawName = false;
+        foreach (var (key, _) in obj)
+        {
+            if (key.Length > 0 && char.IsAsciiDigit(key[0]) && JsonCanonical.IsArrayIndex(key, out uint index))
+            {
+                if (sawName || index <= last)
+                {
+                    return false;
+                }
+                last = index;
+            }
+            else
+            {
+                sawName = true;
+            }
+        }
+        return true;
     }
 
     private static void WritePlaceholder(Utf8JsonWriter w, ReadOnlyMemory<byte> data, ref List<ReadOnlyMemory<byte>>? attachments)

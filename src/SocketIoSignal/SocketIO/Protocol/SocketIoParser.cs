@@ -109,9 +109,19 @@ internal static class SocketIoParser
         if (hasData)
         {
             bool isEvent = type is SocketIoPacketType.Event or SocketIoPacketType.BinaryEvent;
-            if (!JsonScan.TryScan(data.Span, limits.MaxJsonDepth, isEvent, out root, out elements, out error))
+            if (!JsonScan.TryScan(data.Span, limits.MaxJsonDepth, isEvent, out root, out elements, out error, out bool rewrite))
             {
                 return false;
+            }
+            if (rewrite)
+            {
+                // Valid JSON whose values JSON.stringify would write otherwise: from here on the packet carries
+                // JSON.stringify(JSON.parse(data)), as the reference's would (relayed, parsed into trees, re-encoded).
+                data = JsonCanonical.Rewrite(data.Span, limits.MaxJsonDepth);
+                if (!JsonScan.TryScan(data.Span, limits.MaxJsonDepth, isEvent, out root, out elements, out error, out _))
+                {
+                    return false;
+                }
             }
         }
         if (!IsPayloadValid(type, protocol, hasData, root, data.Span, elements, ackId, out string? eventName, out error))
