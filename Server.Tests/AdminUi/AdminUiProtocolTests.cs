@@ -165,8 +165,10 @@ public sealed class AdminUiProtocolTests
         await driver.ConnectedAsync("ws", server.Url + "/", transports: ["websocket"]);
         await driver.ConnectedAsync("polling", server.Url + "/", transports: ["polling"]);
 
+        // The first report after all three joined their namespaces (an earlier tick may see the sessions before the joins).
         var stats = await driver.WaitForAsync("admin", "server_stats", l =>
-            l.Arg(0)!["clientsCount"]!.GetValue<int>() == 3 && l.Arg(0)!["pollingClientsCount"]!.GetValue<int>() == 1);
+            l.Arg(0)!["clientsCount"]!.GetValue<int>() == 3 && l.Arg(0)!["pollingClientsCount"]!.GetValue<int>() == 1
+            && l.Arg(0)!["namespaces"]!.AsArray().Sum(n => n!["socketsCount"]!.GetValue<int>()) == 3);
         var s = stats.Arg(0)!;
         Assert.Multiple(() =>
         {

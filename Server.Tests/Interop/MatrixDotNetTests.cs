@@ -361,7 +361,7 @@ public sealed class MatrixDotNetTests
                 {
                     // what the server saw: a polling session, then A's WebSocket session opened afresh, never upgraded
                     var log = server.Server.Logs.Lines.ToArray();
-                    Check(log.Any(l => l.Contains($"opened (EIO {eio}, Polling)", StringComparison.Ordinal)), "no polling handshake");
+                    Check(log.Any(l => l.Contains($"opened (EIO {eio}, Polling)", StringComparison.Ordinal)), "no polling handshake; the server logged: " + string.Join(" | ", log.Where(l => l.Contains("SocketIoSignal.EngineIO", StringComparison.Ordinal)).TakeLast(12)));
                     Check(log.Any(l => l.Contains($"session {now.Sid} opened (EIO {eio}, WebSocket)", StringComparison.Ordinal)), $"session {now.Sid} did not start on WebSocket");
                     Check(!log.Any(l => l.Contains("upgraded to websocket", StringComparison.Ordinal)), "a session was upgraded");
                 }

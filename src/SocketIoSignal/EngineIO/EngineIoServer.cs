@@ -246,6 +246,14 @@ internal sealed partial class EngineIoServer : IDisposable
     /// </summary>
     private async Task<AcceptedWebSocket?> TryAcceptWebSocketAsync(HttpContext context)
     {
+        Stream stream;
+        // WebSocket over HTTP/2 (RFC 8441, extended CONNECT): what browsers use on an HTTPS endpoint that speaks h2.
+        var connect = context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpExtendedConnectFeature>();
+        if (connect is { IsExtendedConnect: true } && string.Equals(connect.Protocol, "websocket", StringComparison.OrdinalIgnoreCase))
+        {
+            stream = await connect.AcceptAsync();
+            return Guarded(context, stream);
+        }
         var upgrade = context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpUpgradeFeature>();
         if (upgrade is null || !upgrade.IsUpgradableRequest)
         {
@@ -256,7 +264,6 @@ internal sealed partial class EngineIoServer : IDisposable
         headers.Connection = "Upgrade";
         headers.Upgrade = "websocket";
         headers.SecWebSocketAccept = WebSocketAcceptKey(context.Request.Headers.SecWebSocketKey.ToString());
-        Stream stream;
         try
         {
             stream = await upgrade.UpgradeAsync();
@@ -269,6 +276,12 @@ internal sealed partial class EngineIoServer : IDisposable
             Metrics.Refused("upgrade limit");
             return null;
         }
+        return Guarded(context, stream);
+    }
+
+    /// <summary>The WebSocket over an accepted stream, every byte from the client passing through the guard first.</summary>
+    private AcceptedWebSocket Guarded(HttpContext context, Stream stream)
+    {
         context.Features.Get<Microsoft.AspNetCore.Http.Timeouts.IHttpRequestTimeoutFeature>()?.DisableTimeout();
         var guard = new WebSocketFrameGuard(stream, Options.MaxHttpBufferSize, Options.CloseTimeout, context.Abort);
         var ws = System.Net.WebSockets.WebSocket.CreateFromStream(guard, new System.Net.WebSockets.WebSocketCreationOptions
