@@ -178,6 +178,7 @@ internal static class SocketIoEncoder
         return length;
     }
 
+    /// <summary>Writes the packet's header into exactly <see cref="HeaderLength"/> bytes.</summary>
     private static void WriteHeader(Span<byte> into, SocketIoPacketType type, string nsp, long? ackId, int attachments)
     {
         into[0] = (byte)('0' + (int)type);
@@ -210,23 +211,16 @@ internal static class SocketIoEncoder
         return digits;
     }
 
-    private static string Header(SocketIoPacketType type, string nsp, long? ackId, int attachments)
+    /// <summary>
+    /// The packet's header as text: the type digit, the attachment count and '-', the namespace and ',' (unless
+    /// "/"), the ack id. Written by <see cref="WriteHeader"/>, the one writer of the header.
+    /// </summary>
+    internal static string Header(SocketIoPacketType type, string nsp, long? ackId, int attachments)
     {
-        var sb = new StringBuilder(16);
-        sb.Append((char)('0' + (int)type));
-        if (attachments > 0)
-        {
-            sb.Append(attachments).Append('-');
-        }
-        if (nsp != "/")
-        {
-            sb.Append(nsp).Append(',');
-        }
-        if (ackId is { } id)
-        {
-            sb.Append(id);
-        }
-        return sb.ToString();
+        int length = HeaderLength(nsp, ackId, attachments);
+        Span<byte> bytes = length <= 256 ? stackalloc byte[length] : new byte[length];
+        WriteHeader(bytes, type, nsp, ackId, attachments);
+        return Encoding.UTF8.GetString(bytes);
     }
 
     private static void WriteValue(Utf8JsonWriter w, object? value, ref List<ReadOnlyMemory<byte>>? attachments)
