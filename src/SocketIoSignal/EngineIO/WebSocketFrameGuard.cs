@@ -692,6 +692,3 @@ internal sealed class WebSocketFrameGuard : Stream
         return true;
     }
 }
-
-/// <summary>An accepted WebSocket and the guard its bytes pass through.</summary>
-internal sealed record AcceptedWebSocket(WebSocket Socket, WebSocketFrameGuard Guard);
