@@ -385,6 +385,4 @@ internal sealed partial class EngineIoSession
                 break;
         }
     }
-
-    internal CloseReason CloseReasonValue => _closeReason;
 }

@@ -64,7 +64,6 @@ internal sealed class EngineIoPacket
 
     public static readonly EngineIoPacket Noop = Create(EngineIoPacketType.Noop);
     public static readonly EngineIoPacket PingPacket = Create(EngineIoPacketType.Ping);
-    public static readonly EngineIoPacket PongPacket = Create(EngineIoPacketType.Pong);
     public static readonly EngineIoPacket ClosePacket = Create(EngineIoPacketType.Close);
 
     /// <summary>Approximate bytes this packet occupies on the wire; used for queue accounting.</summary>

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Collections;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -343,7 +342,4 @@ internal static class SocketIoEncoder
         w.WriteEndObject();
         attachments.Add(data);
     }
-
-    /// <summary>For callers that hold a non-generic list.</summary>
-    internal static IReadOnlyList<object?> AsArgs(IEnumerable items) => items.Cast<object?>().ToList();
 }
