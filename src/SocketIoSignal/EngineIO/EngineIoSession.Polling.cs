@@ -10,8 +10,6 @@ namespace SocketIoSignal.EngineIO;
 /// <summary>Long-polling: exactly one GET and one POST at a time; a second concurrent one closes the session.</summary>
 internal sealed partial class EngineIoSession
 {
-    private readonly object _dispatch = new();
-
     /// <summary>Whether a GET is waiting for packets (for tests and diagnostics).</summary>
     internal bool HasPendingPoll
     {

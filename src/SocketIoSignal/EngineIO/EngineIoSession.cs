@@ -16,27 +16,61 @@ internal sealed partial class EngineIoSession
         Closed,
     }
 
+    // The session's state, all of it, by part. The partial files hold only behaviour: this file the lifecycle,
+    // the heartbeat and the outbox; EngineIoSession.Polling.cs the polling transport; EngineIoSession.WebSocket.cs
+    // the WebSocket transport and the upgrade probe.
+
+    // ---- lifecycle ----
     private readonly EngineIoServer _server;
+
+    /// <summary>Guards every state change below (except <see cref="TimerDue"/>); no I/O happens under it.</summary>
     private readonly object _gate = new();
-    private readonly Queue<EngineIoPacket> _outbox = new();
-    private bool _timerLive = true;
-    private long _queuedBytes;
+
     private State _state = State.Open;
     private CloseReason _closeReason;
+
+    /// <summary>Hands incoming packets to <see cref="OnPacket"/> one at a time, whichever transport read them.</summary>
+    private readonly object _dispatch = new();
+
+    // ---- heartbeat ----
     private bool _awaitingPong;
     private long _heartbeatDeadline = long.MaxValue;
 
-    // polling
-    private TaskCompletionSource? _pendingPoll;
-    private bool _postActive;
+    /// <summary>Whether the session still counts as a live timer in the metrics (until it ends).</summary>
+    private bool _timerLive = true;
 
-    // websocket
-    private WebSocket? _webSocket;
+    /// <summary>This session's due time in <see cref="SessionTimers"/> (long.MaxValue: none); guarded by the lock of SessionTimers.</summary>
+    internal long TimerDue = long.MaxValue;
 
-    // upgrade
+    // ---- outbox ----
+    private readonly Queue<EngineIoPacket> _outbox = new();
+    private long _queuedBytes;
+
+    // ---- upgrade probe ----
     private WebSocket? _probe;
     private bool _upgrading;
     private ITimer? _upgradeTimer;
+
+    // ---- polling transport ----
+    private TaskCompletionSource? _pendingPoll;
+    private bool _postActive;
+
+    // ---- WebSocket transport ----
+    private WebSocket? _webSocket;
+
+    /// <summary>Completed when the receive loop of the session's WebSocket has ended.</summary>
+    private readonly TaskCompletionSource _receiveEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>The WebSocket the session writes to, once it may (after the first-frame pause or the upgrade).</summary>
+    private WebSocket? _writerSocket;
+
+    /// <summary>A writer is draining the outbox into <see cref="_writerSocket"/>; there is never more than one.</summary>
+    private bool _writing;
+
+    private readonly List<EngineIoPacket> _writeBatch = [];
+
+    /// <summary>Completed when the session's WebSocket writing is over for good (closed, failed or aborted).</summary>
+    private readonly TaskCompletionSource _writerEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     internal EngineIoSession(EngineIoServer server, string id, int protocol, TransportKind transport, bool supportsBinary, HandshakeInfo handshake)
     {
@@ -282,9 +316,6 @@ internal sealed partial class EngineIoSession
         Abort(CloseReason.PingTimeout);
         return true;
     }
-
-    /// <summary>This session's due time in <see cref="SessionTimers"/> (long.MaxValue: none); guarded by the lock of SessionTimers.</summary>
-    internal long TimerDue = long.MaxValue;
 
     /// <summary>Called by <see cref="SessionTimers"/> when the due time set last has come.</summary>
     internal void OnTimerDue() => OnHeartbeatTimer();
