@@ -57,7 +57,7 @@ internal sealed partial class EngineIoSession
             }
             else if (_outbox.Count > 0)
             {
-                packets = DrainLocked();
+                packets = _outbox.Drain();
             }
             else
             {
@@ -113,7 +113,7 @@ internal sealed partial class EngineIoSession
                 }
                 else if (_outbox.Count > 0)
                 {
-                    packets = DrainLocked();
+                    packets = _outbox.Drain();
                 }
                 else
                 {

@@ -420,7 +420,7 @@ internal sealed partial class EngineIoSession
                         return;
                     }
                     closing = _state == State.Closing;
-                    DrainLocked(_writeBatch);
+                    _outbox.Drain(_writeBatch);
                 }
                 foreach (var packet in _writeBatch)
                 {

@@ -17,8 +17,8 @@ internal sealed partial class EngineIoSession
     }
 
     // The session's state, all of it, by part. The partial files hold only behaviour: this file the lifecycle,
-    // the heartbeat and the outbox; EngineIoSession.Polling.cs the polling transport; EngineIoSession.WebSocket.cs
-    // the WebSocket transport and the upgrade probe.
+    // the heartbeat and the outbox (its queue is an Outbox); EngineIoSession.Polling.cs the polling transport;
+    // EngineIoSession.WebSocket.cs the WebSocket transport and the upgrade probe.
 
     // ---- lifecycle ----
     private readonly EngineIoServer _server;
@@ -43,8 +43,8 @@ internal sealed partial class EngineIoSession
     internal long TimerDue = long.MaxValue;
 
     // ---- outbox ----
-    private readonly Queue<EngineIoPacket> _outbox = new();
-    private long _queuedBytes;
+    /// <summary>The packets waiting for a transport to take them, and their bytes (bounded by MaxQueuedBytes).</summary>
+    private readonly Outbox _outbox = new();
 
     // ---- upgrade probe ----
     private WebSocket? _probe;
@@ -111,7 +111,7 @@ internal sealed partial class EngineIoSession
         }
     }
 
-    internal long QueuedBytes => Interlocked.Read(ref _queuedBytes);
+    internal long QueuedBytes => _outbox.Bytes;
 
     /// <summary>v4: a ping went out and its pong has not come back yet (for tests and diagnostics).</summary>
     internal bool AwaitingPong
@@ -148,7 +148,7 @@ internal sealed partial class EngineIoSession
             {
                 size += packets[i].WireSize;
             }
-            if (_queuedBytes + size > _server.Options.MaxQueuedBytes)
+            if (_outbox.Bytes + size > _server.Options.MaxQueuedBytes)
             {
                 overflow = true;
             }
@@ -236,7 +236,6 @@ internal sealed partial class EngineIoSession
             }
             AbortProbeLocked();
             _outbox.Clear();
-            Interlocked.Exchange(ref _queuedBytes, 0);
             _pendingPoll?.TrySetResult();
             ws = _webSocket;
             if (!_writing)
@@ -253,24 +252,11 @@ internal sealed partial class EngineIoSession
         }
     }
 
+    /// <summary>Queues a packet and wakes a waiting poll.</summary>
     private void EnqueueLocked(EngineIoPacket packet)
     {
         _outbox.Enqueue(packet);
-        Interlocked.Add(ref _queuedBytes, packet.WireSize);
         _pendingPoll?.TrySetResult();
-    }
-
-    private List<EngineIoPacket> DrainLocked() => DrainLocked(new List<EngineIoPacket>(_outbox.Count));
-
-    /// <summary>Moves everything queued into <paramref name="into"/> (a poll's response, the writer's batch).</summary>
-    private List<EngineIoPacket> DrainLocked(List<EngineIoPacket> into)
-    {
-        while (_outbox.TryDequeue(out var p))
-        {
-            into.Add(p);
-        }
-        Interlocked.Exchange(ref _queuedBytes, 0);
-        return into;
     }
 
     // ---- heartbeat ----
