@@ -281,22 +281,10 @@ internal static class RedisWire
         {
             return null;
         }
-        var header = new StringBuilder(16);
         int attachments = data.Value.Attachments.Count;
-        if (attachments > 0)
-        {
-            header.Append((char)('0' + BinaryEventType)).Append(attachments).Append('-');
-        }
-        else
-        {
-            header.Append((char)('0' + EventType));
-        }
-        if (nsp != "/")
-        {
-            header.Append(nsp).Append(',');
-        }
-        header.Append(data.Value.Json);
-        return new RemoteBroadcast(nsp, new EncodedPacket(header.ToString(), data.Value.Attachments), new BroadcastTarget(rooms, except));
+        var packetType = attachments > 0 ? SocketIoPacketType.BinaryEvent : SocketIoPacketType.Event;
+        string text = SocketIoEncoder.Header(packetType, nsp, null, attachments) + data.Value.Json;
+        return new RemoteBroadcast(nsp, new EncodedPacket(text, data.Value.Attachments), new BroadcastTarget(rooms, except));
     }
 
     private readonly record struct EncodedPacketParts(string Json, IReadOnlyList<ReadOnlyMemory<byte>> Attachments);

@@ -4,28 +4,6 @@ using SocketIoSignal.SocketIO.Protocol;
 namespace SocketIoSignal.AdminUi;
 
 /// <summary>
-/// Where the observed adapters report room changes: a socket of this node joined or left a room, as Node's adapter
-/// emits <c>join-room</c> and <c>leave-room</c>. Arguments: namespace, room, socket id.
-/// </summary>
-internal sealed class RoomEvents
-{
-    public event Action<string, string, string>? Joined;
-
-    public event Action<string, string, string>? Left;
-
-    internal void OnJoined(string nsp, string room, string id) => Joined?.Invoke(nsp, room, id);
-
-    internal void OnLeft(string nsp, string room, string id) => Left?.Invoke(nsp, room, id);
-}
-
-/// <summary>Makes each namespace's adapter with the application's factory, and wraps it to report room changes.</summary>
-internal sealed class ObservedRoomAdapterFactory(IRoomAdapterFactory inner, RoomEvents events) : IRoomAdapterFactory
-{
-    public IRoomAdapter Create(string namespaceName, ILocalDelivery delivery) =>
-        new ObservedRoomAdapter(inner.Create(namespaceName, delivery), namespaceName, events);
-}
-
-/// <summary>
 /// An adapter that passes every call on and reports the memberships that changed: a join of a room the socket was
 /// not in, a leave of a room it was in. Whoever changes the rooms (the socket, the application through
 /// <c>Namespace.Adapter</c>, the server when a socket leaves) is seen alike.

@@ -11,8 +11,3 @@ public interface ISocketIoBuilder
     /// <summary>The application's services.</summary>
     IServiceCollection Services { get; }
 }
-
-internal sealed class SocketIoBuilder(IServiceCollection services) : ISocketIoBuilder
-{
-    public IServiceCollection Services { get; } = services;
-}

@@ -6,9 +6,6 @@ using SocketIoSignal.SocketIO;
 
 namespace SocketIoSignal.AspNetCore;
 
-/// <summary>A namespace's connection handler class, as registered.</summary>
-internal sealed record ConnectionHandlerRegistration(string Namespace, Type HandlerType);
-
 /// <summary>
 /// Starts the server's connection handlers before the first request, and at shutdown closes every session (clients
 /// are told, as Node's <c>io.close()</c> does) before Kestrel stops: that is the graceful shutdown.

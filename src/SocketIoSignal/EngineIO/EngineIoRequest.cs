@@ -3,24 +3,6 @@ using Microsoft.Extensions.Primitives;
 
 namespace SocketIoSignal.EngineIO;
 
-internal enum TransportKind
-{
-    Unknown,
-    Polling,
-    WebSocket,
-}
-
-/// <summary>Engine.IO error codes and their messages, as the reference sends them.</summary>
-internal enum EngineIoError
-{
-    TransportUnknown = 0,
-    UnknownSid = 1,
-    BadHandshakeMethod = 2,
-    BadRequest = 3,
-    Forbidden = 4,
-    UnsupportedProtocolVersion = 5,
-}
-
 /// <summary>
 /// An Engine.IO request's query parsed once into a value: protocol version, transport, sid, b64 and JSONP index.
 /// A query key given more than once makes its value invalid (the reference reads it as an array).

@@ -30,7 +30,7 @@ internal sealed partial class EngineIoServer : IDisposable
 
     private const int MaxClosedByClient = 10_000;
     private readonly ILogger<EngineIoServer> _logger;
-    private IEngineIoHandler _handler;
+    private readonly IEngineIoHandler _handler;
 
     public EngineIoServer(IOptions<EngineIoOptions> options, IEngineIoHandler handler, TimeProvider time, ILogger<EngineIoServer> logger, EngineIoMetrics metrics)
     {
@@ -547,6 +547,4 @@ internal sealed partial class EngineIoServer : IDisposable
 
     [LoggerMessage(Level = LogLevel.Error, Message = "handler failed for session {Sid}")]
     private partial void LogHandlerFailed(Exception ex, string sid);
-
-    internal void SetHandler(IEngineIoHandler handler) => _handler = handler;
 }

@@ -10,8 +10,6 @@ namespace SocketIoSignal.EngineIO;
 /// <summary>Long-polling: exactly one GET and one POST at a time; a second concurrent one closes the session.</summary>
 internal sealed partial class EngineIoSession
 {
-    private readonly object _dispatch = new();
-
     /// <summary>Whether a GET is waiting for packets (for tests and diagnostics).</summary>
     internal bool HasPendingPoll
     {
@@ -59,7 +57,7 @@ internal sealed partial class EngineIoSession
             }
             else if (_outbox.Count > 0)
             {
-                packets = DrainLocked();
+                packets = _outbox.Drain();
             }
             else
             {
@@ -115,7 +113,7 @@ internal sealed partial class EngineIoSession
                 }
                 else if (_outbox.Count > 0)
                 {
-                    packets = DrainLocked();
+                    packets = _outbox.Drain();
                 }
                 else
                 {

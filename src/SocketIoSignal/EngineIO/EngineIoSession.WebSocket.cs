@@ -80,9 +80,6 @@ internal sealed partial class EngineIoSession
         }
     }
 
-    /// <summary>Completed when the receive loop of the session's WebSocket has ended.</summary>
-    private readonly TaskCompletionSource _receiveEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
     /// <summary>Whether a WebSocket is probing an upgrade of this session (for tests and diagnostics).</summary>
     internal bool HasProbe
     {
@@ -363,17 +360,6 @@ internal sealed partial class EngineIoSession
         _ = Task.Delay(UpgradePollGrace).ContinueWith(static (_, p) => ((TaskCompletionSource)p!).TrySetResult(), poll, CancellationToken.None,
             TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
-    private readonly List<EngineIoPacket> _writeBatch = [];
-
-    /// <summary>The WebSocket the session writes to, once it may (after the first-frame pause or the upgrade).</summary>
-    private WebSocket? _writerSocket;
-
-    /// <summary>A writer is draining the outbox into <see cref="_writerSocket"/>; there is never more than one.</summary>
-    private bool _writing;
-
-    /// <summary>Completed when the session's WebSocket writing is over for good (closed, failed or aborted).</summary>
-    private readonly TaskCompletionSource _writerEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
     /// <summary>Lets the writer write to <paramref name="ws"/> from now on, and writes what is queued already.</summary>
     private void StartWriter(WebSocket ws)
     {
@@ -434,7 +420,7 @@ internal sealed partial class EngineIoSession
                         return;
                     }
                     closing = _state == State.Closing;
-                    DrainLocked(_writeBatch);
+                    _outbox.Drain(_writeBatch);
                 }
                 foreach (var packet in _writeBatch)
                 {

@@ -16,27 +16,61 @@ internal sealed partial class EngineIoSession
         Closed,
     }
 
+    // The session's state, all of it, by part. The partial files hold only behaviour: this file the lifecycle,
+    // the heartbeat and the outbox (its queue is an Outbox); EngineIoSession.Polling.cs the polling transport;
+    // EngineIoSession.WebSocket.cs the WebSocket transport and the upgrade probe.
+
+    // ---- lifecycle ----
     private readonly EngineIoServer _server;
+
+    /// <summary>Guards every state change below (except <see cref="TimerDue"/>); no I/O happens under it.</summary>
     private readonly object _gate = new();
-    private readonly Queue<EngineIoPacket> _outbox = new();
-    private bool _timerLive = true;
-    private long _queuedBytes;
+
     private State _state = State.Open;
     private CloseReason _closeReason;
+
+    /// <summary>Hands incoming packets to <see cref="OnPacket"/> one at a time, whichever transport read them.</summary>
+    private readonly object _dispatch = new();
+
+    // ---- heartbeat ----
     private bool _awaitingPong;
     private long _heartbeatDeadline = long.MaxValue;
 
-    // polling
-    private TaskCompletionSource? _pendingPoll;
-    private bool _postActive;
+    /// <summary>Whether the session still counts as a live timer in the metrics (until it ends).</summary>
+    private bool _timerLive = true;
 
-    // websocket
-    private WebSocket? _webSocket;
+    /// <summary>This session's due time in <see cref="SessionTimers"/> (long.MaxValue: none); guarded by the lock of SessionTimers.</summary>
+    internal long TimerDue = long.MaxValue;
 
-    // upgrade
+    // ---- outbox ----
+    /// <summary>The packets waiting for a transport to take them, and their bytes (bounded by MaxQueuedBytes).</summary>
+    private readonly Outbox _outbox = new();
+
+    // ---- upgrade probe ----
     private WebSocket? _probe;
     private bool _upgrading;
     private ITimer? _upgradeTimer;
+
+    // ---- polling transport ----
+    private TaskCompletionSource? _pendingPoll;
+    private bool _postActive;
+
+    // ---- WebSocket transport ----
+    private WebSocket? _webSocket;
+
+    /// <summary>Completed when the receive loop of the session's WebSocket has ended.</summary>
+    private readonly TaskCompletionSource _receiveEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>The WebSocket the session writes to, once it may (after the first-frame pause or the upgrade).</summary>
+    private WebSocket? _writerSocket;
+
+    /// <summary>A writer is draining the outbox into <see cref="_writerSocket"/>; there is never more than one.</summary>
+    private bool _writing;
+
+    private readonly List<EngineIoPacket> _writeBatch = [];
+
+    /// <summary>Completed when the session's WebSocket writing is over for good (closed, failed or aborted).</summary>
+    private readonly TaskCompletionSource _writerEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     internal EngineIoSession(EngineIoServer server, string id, int protocol, TransportKind transport, bool supportsBinary, HandshakeInfo handshake)
     {
@@ -77,7 +111,7 @@ internal sealed partial class EngineIoSession
         }
     }
 
-    internal long QueuedBytes => Interlocked.Read(ref _queuedBytes);
+    internal long QueuedBytes => _outbox.Bytes;
 
     /// <summary>v4: a ping went out and its pong has not come back yet (for tests and diagnostics).</summary>
     internal bool AwaitingPong
@@ -114,7 +148,7 @@ internal sealed partial class EngineIoSession
             {
                 size += packets[i].WireSize;
             }
-            if (_queuedBytes + size > _server.Options.MaxQueuedBytes)
+            if (_outbox.Bytes + size > _server.Options.MaxQueuedBytes)
             {
                 overflow = true;
             }
@@ -202,7 +236,6 @@ internal sealed partial class EngineIoSession
             }
             AbortProbeLocked();
             _outbox.Clear();
-            Interlocked.Exchange(ref _queuedBytes, 0);
             _pendingPoll?.TrySetResult();
             ws = _webSocket;
             if (!_writing)
@@ -219,24 +252,11 @@ internal sealed partial class EngineIoSession
         }
     }
 
+    /// <summary>Queues a packet and wakes a waiting poll.</summary>
     private void EnqueueLocked(EngineIoPacket packet)
     {
         _outbox.Enqueue(packet);
-        Interlocked.Add(ref _queuedBytes, packet.WireSize);
         _pendingPoll?.TrySetResult();
-    }
-
-    private List<EngineIoPacket> DrainLocked() => DrainLocked(new List<EngineIoPacket>(_outbox.Count));
-
-    /// <summary>Moves everything queued into <paramref name="into"/> (a poll's response, the writer's batch).</summary>
-    private List<EngineIoPacket> DrainLocked(List<EngineIoPacket> into)
-    {
-        while (_outbox.TryDequeue(out var p))
-        {
-            into.Add(p);
-        }
-        Interlocked.Exchange(ref _queuedBytes, 0);
-        return into;
     }
 
     // ---- heartbeat ----
@@ -282,9 +302,6 @@ internal sealed partial class EngineIoSession
         Abort(CloseReason.PingTimeout);
         return true;
     }
-
-    /// <summary>This session's due time in <see cref="SessionTimers"/> (long.MaxValue: none); guarded by the lock of SessionTimers.</summary>
-    internal long TimerDue = long.MaxValue;
 
     /// <summary>Called by <see cref="SessionTimers"/> when the due time set last has come.</summary>
     internal void OnTimerDue() => OnHeartbeatTimer();
@@ -385,6 +402,4 @@ internal sealed partial class EngineIoSession
                 break;
         }
     }
-
-    internal CloseReason CloseReasonValue => _closeReason;
 }

@@ -101,9 +101,6 @@ internal sealed class WebSocketFrameGuard : Stream
     /// <summary>The reason sent with <see cref="Failure"/>.</summary>
     public string FailureReason { get; private set; } = "";
 
-    /// <summary>Whether the client answered the close frame of a violation with its own.</summary>
-    public bool PeerClosed => _peerClosed;
-
     public override bool CanRead => true;
 
     public override bool CanSeek => false;
@@ -692,6 +689,3 @@ internal sealed class WebSocketFrameGuard : Stream
         return true;
     }
 }
-
-/// <summary>An accepted WebSocket and the guard its bytes pass through.</summary>
-internal sealed record AcceptedWebSocket(WebSocket Socket, WebSocketFrameGuard Guard);

@@ -2,18 +2,6 @@ using System.Text;
 
 namespace SocketIoSignal.EngineIO.Protocol;
 
-/// <summary>Engine.IO packet types; the wire form is the digit of the value.</summary>
-internal enum EngineIoPacketType : byte
-{
-    Open = 0,
-    Close = 1,
-    Ping = 2,
-    Pong = 3,
-    Message = 4,
-    Upgrade = 5,
-    Noop = 6,
-}
-
 /// <summary>
 /// One Engine.IO packet: a type and either text or binary data. Text is held as a string or as the UTF-8
 /// bytes of its WebSocket frame (type digit first), whichever it was made from; the other form is made on
@@ -76,7 +64,6 @@ internal sealed class EngineIoPacket
 
     public static readonly EngineIoPacket Noop = Create(EngineIoPacketType.Noop);
     public static readonly EngineIoPacket PingPacket = Create(EngineIoPacketType.Ping);
-    public static readonly EngineIoPacket PongPacket = Create(EngineIoPacketType.Pong);
     public static readonly EngineIoPacket ClosePacket = Create(EngineIoPacketType.Close);
 
     /// <summary>Approximate bytes this packet occupies on the wire; used for queue accounting.</summary>

@@ -178,8 +178,3 @@ internal sealed class InMemoryRoomAdapter(ILocalDelivery delivery) : IRoomAdapte
         }
     }
 }
-
-internal sealed class InMemoryRoomAdapterFactory : IRoomAdapterFactory
-{
-    public IRoomAdapter Create(string namespaceName, ILocalDelivery delivery) => new InMemoryRoomAdapter(delivery);
-}

@@ -3,9 +3,6 @@ using System.Text.Json;
 
 namespace SocketIoSignal.SocketIO.Protocol;
 
-/// <summary>An element of a packet's top-level array: where it lies in the JSON text, and whether it is canonical.</summary>
-internal readonly record struct JsonSlice(int Start, int Length, bool Canonical);
-
 /// <summary>
 /// One pass of <see cref="Utf8JsonReader"/> over a packet's JSON that checks all the parser promises — well-formed,
 /// bounded depth, no lone surrogates — without building a tree, tells whether its values need a rewrite to be

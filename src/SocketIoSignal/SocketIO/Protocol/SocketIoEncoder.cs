@@ -1,59 +1,10 @@
 using System.Buffers;
-using System.Collections;
 using System.Globalization;
 using System.Text;
-using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using SocketIoSignal.EngineIO.Protocol;
 
 namespace SocketIoSignal.SocketIO.Protocol;
-
-/// <summary>
-/// A packet encoded once: its text and the binary attachments that follow it. Packets the encoder makes hold the
-/// UTF-8 bytes of their Engine.IO message frame (<c>4</c> + the text); the string form is made on demand, and the
-/// Engine.IO packet is made once however many sessions it goes to.
-/// </summary>
-internal sealed class EncodedPacket
-{
-    private readonly byte[]? _frame;
-    private string? _text;
-
-    public EncodedPacket(string text, IReadOnlyList<ReadOnlyMemory<byte>> attachments)
-    {
-        _text = text;
-        Attachments = attachments;
-    }
-
-    /// <summary>Over an Engine.IO message frame: <paramref name="frame"/>[0] is '4', then the packet's UTF-8 text.</summary>
-    internal EncodedPacket(byte[] frame, IReadOnlyList<ReadOnlyMemory<byte>> attachments)
-    {
-        _frame = frame;
-        Attachments = attachments;
-    }
-
-    public string Text => _text ??= Encoding.UTF8.GetString(_frame.AsSpan(1));
-
-    public IReadOnlyList<ReadOnlyMemory<byte>> Attachments { get; }
-
-    private IReadOnlyList<EngineIoPacket>? _frames;
-
-    /// <summary>The Engine.IO packets that carry the packet (the message, then each attachment), made once.</summary>
-    internal IReadOnlyList<EngineIoPacket> Frames => _frames ??= MakeFrames();
-
-    private EngineIoPacket[] MakeFrames()
-    {
-        var frames = new EngineIoPacket[Attachments.Count + 1];
-        frames[0] = _frame is null ? EngineIoPacket.Message(_text!) : EngineIoPacket.FromTextFrame(_frame);
-        for (int i = 0; i < Attachments.Count; i++)
-        {
-            frames[i + 1] = EngineIoPacket.CreateBinary(Attachments[i]);
-        }
-        return frames;
-    }
-
-    public override string ToString() => Attachments.Count == 0 ? Text : $"{Text} +{Attachments.Count} attachment(s)";
-}
 
 /// <summary>
 /// Encodes Socket.IO packets. Arguments may be strings, numbers, booleans, null, byte arrays / memory (sent as
@@ -178,6 +129,7 @@ internal static class SocketIoEncoder
         return length;
     }
 
+    /// <summary>Writes the packet's header into exactly <see cref="HeaderLength"/> bytes.</summary>
     private static void WriteHeader(Span<byte> into, SocketIoPacketType type, string nsp, long? ackId, int attachments)
     {
         into[0] = (byte)('0' + (int)type);
@@ -210,23 +162,16 @@ internal static class SocketIoEncoder
         return digits;
     }
 
-    private static string Header(SocketIoPacketType type, string nsp, long? ackId, int attachments)
+    /// <summary>
+    /// The packet's header as text: the type digit, the attachment count and '-', the namespace and ',' (unless
+    /// "/"), the ack id. Written by <see cref="WriteHeader"/>, the one writer of the header.
+    /// </summary>
+    internal static string Header(SocketIoPacketType type, string nsp, long? ackId, int attachments)
     {
-        var sb = new StringBuilder(16);
-        sb.Append((char)('0' + (int)type));
-        if (attachments > 0)
-        {
-            sb.Append(attachments).Append('-');
-        }
-        if (nsp != "/")
-        {
-            sb.Append(nsp).Append(',');
-        }
-        if (ackId is { } id)
-        {
-            sb.Append(id);
-        }
-        return sb.ToString();
+        int length = HeaderLength(nsp, ackId, attachments);
+        Span<byte> bytes = length <= 256 ? stackalloc byte[length] : new byte[length];
+        WriteHeader(bytes, type, nsp, ackId, attachments);
+        return Encoding.UTF8.GetString(bytes);
     }
 
     private static void WriteValue(Utf8JsonWriter w, object? value, ref List<ReadOnlyMemory<byte>>? attachments)
@@ -397,7 +342,4 @@ internal static class SocketIoEncoder
         w.WriteEndObject();
         attachments.Add(data);
     }
-
-    /// <summary>For callers that hold a non-generic list.</summary>
-    internal static IReadOnlyList<object?> AsArgs(IEnumerable items) => items.Cast<object?>().ToList();
 }

@@ -3,18 +3,6 @@ using System.Text.Json.Nodes;
 
 namespace SocketIoSignal.SocketIO.Protocol;
 
-/// <summary>Socket.IO packet types. Type 4 is ERROR in protocol 4 and CONNECT_ERROR in protocol 5.</summary>
-internal enum SocketIoPacketType : byte
-{
-    Connect = 0,
-    Disconnect = 1,
-    Event = 2,
-    Ack = 3,
-    ConnectError = 4,
-    BinaryEvent = 5,
-    BinaryAck = 6,
-}
-
 /// <summary>
 /// A decoded Socket.IO packet. Binary attachments, once all have arrived, sit in <see cref="Data"/> as
 /// <see cref="SocketIoBinary"/> values where the placeholders were.
@@ -77,28 +65,4 @@ internal sealed class SocketIoPacket
     public int Attachments { get; init; }
 
     public bool IsBinary => Type is SocketIoPacketType.BinaryEvent or SocketIoPacketType.BinaryAck;
-}
-
-/// <summary>Binary data inside a Socket.IO payload (a Buffer / ArrayBuffer on the JavaScript side).</summary>
-public sealed class SocketIoBinary(ReadOnlyMemory<byte> data)
-{
-    /// <summary>The bytes.</summary>
-    public ReadOnlyMemory<byte> Data { get; } = data;
-
-    /// <summary>A JSON node that carries binary data; the encoder turns it into a placeholder and an attachment.</summary>
-    public static JsonNode ToNode(ReadOnlyMemory<byte> data) => JsonValue.Create(new SocketIoBinary(data))!;
-
-    /// <summary>The bytes of <paramref name="node"/> when it is a binary argument.</summary>
-    /// <param name="node">An event argument or a part of one.</param>
-    /// <param name="data">The bytes, when it is.</param>
-    public static bool TryGet(JsonNode? node, out ReadOnlyMemory<byte> data)
-    {
-        if (node is JsonValue value && value.TryGetValue<SocketIoBinary>(out var binary))
-        {
-            data = binary.Data;
-            return true;
-        }
-        data = default;
-        return false;
-    }
 }

@@ -5,9 +5,6 @@ using System.Text.Json.Nodes;
 
 namespace SocketIoSignal.SocketIO.Protocol;
 
-/// <summary>Limits every decode enforces; the defaults are the reference parser's where it has one.</summary>
-internal sealed record SocketIoParserLimits(int MaxAttachments = 10, int MaxJsonDepth = 64, int MaxAckIdDigits = 15);
-
 /// <summary>
 /// Decodes and encodes Socket.IO packet strings (<c>&lt;type&gt;[&lt;n&gt;-][/nsp,][id][json]</c>) for protocols 4 and 5,
 /// with strict validation: an event name is a string (or number) and not reserved, placeholders are exact,

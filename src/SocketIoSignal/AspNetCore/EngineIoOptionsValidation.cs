@@ -1,0 +1,25 @@
+using Microsoft.Extensions.Options;
+using SocketIoSignal.EngineIO;
+
+namespace SocketIoSignal.AspNetCore;
+
+internal sealed class EngineIoOptionsValidation : IValidateOptions<EngineIoOptions>
+{
+    private static readonly string[] KnownTransports = ["polling", "websocket"];
+
+    public ValidateOptionsResult Validate(string? name, EngineIoOptions o) => new OptionsProblems(EngineIoOptions.Section)
+        .Positive(nameof(o.PingInterval), o.PingInterval)
+        .Positive(nameof(o.PingTimeout), o.PingTimeout)
+        .Positive(nameof(o.UpgradeTimeout), o.UpgradeTimeout)
+        .NotNegative(nameof(o.CloseTimeout), o.CloseTimeout)
+        .Positive(nameof(o.MaxHttpBufferSize), o.MaxHttpBufferSize)
+        .Positive(nameof(o.MaxPacketsPerPayload), o.MaxPacketsPerPayload)
+        .Positive(nameof(o.MaxQueuedBytes), o.MaxQueuedBytes)
+        .Positive(nameof(o.MaxSessions), o.MaxSessions)
+        .NotNegative(nameof(o.HandshakesPerIpPerMinute), o.HandshakesPerIpPerMinute)
+        .Check(o.Transports is { Length: > 0 } && o.Transports.All(KnownTransports.Contains), nameof(o.Transports),
+            o.Transports is null ? null : string.Join(",", o.Transports), "\"polling\", \"websocket\" or both")
+        .Check(o.AllowedOrigins is not null && o.AllowedOrigins.All(a => a == "*" || Uri.TryCreate(a, UriKind.Absolute, out _)),
+            nameof(o.AllowedOrigins), o.AllowedOrigins is null ? null : string.Join(",", o.AllowedOrigins), "\"*\" or absolute origins such as https://app.example")
+        .Result();
+}

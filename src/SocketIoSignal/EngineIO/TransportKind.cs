@@ -1,0 +1,8 @@
+namespace SocketIoSignal.EngineIO;
+
+internal enum TransportKind
+{
+    Unknown,
+    Polling,
+    WebSocket,
+}

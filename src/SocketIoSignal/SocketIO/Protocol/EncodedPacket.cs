@@ -1,0 +1,50 @@
+using System.Text;
+using SocketIoSignal.EngineIO.Protocol;
+
+namespace SocketIoSignal.SocketIO.Protocol;
+
+/// <summary>
+/// A packet encoded once: its text and the binary attachments that follow it. Packets the encoder makes hold the
+/// UTF-8 bytes of their Engine.IO message frame (<c>4</c> + the text); the string form is made on demand, and the
+/// Engine.IO packet is made once however many sessions it goes to.
+/// </summary>
+internal sealed class EncodedPacket
+{
+    private readonly byte[]? _frame;
+    private string? _text;
+
+    public EncodedPacket(string text, IReadOnlyList<ReadOnlyMemory<byte>> attachments)
+    {
+        _text = text;
+        Attachments = attachments;
+    }
+
+    /// <summary>Over an Engine.IO message frame: <paramref name="frame"/>[0] is '4', then the packet's UTF-8 text.</summary>
+    internal EncodedPacket(byte[] frame, IReadOnlyList<ReadOnlyMemory<byte>> attachments)
+    {
+        _frame = frame;
+        Attachments = attachments;
+    }
+
+    public string Text => _text ??= Encoding.UTF8.GetString(_frame.AsSpan(1));
+
+    public IReadOnlyList<ReadOnlyMemory<byte>> Attachments { get; }
+
+    private IReadOnlyList<EngineIoPacket>? _frames;
+
+    /// <summary>The Engine.IO packets that carry the packet (the message, then each attachment), made once.</summary>
+    internal IReadOnlyList<EngineIoPacket> Frames => _frames ??= MakeFrames();
+
+    private EngineIoPacket[] MakeFrames()
+    {
+        var frames = new EngineIoPacket[Attachments.Count + 1];
+        frames[0] = _frame is null ? EngineIoPacket.Message(_text!) : EngineIoPacket.FromTextFrame(_frame);
+        for (int i = 0; i < Attachments.Count; i++)
+        {
+            frames[i + 1] = EngineIoPacket.CreateBinary(Attachments[i]);
+        }
+        return frames;
+    }
+
+    public override string ToString() => Attachments.Count == 0 ? Text : $"{Text} +{Attachments.Count} attachment(s)";
+}

@@ -1,0 +1,41 @@
+using System.Text.Json.Nodes;
+using SocketIoSignal.EngineIO;
+
+namespace SocketIoSignal.SocketIO;
+
+/// <summary>What the server knew of a socket's client when it connected to its namespace.</summary>
+public sealed class SocketIoHandshake
+{
+    internal SocketIoHandshake()
+    {
+    }
+
+    internal HandshakeInfo Engine { get; init; } = null!;
+
+    /// <summary>The connection's query, merged with a protocol 4 namespace query.</summary>
+    public IReadOnlyDictionary<string, string> Query { get; internal init; } = null!;
+
+    /// <summary>The protocol 5 CONNECT payload ({} when it carried none); null for protocol 4 clients.</summary>
+    public JsonObject? Auth { get; internal init; }
+
+    /// <summary>The request headers of the Engine.IO handshake (names case-insensitive).</summary>
+    public IReadOnlyDictionary<string, string> Headers => Engine.Headers;
+
+    /// <summary>The client's address as Kestrel saw it (behind a proxy: use forwarded headers middleware).</summary>
+    public System.Net.IPAddress? Address => Engine.RemoteAddress;
+
+    /// <summary>When the Engine.IO session opened.</summary>
+    public DateTimeOffset Time => Engine.Time;
+
+    /// <summary>Path and query of the handshake request.</summary>
+    public string Url => Engine.Url;
+
+    /// <summary>Whether the handshake came over HTTPS.</summary>
+    public bool Secure => Engine.Secure;
+
+    /// <summary>
+    /// <c>HttpContext.User</c> of the handshake request: who ASP.NET authentication says the client is (an
+    /// anonymous principal when no authentication ran). A namespace middleware can refuse on it.
+    /// </summary>
+    public System.Security.Claims.ClaimsPrincipal User => Engine.User;
+}
