@@ -537,9 +537,10 @@ public sealed class SocketIoApiTests
         Assert.That(texts, Is.EquivalentTo(new[] { "2/other,[\"o\"]", "2/test,[\"t\"]" }));
         // leaving one namespace keeps the other
         await client.SendAsync("1/other,");
+        // The server handles the DISCONNECT when it reads it: wait for that, not for a fixed time.
+        await Eventually.UntilAsync(() => other.Sockets.Count == 0, TaskTimeouts.Default, "the /other socket left");
         server.Get<SocketIoServer>().Of(Nsp).Emit("still");
         Assert.That(await client.NextTextAsync(), Is.EqualTo("2/test,[\"still\"]"));
-        Assert.That(other.Sockets, Is.Empty);
     }
 
     // ---- disconnects ----
