@@ -22,12 +22,13 @@ internal sealed partial class SocketIoLifetime(
         foreach (var registration in handlers)
         {
             var factory = ActivatorUtilities.CreateFactory(registration.HandlerType, Type.EmptyTypes);
-            server.Of(registration.Namespace).OnConnection(socket => ConnectAsync(factory, socket));
+            server.Of(registration.Namespace).OnConnection(socket => Connect(factory, socket));
         }
         return Task.CompletedTask;
     }
 
-    private void ConnectAsync(ObjectFactory factory, SocketIoSocket socket)
+    /// <summary>Makes the handler in a scope of its own, disposed when the socket leaves; a failure is logged.</summary>
+    private void Connect(ObjectFactory factory, SocketIoSocket socket)
     {
         var scope = services.CreateAsyncScope();
         socket.OnDisconnect(reason => scope.DisposeAsync().AsTask());
