@@ -18,6 +18,9 @@ public sealed class MatrixBrowserTests
 {
     private static readonly Dictionary<string, string> Versions = new() { ["1"] = "1.7.4", ["2"] = "2.5.0", ["4"] = "4.8.1" };
 
+    /// <summary>Another name of 127.0.0.1 for the browser (a host resolver rule).</summary>
+    private const string SecondHost = "matrix.test";
+
     private ChromiumHost _chromium = null!;
     private string _root = null!;
 
@@ -27,7 +30,8 @@ public sealed class MatrixBrowserTests
         _root = Directory.CreateTempSubdirectory("matrix-root-").FullName;
         File.Copy(RepoPaths.Combine("Server.Tests", "Interop", "matrix.html"), Path.Combine(_root, "matrix.html"));
         File.Copy(RepoPaths.Combine("Server.Tests", "node", "matrix.js"), Path.Combine(_root, "matrix.js"));
-        _chromium = await ChromiumHost.LaunchAsync();
+        // A second name for the server, so the page's clients spread over two hosts' connection pools.
+        _chromium = await ChromiumHost.LaunchAsync($"--host-resolver-rules=MAP {SecondHost} 127.0.0.1");
     }
 
     [OneTimeTearDown]
@@ -52,7 +56,11 @@ public sealed class MatrixBrowserTests
 
     private async Task<CellResult> RunCellAsync(CellResult cell, string client, string transport)
     {
-        string[] args = ["--client", client, "--root", _root];
+        // The port known in advance: the clients on the second host name are cross-origin, and the page's origin
+        // must be allowed for them (with credentials, as the 1.x/2.x bundles send them).
+        int port = FreePort.Find();
+        string[] args = ["--client", client, "--root", _root, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--EngineIo:AllowedOrigins:0", $"http://127.0.0.1:{port}"];
         var server = await MatrixServer.StartAsync(args);
         bool restarted = false;
         await using var context = await _chromium.Browser.NewContextAsync().WaitAsync(TimeSpan.FromSeconds(15));
@@ -88,7 +96,7 @@ public sealed class MatrixBrowserTests
             Assert.That(response?.Status, Is.EqualTo(200));
             bool ok = await page.EvaluateAsync<bool>("""
                 ([client, transport]) => runMatrix({
-                  io: window.io, url: location.origin, client, transport, browser: true, mode: 'codelab', timeout: 5000, idle: 1500,
+                  io: window.io, url: location.origin, urls: [location.origin, 'http://matrix.test:' + location.port], client, transport, browser: true, mode: 'codelab', timeout: 5000, idle: 1500,
                   bin: bytes => new Uint8Array(bytes).buffer,
                   report: r => window.__matrixReport(JSON.stringify(r)),
                   readyForRestart: () => window.__matrixRestart()

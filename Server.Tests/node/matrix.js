@@ -213,7 +213,10 @@
 
   Matrix.prototype.client = function(nsp, extra) {
     var label = String.fromCharCode(65 + this.clients.length);
-    var c = new Client(this, label, this.env.io(this.env.url + nsp, this.options(extra)));
+    // In a browser, clients take turns over the page's host names (env.urls): a browser keeps at most six
+    // HTTP/1.1 connections per host, and seven long-polling clients on one host starve the seventh's POSTs.
+    var base = this.env.urls ? this.env.urls[this.clients.length % this.env.urls.length] : this.env.url;
+    var c = new Client(this, label, this.env.io(base + nsp, this.options(extra)));
     this.clients.push(c);
     return c;
   };
