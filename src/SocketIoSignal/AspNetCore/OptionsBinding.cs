@@ -46,9 +46,9 @@ internal static class OptionsBinding
         }
         foreach (var (property, raw) in durations)
         {
-            if (IsMilliseconds(raw))
+            if (TryMilliseconds(raw, out double ms))
             {
-                property.SetValue(options, TimeSpan.FromMilliseconds(double.Parse(raw, CultureInfo.InvariantCulture)));
+                property.SetValue(options, TimeSpan.FromMilliseconds(ms));
             }
             else if (!TimeSpan.TryParse(raw, CultureInfo.InvariantCulture, out var value))
             {
@@ -61,8 +61,8 @@ internal static class OptionsBinding
         }
     }
 
-    private static bool IsMilliseconds(string raw) =>
-        double.TryParse(raw, NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var ms)
+    private static bool TryMilliseconds(string raw, out double ms) =>
+        double.TryParse(raw, NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out ms)
         && double.IsFinite(ms) && Math.Abs(ms) < TimeSpan.MaxValue.TotalMilliseconds;
 
     private static string Key(string? path, string name) => path is null ? name : path + ":" + name;
