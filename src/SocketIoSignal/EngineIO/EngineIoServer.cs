@@ -244,7 +244,7 @@ internal sealed partial class EngineIoServer : IDisposable
     /// than by ASP.NET's WebSocket middleware so that the upgraded stream passes through a
     /// <see cref="WebSocketFrameGuard"/> before the WebSocket reads it.
     /// </summary>
-    private async Task<AcceptedWebSocket?> TryAcceptWebSocketAsync(HttpContext context)
+    internal async Task<AcceptedWebSocket?> TryAcceptWebSocketAsync(HttpContext context)
     {
         Stream stream;
         // WebSocket over HTTP/2 (RFC 8441, extended CONNECT): what browsers use on an HTTPS endpoint that speaks h2.
