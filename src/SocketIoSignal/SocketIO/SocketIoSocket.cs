@@ -353,7 +353,7 @@ public sealed class SocketIoSocket
             return;
         }
         Fire(_onDisconnecting, reason);
-        if (Namespace.Recovery is { } recovery && Pid is not null && IsRecoverable(reason))
+        if (Namespace.Recovery is { } recovery && KeepsSessionOn(reason))
         {
             recovery.Persist(this, () => Namespace.Observe(Namespace.Adapter.DeleteAllAsync(Id)));
         }
@@ -370,10 +370,11 @@ public sealed class SocketIoSocket
     }
 
     /// <summary>
-    /// Node's recoverable reasons: the transport failed or closed, the heartbeat was missed, the server is going
-    /// away; not a deliberate disconnect, nor a connection the server closed for bad input.
+    /// Whether leaving for <paramref name="reason"/> keeps the session for recovery: recovery on, and one of Node's
+    /// recoverable reasons (the transport failed or closed, the heartbeat was missed, the server is going away); not a
+    /// deliberate disconnect, nor a connection the server closed for bad input.
     /// </summary>
-    private bool IsRecoverable(DisconnectReason reason) => reason switch
+    internal bool KeepsSessionOn(DisconnectReason reason) => Namespace.Recovery is not null && Pid is not null && reason switch
     {
         DisconnectReason.TransportClose or DisconnectReason.TransportError or DisconnectReason.PingTimeout or DisconnectReason.ServerShuttingDown => true,
         DisconnectReason.ForcedClose => !_client.Failed,
