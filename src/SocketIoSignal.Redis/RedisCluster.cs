@@ -183,8 +183,9 @@ internal sealed partial class RedisCluster : IRoomAdapterFactory, IHostedService
                 adapter.DeliverRemote(broadcast);
             }
         }
-        catch (FormatException ex)
+        catch (Exception ex) when (ex is FormatException or InvalidOperationException or ArgumentException)
         {
+            Counters.Dropped("malformed");
             LogBadMessage(ex, message.Channel.ToString());
         }
     }
@@ -274,7 +275,7 @@ internal sealed partial class RedisCluster : IRoomAdapterFactory, IHostedService
     [LoggerMessage(Level = LogLevel.Information, Message = "purged {Count} room memberships of dead nodes")]
     private partial void LogPurged(long count);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "ignored a malformed message on {Channel}")]
+    [LoggerMessage(Level = LogLevel.Debug, Message = "ignored a malformed message on {Channel}")]
     private partial void LogBadMessage(Exception ex, string channel);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "dropped a message on {Channel}")]

@@ -107,7 +107,7 @@ internal sealed class ClassicRequests : IAsyncDisposable
                 OnResponse(decoded);
             }
         }
-        catch (Exception ex) when (ex is FormatException or InvalidOperationException or JsonException or ArgumentException or FormatException)
+        catch (Exception ex) when (ex is FormatException or InvalidOperationException or JsonException or ArgumentException)
         {
             // A well-formed object with fields of the wrong kind: the sender's problem, never this node's.
             Counters.Dropped("invalid");
@@ -157,10 +157,16 @@ internal sealed class ClassicRequests : IAsyncDisposable
                 Respond(request, new JsonObject { ["requestId"] = requestId, ["sockets"] = sockets });
                 break;
             case ClusterRequestType.ServerSideEmit:
-                OnServerSideEmit(request, requestId);
+                if (!OnServerSideEmit(request, requestId))
+                {
+                    return;
+                }
                 break;
             case ClusterRequestType.Broadcast when requestId is not null:
-                OnBroadcastWithAck(request, requestId);
+                if (!OnBroadcastWithAck(request, requestId))
+                {
+                    return;
+                }
                 break;
             default:
                 Counters.Dropped("unknown-request");
@@ -215,12 +221,12 @@ internal sealed class ClassicRequests : IAsyncDisposable
         }
     }
 
-    private void OnServerSideEmit(ClusterMessage request, string? requestId)
+    private bool OnServerSideEmit(ClusterMessage request, string? requestId)
     {
         if (request.Root["data"] is not JsonArray data || data.Count == 0)
         {
             Counters.Dropped("invalid");
-            return;
+            return false;
         }
         var args = (JsonArray)data.DeepClone();
         Action<JsonNode?>? ack = null;
@@ -242,15 +248,16 @@ internal sealed class ClassicRequests : IAsyncDisposable
             };
         }
         _local.OnServerSideEmit(args, ack);
+        return true;
     }
 
-    private void OnBroadcastWithAck(ClusterMessage request, string requestId)
+    private bool OnBroadcastWithAck(ClusterMessage request, string requestId)
     {
         if (request.Root["packet"] is not JsonObject packet || packet["data"] is not JsonArray data || data.Count == 0
             || data[0] is not JsonValue name || name.GetValueKind() != JsonValueKind.String)
         {
             Counters.Dropped("invalid");
-            return;
+            return false;
         }
         var opts = request.Root["opts"];
         var timeout = Options.RequestsTimeout;
@@ -265,7 +272,7 @@ internal sealed class ClassicRequests : IAsyncDisposable
             Interlocked.Decrement(ref _remoteAcks);
             Counters.Dropped("ack-limit");
             RespondClientCount(request, requestId, 0);
-            return;
+            return true;
         }
         var args = EventArgs(data, request.Attachments);
         int count = _local.BroadcastWithAck(name.GetValue<string>(), args, Target(opts), timeout, answer =>
@@ -277,6 +284,7 @@ internal sealed class ClassicRequests : IAsyncDisposable
             }, [])));
         RespondClientCount(request, requestId, count);
         _ = ReleaseAfter(timeout);
+        return true;
 
         async Task ReleaseAfter(TimeSpan delay)
         {
