@@ -132,6 +132,31 @@ internal sealed partial class EngineIoSession
     /// <summary>Queues a packet; false when the session is no longer open. Shared packets are encoded once.</summary>
     public bool Send(EngineIoPacket packet) => Send([packet]);
 
+    /// <summary>
+    /// Whether the transport can take a packet now (Node's <c>transport.writable</c>): a poll is waiting, or the
+    /// WebSocket is not in the middle of a write. A volatile packet is dropped when it cannot.
+    /// </summary>
+    internal bool Writable
+    {
+        get
+        {
+            lock (_gate)
+            {
+                if (_state != State.Open)
+                {
+                    return false;
+                }
+                return Transport == TransportKind.Polling ? _pendingPoll is not null : _writerSocket is not null && !_writing;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Queues packets that must stay together, with Node's <c>compress</c> flag: false asks the transport not to
+    /// compress them (permessage-deflate); the WebSocket writer is where it applies.
+    /// </summary>
+    internal bool Send(IReadOnlyList<EngineIoPacket> packets, bool compress) => Send(packets);
+
     /// <summary>Queues packets that must stay together (a Socket.IO packet and its attachments).</summary>
     public bool Send(IReadOnlyList<EngineIoPacket> packets)
     {

@@ -17,6 +17,7 @@ internal sealed class SocketIoClient
     private List<ReadOnlyMemory<byte>>? _attachments;
     private ITimer? _connectTimer;
     private ITimer? _attachmentTimer;
+    private HashSet<string>? _connecting;
     private bool _closed;
 
     // rate limit (token bucket; only the dispatching thread touches these)
@@ -200,10 +201,10 @@ internal sealed class SocketIoClient
             case SocketIoPacketType.Event:
             case SocketIoPacketType.BinaryEvent:
                 _server.Metrics.EventIn();
-                socket.OnEvent(packet);
+                socket.OnPacket(packet);
                 break;
             default:
-                socket.OnAck(packet);
+                socket.OnPacket(packet);
                 break;
         }
     }
@@ -250,9 +251,35 @@ internal sealed class SocketIoClient
 
     private void Connect(string name, JsonObject? auth, string? nspQuery)
     {
+        var connecting = ConnectAsync(name, auth, nspQuery);
+        if (!connecting.IsCompletedSuccessfully)
+        {
+            _ = ObserveAsync(connecting);
+        }
+
+        async Task ObserveAsync(Task task)
+        {
+            try
+            {
+                await task.ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                _server.LogHandlerError(ex, Session.Id, "connect");
+            }
+        }
+    }
+
+    /// <summary>
+    /// Connects the client to a namespace: a static one, or a child a parent namespace makes for the name; then the
+    /// namespace's middlewares (async: the connection's other packets go on meanwhile). Runs inline to the end
+    /// when nothing awaits, so a plain connect is answered before the next packet is read.
+    /// </summary>
+    private async Task ConnectAsync(string name, JsonObject? auth, string? nspQuery)
+    {
         lock (_sockets)
         {
-            if (_sockets.ContainsKey(name))
+            if (_sockets.ContainsKey(name) || (_connecting?.Contains(name) ?? false))
             {
                 if (Protocol == 4 && name == "/")
                 {
@@ -262,48 +289,65 @@ internal sealed class SocketIoClient
                 Fail("already connected to the namespace");
                 return;
             }
+            (_connecting ??= new HashSet<string>(StringComparer.Ordinal)).Add(name);
         }
-        if (!_server.TryGetNamespace(name, out var nsp))
-        {
-            Send(SocketIoEncoder.EncodeConnectError(name, "Invalid namespace", null, Protocol));
-            return;
-        }
-        string id = Protocol == 4 ? (name == "/" ? Session.Id : $"{name}#{Session.Id}") : SessionId.New();
-        var socket = new SocketIoSocket(this, nsp!, id, new SocketIoHandshake
-        {
-            Engine = Session.Handshake,
-            Query = MergeQuery(Session.Handshake.Query, nspQuery),
-            // The reference always hands protocol 5 handlers an object: {} when the CONNECT carried none.
-            Auth = Protocol >= 5 ? auth ?? [] : null,
-        });
         try
         {
-            nsp!.RunMiddleware(socket);
-        }
-        catch (ConnectRejectedException rejected)
-        {
-            Send(SocketIoEncoder.EncodeConnectError(name, rejected.Message, rejected.ErrorData, Protocol));
-            return;
-        }
-        catch (Exception ex)
-        {
-            _server.LogHandlerError(ex, id, "middleware");
-            Send(SocketIoEncoder.EncodeConnectError(name, "Internal error", null, Protocol));
-            return;
-        }
-        lock (_sockets)
-        {
-            if (_closed)
+            var handshake = new SocketIoHandshake
             {
+                Engine = Session.Handshake,
+                Query = MergeQuery(Session.Handshake.Query, nspQuery),
+                // The reference always hands protocol 5 handlers an object: {} when the CONNECT carried none.
+                Auth = Protocol >= 5 ? auth ?? [] : null,
+            };
+            if (!_server.TryGetNamespace(name, out var nsp))
+            {
+                nsp = await _server.MatchDynamicAsync(name, handshake).ConfigureAwait(false);
+                if (nsp is null)
+                {
+                    Send(SocketIoEncoder.EncodeConnectError(name, "Invalid namespace", null, Protocol));
+                    return;
+                }
+            }
+            string id = Protocol == 4 ? (name == "/" ? Session.Id : $"{name}#{Session.Id}") : SessionId.New();
+            var socket = new SocketIoSocket(this, nsp!, id, handshake);
+            try
+            {
+                await nsp!.RunMiddlewareAsync(socket).ConfigureAwait(false);
+            }
+            catch (ConnectRejectedException rejected)
+            {
+                Send(SocketIoEncoder.EncodeConnectError(name, rejected.Message, rejected.ErrorData, Protocol));
                 return;
             }
-            _sockets[name] = socket;
+            catch (Exception ex)
+            {
+                _server.LogHandlerError(ex, id, "middleware");
+                Send(SocketIoEncoder.EncodeConnectError(name, "Internal error", null, Protocol));
+                return;
+            }
+            lock (_sockets)
+            {
+                if (_closed)
+                {
+                    return;
+                }
+                _sockets[name] = socket;
+            }
+            // Connected: the connect timeout is over for good, and its timer goes (no timer per connected client).
+            _connectTimer?.Dispose();
+            Send(SocketIoEncoder.EncodeConnect(name, Protocol >= 5 ? id : null));
+            _server.Metrics.SocketConnected();
+            nsp.AddSocket(socket);
+            socket.MarkReady();
         }
-        // Connected: the connect timeout is over for good, and its timer goes (no timer per connected client).
-        _connectTimer?.Dispose();
-        Send(SocketIoEncoder.EncodeConnect(name, Protocol >= 5 ? id : null));
-        _server.Metrics.SocketConnected();
-        nsp.AddSocket(socket);
+        finally
+        {
+            lock (_sockets)
+            {
+                _connecting!.Remove(name);
+            }
+        }
     }
 
     private static Dictionary<string, string> MergeQuery(IReadOnlyDictionary<string, string> engine, string? nspQuery)

@@ -30,6 +30,12 @@ internal sealed class EncodedPacket
 
     public IReadOnlyList<ReadOnlyMemory<byte>> Attachments { get; }
 
+    /// <summary>The event's name and arguments as the server emitted them, for outgoing catch-all listeners (null when unknown).</summary>
+    internal string? EventName { get; set; }
+
+    /// <inheritdoc cref="EventName"/>
+    internal IReadOnlyList<object?>? EventArgs { get; set; }
+
     private IReadOnlyList<EngineIoPacket>? _frames;
 
     /// <summary>The Engine.IO packets that carry the packet (the message, then each attachment), made once.</summary>
