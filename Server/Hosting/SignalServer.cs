@@ -31,6 +31,12 @@ public static class SignalServer
         // Kestrel's connection caps, under everything else: appsettings, environment and command line override them.
         builder.Configuration.Sources.Insert(0, new Microsoft.Extensions.Configuration.Memory.MemoryConfigurationSource { InitialData = KestrelLimitDefaults });
         var probe = builder.Configuration.Get<ServerOptions>() ?? new ServerOptions();
+        if (probe.Mode == SignalingMode.Rooms)
+        {
+            // Rooms mode keeps a dropped peer's room and the signaling sent to it for 2 minutes (Node's default
+            // window), under anything configured.
+            builder.Configuration.Sources.Insert(0, new Microsoft.Extensions.Configuration.Memory.MemoryConfigurationSource { InitialData = RoomsModeDefaults });
+        }
         if (probe.Conformance)
         {
             // The suites' settings, under whatever the command line says.
@@ -132,6 +138,12 @@ public static class SignalServer
         app.UseCodelabStaticFiles(files);
         return app;
     }
+
+    /// <summary>Defaults of <c>--mode rooms</c>: connection state recovery on (120 s).</summary>
+    public static readonly IReadOnlyDictionary<string, string?> RoomsModeDefaults = new Dictionary<string, string?>
+    {
+        ["SocketIo:ConnectionStateRecovery:MaxDisconnectionDuration"] = "120000",
+    };
 
     /// <summary>The bundles <c>--client</c> chooses from: 1 = socket.io-client 1.7.4 (what the seed's <c>socket.io ^1.2.0</c> served).</summary>
     public static readonly IReadOnlyDictionary<int, string> ClientVersions = new Dictionary<int, string>

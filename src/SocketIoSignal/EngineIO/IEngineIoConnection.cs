@@ -19,8 +19,8 @@ internal interface IEngineIoConnection
 
     HandshakeInfo Handshake { get; }
 
-    /// <summary>Queues packets that must stay together (a packet and its attachments); false when no longer open.</summary>
-    bool Send(IReadOnlyList<EngineIoPacket> packets);
+    /// <summary>Queues packets that must stay together (a packet and its attachments); false when no longer open. <paramref name="compress"/> false: never compressed.</summary>
+    bool Send(IReadOnlyList<EngineIoPacket> packets, bool compress = true);
 
     /// <summary>Closes the connection after what is queued has been delivered.</summary>
     void Close();
