@@ -25,7 +25,7 @@ public sealed class WebRtcCallTests
 
         """;
 
-    private const string CallJs = """
+    internal const string CallJs = """
         'use strict';
 
         var room = 'call';
