@@ -72,6 +72,12 @@ public sealed class EngineIoOptions
     public TimeSpan CloseTimeout { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>
+    /// Compression of polling responses (engine.io's <c>httpCompression</c>): on, from 1024 bytes, gzip or deflate as
+    /// the request accepts. <c>EngineIo:HttpCompression:Enabled=false</c> turns it off.
+    /// </summary>
+    public HttpCompressionOptions HttpCompression { get; set; } = new();
+
+    /// <summary>
     /// Whether WebSocket messages may be compressed (permessage-deflate, RFC 7692) with clients that offer it. Off by
     /// default, as in socket.io 2 and later: it costs CPU per message, and memory per connection with context takeover.
     /// </summary>

@@ -212,6 +212,34 @@ internal sealed class WebSocketConnection
         }
     }
 
+    /// <summary>
+    /// Writes text messages as they are (no Engine.IO framing, never compressed) and flushes once: for transports
+    /// that speak their own protocol over the WebSocket.
+    /// </summary>
+    public async ValueTask SendTextsAsync(List<ReadOnlyMemory<byte>> messages)
+    {
+        if (!_sendLock.Wait(0))
+        {
+            await _sendLock.WaitAsync();
+        }
+        try
+        {
+            if (_closeSent)
+            {
+                return;
+            }
+            for (int i = 0; i < messages.Count; i++)
+            {
+                WriteFrame(Opcode_Text, messages[i].Span, rsv1: false);
+            }
+            await FlushAsync(CancellationToken.None);
+        }
+        finally
+        {
+            _sendLock.Release();
+        }
+    }
+
     private void WritePacket(EngineIoPacket packet)
     {
         ReadOnlySpan<byte> payload;
