@@ -76,6 +76,18 @@ internal sealed partial class EngineIoSession
         }
     }
 
+    /// <summary>Whether the session's WebSocket agreed permessage-deflate with its client (for tests and diagnostics).</summary>
+    internal bool WebSocketCompressed
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _webSocket?.Deflate is not null;
+            }
+        }
+    }
+
     /// <summary>Whether a WebSocket is probing an upgrade of this session (for tests and diagnostics).</summary>
     internal bool HasProbe
     {
