@@ -321,6 +321,7 @@ internal sealed partial class EngineIoSession
                     ReleasePollLater(poll);
                 }
             }
+            ObservedConnection?.RaiseUpgrading("websocket");
             return true;
         }
         if (packet.Type == EngineIoPacketType.Upgrade)
@@ -434,6 +435,7 @@ internal sealed partial class EngineIoSession
                     }
                 }
                 _writeBatch.Clear();
+                ObservedConnection?.RaiseDrain();
                 if (closing)
                 {
                     await CloseQuietlyAsync(ws, WebSocketCloseStatus.NormalClosure, "");

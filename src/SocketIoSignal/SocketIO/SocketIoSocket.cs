@@ -45,6 +45,9 @@ public sealed class SocketIoSocket
     /// <summary>Socket.IO protocol version of the client: 4 (clients 1.x/2.x) or 5 (3.x/4.x).</summary>
     public int Protocol => _client.Protocol;
 
+    /// <summary>The Engine.IO connection under this socket: transport, its events, Close (Node's <c>socket.conn</c>).</summary>
+    public EngineIO.EngineConnection Conn => _client.Session.Connection;
+
     /// <summary>A slot for the application.</summary>
     public object? Data { get; set; }
 
