@@ -116,6 +116,13 @@ internal sealed partial class PlainWebSocketConnection : IEngineIoConnection
         }
     }
 
+    public string ReadyState => IsOpen ? "open" : "closed";
+
+    /// <summary>Node's <c>socket.conn</c>: the plain transport raises none of the Engine.IO events.</summary>
+    public EngineConnection Connection => _connection ??= new EngineConnection(this, (_, _) => { });
+
+    private EngineConnection? _connection;
+
     /// <summary>Open and nothing waiting to be written.</summary>
     public bool Writable => IsOpen && QueuedBytes == 0;
 

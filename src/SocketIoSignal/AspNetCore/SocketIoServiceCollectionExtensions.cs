@@ -59,7 +59,8 @@ public static class SocketIoServiceCollectionExtensions
             sp.GetRequiredService<SocketIoServer>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<EngineIoServer>>(),
-            sp.GetRequiredService<EngineIoMetrics>()));
+            sp.GetRequiredService<EngineIoMetrics>(),
+            sp.GetRequiredService<SocketIoServer>().Engine));
         services.AddHostedService<SocketIoLifetime>();
         return builder;
     }

@@ -108,4 +108,13 @@ public sealed class EngineIoOptions
     /// (<c>client_max_window_bits</c>), in bits (9–15, 15).
     /// </summary>
     public int PerMessageDeflateClientMaxWindowBits { get; set; } = 15;
+
+    /// <summary>
+    /// Decides, for every handshake (a first polling GET or a WebSocket upgrade without a session), whether it may
+    /// go on (Node's <c>allowRequest(req, callback)</c>): <see cref="AllowRequestResult.Allowed"/>, or
+    /// <see cref="AllowRequestResult.Refused"/> for 403 <c>{"code":4,"message":…}</c> and a connection_error.
+    /// Awaited before the response starts (for a WebSocket, before the 101); a hook that throws refuses. Requests of an
+    /// open session are not asked again. Null (default): every handshake may go on.
+    /// </summary>
+    public Func<Microsoft.AspNetCore.Http.HttpContext, ValueTask<AllowRequestResult>>? AllowRequest { get; set; }
 }

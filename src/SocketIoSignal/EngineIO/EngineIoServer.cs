@@ -33,9 +33,12 @@ internal sealed partial class EngineIoServer : IDisposable
     private readonly ILogger<EngineIoServer> _logger;
     private readonly IEngineIoHandler _handler;
 
-    public EngineIoServer(IOptions<EngineIoOptions> options, IEngineIoHandler handler, TimeProvider time, ILogger<EngineIoServer> logger, EngineIoMetrics metrics)
+    public EngineIoServer(IOptions<EngineIoOptions> options, IEngineIoHandler handler, TimeProvider time, ILogger<EngineIoServer> logger, EngineIoMetrics metrics,
+        Engine? engine = null)
     {
         Options = options.Value;
+        Engine = engine ?? new Engine();
+        Engine.Attach(this);
         _handler = handler;
         Time = time;
         _logger = logger;
@@ -59,6 +62,9 @@ internal sealed partial class EngineIoServer : IDisposable
     }
 
     public EngineIoOptions Options { get; }
+
+    /// <summary>The public face of this server: its events (Node's <c>io.engine</c>).</summary>
+    public Engine Engine { get; }
 
     public TimeProvider Time { get; }
 
@@ -85,7 +91,7 @@ internal sealed partial class EngineIoServer : IDisposable
         var request = EngineIoRequest.Parse(context, out var query);
         if (!Cors.Apply(context, Options.AllowedOrigins))
         {
-            return WriteErrorAsync(context, EngineIoError.Forbidden);
+            return WriteErrorAsync(context, EngineIoError.Forbidden, Context("name", "ORIGIN_NOT_ALLOWED", "origin", context.Request.Headers.Origin.ToString()));
         }
         if (HttpMethods.IsOptions(context.Request.Method))
         {
@@ -94,11 +100,11 @@ internal sealed partial class EngineIoServer : IDisposable
         }
         if (request.Transport == TransportKind.Unknown || !Options.Transports.Contains(request.Transport == TransportKind.Polling ? "polling" : "websocket"))
         {
-            return WriteErrorAsync(context, EngineIoError.TransportUnknown);
+            return WriteErrorAsync(context, EngineIoError.TransportUnknown, Context("transport", query is not null && query.TryGetValue("transport", out var t) ? t.ToString() : null));
         }
         if (request.JsonpInvalid || (request.IsJsonp && request.Transport != TransportKind.Polling))
         {
-            return WriteErrorAsync(context, EngineIoError.BadRequest);
+            return WriteErrorAsync(context, EngineIoError.BadRequest, Context("name", "INVALID_JSONP"));
         }
         return request.Sid is { } sid ? HandleSessionRequestAsync(context, request, sid) : HandshakeAsync(context, request, query);
     }
@@ -112,12 +118,12 @@ internal sealed partial class EngineIoServer : IDisposable
                 await WritePayloadAsync(context, request, request.Protocol, supportsBinary: false, [EngineIoPacket.Noop]);
                 return;
             }
-            await WriteErrorAsync(context, EngineIoError.UnknownSid);
+            await WriteErrorAsync(context, EngineIoError.UnknownSid, Context("sid", sid));
             return;
         }
         if (request.Protocol != session.Protocol)
         {
-            await WriteErrorAsync(context, EngineIoError.BadRequest);
+            await WriteErrorAsync(context, EngineIoError.BadRequest, Context("name", "PROTOCOL_MISMATCH", "protocol", request.Protocol));
             return;
         }
         if (request.Transport == TransportKind.WebSocket)
@@ -127,10 +133,10 @@ internal sealed partial class EngineIoServer : IDisposable
                 await WriteNotWebSocketAsync(context);
                 return;
             }
-            var accepted = await TryAcceptWebSocketAsync(context, session.Protocol);
+            var accepted = await TryAcceptWebSocketAsync(context, session.Protocol, initial: false);
             if (accepted is null)
             {
-                await WriteErrorAsync(context, EngineIoError.Forbidden);
+                await WriteErrorAsync(context, EngineIoError.Forbidden, Context("name", "UPGRADE_LIMIT"));
                 return;
             }
             try
@@ -160,7 +166,7 @@ internal sealed partial class EngineIoServer : IDisposable
         else
         {
             // Anything else leaves the session as it was.
-            await WriteErrorAsync(context, EngineIoError.BadRequest);
+            await WriteErrorAsync(context, EngineIoError.BadRequest, Context("name", "BAD_METHOD", "method", context.Request.Method));
         }
     }
 
@@ -168,18 +174,42 @@ internal sealed partial class EngineIoServer : IDisposable
     {
         if (!HttpMethods.IsGet(context.Request.Method))
         {
-            await WriteErrorAsync(context, EngineIoError.BadHandshakeMethod);
+            await WriteErrorAsync(context, EngineIoError.BadHandshakeMethod, Context("method", context.Request.Method));
             return;
         }
         if (request.Protocol == 0)
         {
-            await WriteErrorAsync(context, EngineIoError.UnsupportedProtocolVersion);
+            await WriteErrorAsync(context, EngineIoError.UnsupportedProtocolVersion,
+                Context("protocol", query is not null && query.TryGetValue("EIO", out var eio) ? eio.ToString() : null));
             return;
         }
         if (request.Transport == TransportKind.WebSocket && !request.IsWebSocketRequest)
         {
             await WriteNotWebSocketAsync(context);
             return;
+        }
+        if (Options.AllowRequest is { } allowRequest)
+        {
+            AllowRequestResult? decision;
+            try
+            {
+                decision = await allowRequest(context);
+            }
+            catch (Exception ex)
+            {
+                ListenerFailed(ex, "allowRequest");
+                decision = null;
+            }
+            if (decision is not { Success: true })
+            {
+                Metrics.Refused("allowRequest");
+                await WriteErrorAsync(context, EngineIoError.Forbidden, Context("message", decision?.Message), decision?.Message);
+                return;
+            }
+            if (context.RequestAborted.IsCancellationRequested)
+            {
+                return;
+            }
         }
         if (Volatile.Read(ref _shuttingDown))
         {
@@ -192,13 +222,13 @@ internal sealed partial class EngineIoServer : IDisposable
         if (!TakeHandshakePermit(context))
         {
             Metrics.Refused("handshake rate");
-            await WriteErrorAsync(context, EngineIoError.Forbidden);
+            await WriteErrorAsync(context, EngineIoError.Forbidden, Context("name", "HANDSHAKE_RATE"));
             return;
         }
         if (_sessions.Count >= Options.MaxSessions)
         {
             Metrics.Refused("max sessions");
-            await WriteErrorAsync(context, EngineIoError.Forbidden);
+            await WriteErrorAsync(context, EngineIoError.Forbidden, Context("name", "MAX_SESSIONS"));
             return;
         }
         string id = SessionId.New();
@@ -214,10 +244,10 @@ internal sealed partial class EngineIoServer : IDisposable
         if (request.Transport == TransportKind.WebSocket)
         {
             // Accepted before the session exists: an upgrade Kestrel refuses leaves nothing behind.
-            ws = await TryAcceptWebSocketAsync(context, request.Protocol);
+            ws = await TryAcceptWebSocketAsync(context, request.Protocol, initial: true);
             if (ws is null)
             {
-                await WriteErrorAsync(context, EngineIoError.Forbidden);
+                await WriteErrorAsync(context, EngineIoError.Forbidden, Context("name", "UPGRADE_LIMIT"));
                 return;
             }
         }
@@ -227,6 +257,10 @@ internal sealed partial class EngineIoServer : IDisposable
         _sessions[id] = session;
         Metrics.SessionOpened();
         LogOpened(id, request.Protocol, request.Transport);
+        if (Engine.ObservesConnections)
+        {
+            Engine.RaiseConnection(session.Connection);
+        }
         try
         {
             _handler.OnConnect(session);
@@ -259,8 +293,13 @@ internal sealed partial class EngineIoServer : IDisposable
     /// the WebSocket runs on the upgraded connection's own pipes (HTTP/1.1) or stream (HTTP/2) with our framing.
     /// permessage-deflate is agreed when EngineIo:PerMessageDeflate is on and the client offers it.
     /// </summary>
-    internal async Task<WebSocketConnection?> TryAcceptWebSocketAsync(HttpContext context, int protocol)
+    internal async Task<WebSocketConnection?> TryAcceptWebSocketAsync(HttpContext context, int protocol, bool? initial)
     {
+        // A WebSocket of another protocol on this engine (initial null) is none of the Engine.IO header hooks' business.
+        if (initial is { } isHandshake)
+        {
+            Engine.RaiseHeaders(context, isHandshake);
+        }
         var headers = context.Response.Headers;
         DeflateParameters? deflate = null;
         if (Options.PerMessageDeflate)
@@ -335,7 +374,7 @@ internal sealed partial class EngineIoServer : IDisposable
             context.Response.ContentType = "application/json";
             return context.Response.WriteAsync($"{{\"code\":{(int)EngineIoError.BadRequest},\"message\":\"{ErrorMessages[(int)EngineIoError.BadRequest]}\"}}");
         }
-        return WriteErrorAsync(context, EngineIoError.BadRequest);
+        return WriteErrorAsync(context, EngineIoError.BadRequest, Context("name", "TRANSPORT_HANDSHAKE_ERROR"));
     }
 
     private bool TakeHandshakePermit(HttpContext context)
@@ -410,6 +449,7 @@ internal sealed partial class EngineIoServer : IDisposable
         {
             LogHandlerFailed(ex, session.Id);
         }
+        session.ObservedConnection?.RaiseClose(reason.ToWire());
     }
 
     internal void OnProtocolError(EngineIoSession session, string what)
@@ -418,7 +458,14 @@ internal sealed partial class EngineIoServer : IDisposable
         LogProtocolError(session.Id, what);
     }
 
-    internal void OnUpgraded(EngineIoSession session) => LogUpgraded(session.Id);
+    internal void OnUpgraded(EngineIoSession session)
+    {
+        LogUpgraded(session.Id);
+        session.ObservedConnection?.RaiseUpgrade("websocket");
+    }
+
+    /// <summary>A listener of the public events, or the allowRequest hook, threw: logged, and the engine goes on.</summary>
+    internal void ListenerFailed(Exception ex, string eventName) => LogListenerFailed(ex, eventName);
 
     /// <summary>True (once) when a GET for this sid may still get the noop of a session its client closed.</summary>
     internal bool TryTakeClientClose(string sid, int protocol) =>
@@ -480,15 +527,42 @@ internal sealed partial class EngineIoServer : IDisposable
         "Unsupported protocol version",
     ];
 
-    internal Task WriteErrorAsync(HttpContext context, EngineIoError error)
+    /// <summary>Strings escaped about as JSON.stringify escapes them (quotes and control characters, not every non-ASCII).</summary>
+    private static readonly System.Text.Json.JsonSerializerOptions RelaxedJson = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    private static readonly IReadOnlyDictionary<string, object?> NoContext = new Dictionary<string, object?>();
+
+    /// <summary>The context of a connection_error, as pairs of name and value.</summary>
+    private static IReadOnlyDictionary<string, object?> Context(params object?[] pairs)
     {
+        var context = new Dictionary<string, object?>(pairs.Length / 2, StringComparer.Ordinal);
+        for (int i = 0; i + 1 < pairs.Length; i += 2)
+        {
+            context[(string)pairs[i]!] = pairs[i + 1];
+        }
+        return context;
+    }
+
+    /// <summary>
+    /// The error response: 403 for Forbidden, 400 otherwise, <c>{"code":…,"message":…}</c> with the code's message
+    /// or <paramref name="message"/> (an allowRequest refusal's own); connection_error is raised first, as Node does.
+    /// </summary>
+    internal Task WriteErrorAsync(HttpContext context, EngineIoError error, IReadOnlyDictionary<string, object?>? errorContext = null, string? message = null)
+    {
+        if (Engine.ObservesErrors)
+        {
+            Engine.RaiseConnectionError(new EngineConnectionError(context.Request, (int)error, ErrorMessages[(int)error], errorContext ?? NoContext));
+        }
         if (context.Response.HasStarted)
         {
             return Task.CompletedTask;
         }
         context.Response.StatusCode = error == EngineIoError.Forbidden ? StatusCodes.Status403Forbidden : StatusCodes.Status400BadRequest;
         context.Response.ContentType = "application/json";
-        return context.Response.WriteAsync($"{{\"code\":{(int)error},\"message\":\"{ErrorMessages[(int)error]}\"}}");
+        string body = message is null
+            ? $"{{\"code\":{(int)error},\"message\":\"{ErrorMessages[(int)error]}\"}}"
+            : $"{{\"code\":{(int)error},\"message\":{System.Text.Json.JsonSerializer.Serialize(message, RelaxedJson)}}}";
+        return context.Response.WriteAsync(body);
     }
 
     internal Task WriteStatusAsync(HttpContext context, int status)
@@ -504,6 +578,7 @@ internal sealed partial class EngineIoServer : IDisposable
 
     internal Task WriteOkAsync(HttpContext context)
     {
+        Engine.RaiseHeaders(context, initial: false);
         context.Response.ContentType = "text/html";
         context.Response.ContentLength = 2;
         return context.Response.Body.WriteAsync(OkBody).AsTask();
@@ -518,18 +593,18 @@ internal sealed partial class EngineIoServer : IDisposable
         if (request.IsJsonp)
         {
             var script = PollingPayload.EncodeJsonp(PollingPayload.EncodeV3Text(packets), request.JsonpIndex!);
-            return WriteBodyAsync(context, "text/javascript; charset=UTF-8", Encoding.UTF8.GetBytes(script));
+            return WriteBodyAsync(context, request, "text/javascript; charset=UTF-8", Encoding.UTF8.GetBytes(script));
         }
         switch (PollingPayload.ChooseEncoding(protocol, supportsBinary, packets))
         {
             case PollingPayload.Encoding3Or4.V4:
-                return WriteBodyAsync(context, "text/plain; charset=UTF-8", Encoding.UTF8.GetBytes(PollingPayload.EncodeV4(packets)));
+                return WriteBodyAsync(context, request, "text/plain; charset=UTF-8", Encoding.UTF8.GetBytes(PollingPayload.EncodeV4(packets)));
             case PollingPayload.Encoding3Or4.V3Text:
-                return WriteBodyAsync(context, "text/plain; charset=UTF-8", Encoding.UTF8.GetBytes(PollingPayload.EncodeV3Text(packets)));
+                return WriteBodyAsync(context, request, "text/plain; charset=UTF-8", Encoding.UTF8.GetBytes(PollingPayload.EncodeV3Text(packets)));
             default:
                 var buffer = new ArrayBufferWriter<byte>();
                 PollingPayload.EncodeV3Binary(packets, buffer);
-                return WriteBodyAsync(context, "application/octet-stream", buffer.WrittenMemory);
+                return WriteBodyAsync(context, request, "application/octet-stream", buffer.WrittenMemory);
         }
     }
 
@@ -537,9 +612,10 @@ internal sealed partial class EngineIoServer : IDisposable
     /// A poll's response: compressed as engine.io's httpCompression does (at least the threshold, and a coding the
     /// request accepts), with the length of what is sent.
     /// </summary>
-    private Task WriteBodyAsync(HttpContext context, string contentType, ReadOnlyMemory<byte> body)
+    private Task WriteBodyAsync(HttpContext context, EngineIoRequest request, string contentType, ReadOnlyMemory<byte> body)
     {
         var response = context.Response;
+        Engine.RaiseHeaders(context, initial: request.Sid is null);
         response.ContentType = contentType;
         var compression = Options.HttpCompression;
         if (compression.Enabled && body.Length >= compression.Threshold)
@@ -567,6 +643,9 @@ internal sealed partial class EngineIoServer : IDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "session {Sid} protocol error: {What}")]
     private partial void LogProtocolError(string sid, string what);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "a listener of the engine's {Event} event failed")]
+    private partial void LogListenerFailed(Exception ex, string @event);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "handler failed for session {Sid}")]
     private partial void LogHandlerFailed(Exception ex, string sid);

@@ -141,6 +141,7 @@ internal sealed partial class EngineIoSession
             Abort(CloseReason.TransportError);
             return;
         }
+        ObservedConnection?.RaiseDrain();
         if (packets![^1] == EngineIoPacket.ClosePacket)
         {
             Abort(_closeReason);

@@ -251,6 +251,7 @@ internal sealed partial class EngineIoSession
                     ReleasePollLater(poll);
                 }
             }
+            ObservedConnection?.RaiseUpgrading("websocket");
             return true;
         }
         if (packet.Type == EngineIoPacketType.Upgrade)
@@ -355,6 +356,7 @@ internal sealed partial class EngineIoSession
                 // Every frame of the batch into the output, then one flush: one send for all of them.
                 await ws.SendAsync(_writeBatch);
                 _writeBatch.Clear();
+                ObservedConnection?.RaiseDrain();
                 if (closing)
                 {
                     await ws.SendCloseAsync(1000, "");

@@ -42,6 +42,9 @@ internal sealed partial class EngineIoSession
     /// <summary>This session's due time in <see cref="SessionTimers"/> (long.MaxValue: none); guarded by the lock of SessionTimers.</summary>
     internal long TimerDue = long.MaxValue;
 
+    /// <summary>The connection as the public API shows it; made on first use, so a session nobody observes pays nothing.</summary>
+    private EngineConnection? _connection;
+
     // ---- outbox ----
     /// <summary>The packets waiting for a transport to take them, and their bytes (bounded by MaxQueuedBytes).</summary>
     private readonly Outbox _outbox = new();
@@ -96,6 +99,43 @@ internal sealed partial class EngineIoSession
     public bool SupportsBinary { get; }
 
     public HandshakeInfo Handshake { get; }
+
+    /// <summary>This session as the public API shows it (Node's <c>socket.conn</c>).</summary>
+    public EngineConnection Connection
+    {
+        get
+        {
+            var connection = Volatile.Read(ref _connection);
+            if (connection is null)
+            {
+                Interlocked.CompareExchange(ref _connection, new EngineConnection(this, _server.ListenerFailed), null);
+                connection = _connection!;
+            }
+            return connection;
+        }
+    }
+
+    /// <summary>The public connection if anything has asked for it (its listeners are the only ones to tell).</summary>
+    internal EngineConnection? ObservedConnection => Volatile.Read(ref _connection);
+
+    internal EngineIoServer Server => _server;
+
+    /// <summary>"open", "closing" or "closed", as Node's readyState.</summary>
+    public string ReadyState
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _state switch
+                {
+                    State.Open => "open",
+                    State.Closing => "closing",
+                    _ => "closed",
+                };
+            }
+        }
+    }
 
     /// <summary>A slot for the layer above.</summary>
     public object? Tag { get; set; }
@@ -184,6 +224,10 @@ internal sealed partial class EngineIoSession
                 writer = ClaimWriterLocked();
             }
         }
+        if (!overflow)
+        {
+            ObservedConnection?.RaisePacketCreate(packets);
+        }
         if (writer is not null)
         {
             _ = WriteAsync(writer);
@@ -222,6 +266,7 @@ internal sealed partial class EngineIoSession
             _server.Timers.Set(this, _server.Timers.After(_server.Options.CloseTimeout));
             writer = ClaimWriterLocked();
         }
+        ObservedConnection?.RaisePacketCreate(EngineIoPacket.ClosePacket);
         _server.OnSessionClosed(this, reason);
         if (writer is not null)
         {
@@ -333,6 +378,7 @@ internal sealed partial class EngineIoSession
     {
         bool timedOut = false;
         bool closing = false;
+        bool pinged = false;
         WebSocketConnection? writer = null;
         lock (_gate)
         {
@@ -351,12 +397,17 @@ internal sealed partial class EngineIoSession
             else
             {
                 _awaitingPong = true;
+                pinged = true;
                 EnqueueLocked(EngineIoPacket.PingPacket);
                 // The pong is due by the deadline set with the interval (pingInterval + pingTimeout after the last
                 // pong), however late this timer ran.
                 _server.Timers.Set(this, Math.Max(_heartbeatDeadline, _server.Timers.Now));
                 writer = ClaimWriterLocked();
             }
+        }
+        if (pinged)
+        {
+            ObservedConnection?.RaisePacketCreate(EngineIoPacket.PingPacket);
         }
         if (writer is not null)
         {
@@ -391,6 +442,7 @@ internal sealed partial class EngineIoSession
                 ArmHeartbeatLocked(_server.Options.PingInterval + _server.Options.PingTimeout);
             }
         }
+        ObservedConnection?.RaisePacket(packet);
         switch (packet.Type)
         {
             case EngineIoPacketType.Message:

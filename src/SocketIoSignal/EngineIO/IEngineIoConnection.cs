@@ -22,6 +22,12 @@ internal interface IEngineIoConnection
     /// <summary>Queues packets that must stay together (a packet and its attachments); false when no longer open. <paramref name="compress"/> false: never compressed.</summary>
     bool Send(IReadOnlyList<EngineIoPacket> packets, bool compress = true);
 
+    /// <summary>"open", "closing" or "closed", as Node's readyState.</summary>
+    string ReadyState { get; }
+
+    /// <summary>The connection as the public API shows it (Node's <c>socket.conn</c>).</summary>
+    EngineConnection Connection { get; }
+
     /// <summary>Whether the transport can take a packet now (Node's <c>transport.writable</c>); volatile packets are dropped when not.</summary>
     bool Writable { get; }
 

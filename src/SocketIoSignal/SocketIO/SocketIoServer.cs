@@ -49,6 +49,9 @@ public sealed partial class SocketIoServer : IEngineIoHandler, ISocketIoServer
     /// <summary>The options in force.</summary>
     public SocketIoOptions Options { get; }
 
+    /// <summary>The Engine.IO server underneath: its events and connection count (Node's <c>io.engine</c>).</summary>
+    public EngineIO.Engine Engine { get; } = new();
+
     internal TimeProvider Time { get; }
 
     internal SocketIoMetrics Metrics { get; }

@@ -61,6 +61,9 @@ public sealed class SocketIoSocket
     /// <summary>Socket.IO protocol version of the client: 4 (clients 1.x/2.x) or 5 (3.x/4.x).</summary>
     public int Protocol => _client.Protocol;
 
+    /// <summary>The Engine.IO connection under this socket: transport, its events, Close (Node's <c>socket.conn</c>).</summary>
+    public EngineIO.EngineConnection Conn => _client.Session.Connection;
+
     /// <summary>
     /// The application's data about this socket (Node's <c>socket.data</c>): any value System.Text.Json serializes.
     /// It travels with <see cref="SocketIoNamespace.FetchSocketsAsync"/> and is kept across a connection state recovery.
