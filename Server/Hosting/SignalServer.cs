@@ -8,6 +8,8 @@ using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.FileProviders;
+using SocketIoSignal.Plain;
 using SocketIoSignal.Signaling;
 
 namespace SocketIoSignal.Hosting;
@@ -91,6 +93,7 @@ public static class SignalServer
         builder.Services.Configure<SignalingOptions>(builder.Configuration.GetSection(SignalingOptions.Section));
         builder.Services.PostConfigure<SignalingOptions>(o => o.Mode = server.Mode);
         builder.Services.AddSingleton<CodelabSignaling>();
+        builder.Services.AddPlainWebSocket();
         configure?.Invoke(builder);
 
         var app = builder.Build();
@@ -116,18 +119,23 @@ public static class SignalServer
             return app;
         }
         app.Services.GetRequiredService<CodelabSignaling>().Attach();
+        var plainPath = app.Services.GetRequiredService<IOptions<SignalingOptions>>().Value.PlainWebSocketPath;
+        if (plainPath.Length > 0 && (plainPath[0] != '/' || plainPath.StartsWith(PlainPage.Prefix + "/", StringComparison.Ordinal)))
+        {
+            throw new OptionsValidationException(nameof(SignalingOptions.PlainWebSocketPath), typeof(SignalingOptions),
+                [$"Signaling:PlainWebSocketPath must start with / (and not be under {PlainPage.Prefix}/), or be empty, not {plainPath}"]);
+        }
+        app.MapPlainWebSocket(plainPath);
         if (adminUi)
         {
             app.UseAdminUiFiles();
         }
-        if (FindRoot(server.Root) is { } root)
+        IFileProvider files = FindRoot(server.Root) is { } root ? new SafeFileProvider(root) : EmbeddedSiteFileProvider.ForServer();
+        if (plainPath.Length > 0)
         {
-            app.UseCodelabStaticFiles(root);
+            app.UsePlainPage(files, plainPath);
         }
-        else
-        {
-            app.UseCodelabStaticFiles(EmbeddedSiteFileProvider.ForServer());
-        }
+        app.UseCodelabStaticFiles(files);
         return app;
     }
 

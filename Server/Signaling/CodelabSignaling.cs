@@ -18,6 +18,9 @@ public sealed partial class CodelabSignaling(SocketIoServer io, IOptions<Signali
 
     public SignalingMode Mode => _options.Mode;
 
+    /// <summary>The events a client may send, in every mode (the plain WebSocket endpoint refuses any other).</summary>
+    public static readonly IReadOnlySet<string> Events = new HashSet<string>(StringComparer.Ordinal) { "message", "create or join", "ipaddr", "bye" };
+
     public void Attach() => io.OnConnection(OnConnection);
 
     private void OnConnection(SocketIoSocket socket)

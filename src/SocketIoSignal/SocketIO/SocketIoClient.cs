@@ -26,14 +26,14 @@ internal sealed class SocketIoClient
     private long _lastRefill;
     private long _limitedSince;
 
-    public SocketIoClient(SocketIoServer server, EngineIoSession session)
+    public SocketIoClient(SocketIoServer server, IEngineIoConnection session)
     {
         _server = server;
         Session = session;
         Protocol = session.Protocol >= 4 ? 5 : 4;
     }
 
-    public EngineIoSession Session { get; }
+    public IEngineIoConnection Session { get; }
 
     public int Protocol { get; }
 
