@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using NUnit.Framework;
 using SocketIoSignal.Signaling;
 using SocketIoSignal.Tests.Infrastructure;
+using SocketIoSignal.Tests.SocketIOTests.Recovery;
 using static SocketIoSignal.Tests.Codelab.SeedLog;
 using static SocketIoSignal.Tests.Infrastructure.RawSocketIoClient;
 
@@ -15,7 +16,7 @@ public sealed class ModeTests
     [TestCase(new string[0], SignalingMode.Codelab)]
     [TestCase(new[] { "--mode", "codelab" }, SignalingMode.Codelab)]
     [TestCase(new[] { "--mode", "step6" }, SignalingMode.Step6)]
-    [TestCase(new[] { "--mode", "rooms" }, SignalingMode.Rooms)]
+    [TestCase(new[] { "--mode", "rooms", RecoveryArgs.Off }, SignalingMode.Rooms)]
     [TestCase(new[] { "--Mode", "Rooms" }, SignalingMode.Rooms)]
     public async Task ModeOptionSelectsTheHandlers(string[] args, SignalingMode expected)
     {
@@ -91,7 +92,7 @@ public sealed class ModeTests
     [Test]
     public async Task RoomsModeRelaysMessagesOnlyWithinTheSendersRooms()
     {
-        await using var server = await TestServer.StartAsync(["--mode", "rooms"]);
+        await using var server = await TestServer.StartAsync(["--mode", "rooms", RecoveryArgs.Off]);
         await using var a = await ConnectAsync(server.BaseUri, 3);
         await using var b = await ConnectAsync(server.BaseUri, 3);
         await using var c = await ConnectAsync(server.BaseUri, 3);
@@ -131,7 +132,7 @@ public sealed class ModeTests
     [Test]
     public async Task RoomsModeTellsTheRemainingPeerByeWithTheRoom()
     {
-        await using var server = await TestServer.StartAsync(["--mode", "rooms"]);
+        await using var server = await TestServer.StartAsync(["--mode", "rooms", RecoveryArgs.Off]);
         await using var a = await ConnectAsync(server.BaseUri, 3);
         await using var b = await ConnectAsync(server.BaseUri, 3);
         await using var c = await ConnectAsync(server.BaseUri, 3);
@@ -155,7 +156,7 @@ public sealed class ModeTests
     [Test]
     public async Task RoomsModeCapacityIsConfigurable()
     {
-        await using var server = await TestServer.StartAsync(["--mode", "rooms", "--Signaling:RoomCapacity", "3"]);
+        await using var server = await TestServer.StartAsync(["--mode", "rooms", RecoveryArgs.Off, "--Signaling:RoomCapacity", "3"]);
         var clients = await ConnectManyAsync(server.BaseUri, 3, 4);
         try
         {
@@ -193,8 +194,8 @@ public sealed class ModeTests
         server.AssertNoErrors();
     }
 
-    [TestCase(new[] { "--mode", "rooms" }, false)]
-    [TestCase(new[] { "--mode", "rooms", "--Signaling:IpAddr", "true" }, true)]
+    [TestCase(new[] { "--mode", "rooms", RecoveryArgs.Off }, false)]
+    [TestCase(new[] { "--mode", "rooms", RecoveryArgs.Off, "--Signaling:IpAddr", "true" }, true)]
     [TestCase(new[] { "--mode", "step6" }, true)]
     [TestCase(new[] { "--mode", "codelab", "--Signaling:IpAddr", "false" }, false)]
     public async Task IpAddrIsOffInRoomsModeUnlessEnabled(string[] args, bool answers)

@@ -12,6 +12,7 @@ using NUnit.Framework;
 using SocketIoSignal.EngineIO;
 using SocketIoSignal.SocketIO;
 using SocketIoSignal.Tests.Infrastructure;
+using SocketIoSignal.Tests.SocketIOTests.Recovery;
 
 namespace SocketIoSignal.Tests.Hostile;
 
@@ -46,7 +47,7 @@ internal sealed class HostileServer : IAsyncDisposable
     {
         var watch = new ServerErrorWatch();
         // Rooms mode: the canary's messages stay in its room (codelab mode would copy them to every hostile client).
-        var all = new List<string> { "--EngineIo:CloseTimeout=500", "--mode", "rooms" };
+        var all = new List<string> { "--EngineIo:CloseTimeout=500", "--mode", "rooms", RecoveryArgs.Off };
         all.AddRange(args);
         var server = await TestServer.StartAsync(all, b => b.Services.AddSingleton<IStartupFilter>(watch));
         var canary = await Canary.StartAsync(server);

@@ -4,6 +4,7 @@ using NUnit.Framework;
 using SocketIoSignal.SocketIO;
 using SocketIoSignal.Redis;
 using SocketIoSignal.Tests.Infrastructure;
+using SocketIoSignal.Tests.SocketIOTests.Recovery;
 
 namespace SocketIoSignal.Tests.Redis;
 
@@ -78,8 +79,8 @@ public sealed class RedisClusterTests
     public async Task ServerSideEmitsToARoomReachSocketsOnOtherNodes()
     {
         string prefix = RedisSetUp.UniquePrefix();
-        await using var node1 = await StartNodeAsync(prefix, "--mode", "rooms");
-        await using var node2 = await StartNodeAsync(prefix, "--mode", "rooms");
+        await using var node1 = await StartNodeAsync(prefix, "--mode", "rooms", RecoveryArgs.Off);
+        await using var node2 = await StartNodeAsync(prefix, "--mode", "rooms", RecoveryArgs.Off);
         await using var a = await RawSocketIoClient.ConnectAsync(node1.BaseUri, 4);
         await using var b = await RawSocketIoClient.ConnectAsync(node2.BaseUri, 4);
         await using var outsider = await RawSocketIoClient.ConnectAsync(node2.BaseUri, 4);
