@@ -83,7 +83,7 @@ function ported() {
       if (/^#endif/.test(lines[i])) failing = false;
       const d = /\[Test\(Description = "((?:[^"\\]|\\.)*)"\)\]/.exec(lines[i]);
       if (!d || failing) continue;
-      const method = /public async Task (\w+)\(/.exec(lines[i + 1]) || /public void (\w+)\(/.exec(lines[i + 1]);
+      const method = /public (?:async )?(?:Task|void) (\w+)\(/.exec(lines[i + 1]);
       tests.set(JSON.parse(`"${d[1]}"`), method ? method[1] : "?");
     }
     result.set(cls[1], tests);
