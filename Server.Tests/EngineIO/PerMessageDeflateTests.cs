@@ -177,8 +177,8 @@ internal sealed class PerMessageDeflateTests
                 Assert.That(payload, Is.EqualTo(first));
             }
             using var deflate = new PerMessageDeflate(new DeflateParameters(true, true, 15, 15), 1024);
-            var once = packet.Deflated(deflate);
-            Assert.That(packet.Deflated(deflate), Is.SameAs(once), "made once, kept on the packet");
+            var once = packet.Deflated(15, deflate.CompressFunc);
+            Assert.That(packet.Deflated(15, deflate.CompressFunc), Is.SameAs(once), "made once, kept on the packet");
             Assert.That(once, Is.EqualTo(first));
         }
         finally

@@ -143,19 +143,18 @@ internal sealed class EngineIoPacket
     }
 
     /// <summary>
-    /// The text packet's WebSocket payload compressed by <paramref name="deflate"/> (which has no server context
-    /// takeover, so the result depends on the window alone and is made once for every receiver), or null when
-    /// compressing does not make it smaller.
+    /// The text packet's WebSocket payload compressed by <paramref name="compress"/> with a window of
+    /// <paramref name="windowBits"/> (no server context takeover, so the result depends on the window alone and is
+    /// made once for every receiver), or null when compressing does not make it smaller.
     /// </summary>
-    internal byte[]? Deflated(SocketIoSignal.EngineIO.WebSockets.PerMessageDeflate deflate)
+    internal byte[]? Deflated(int windowBits, Func<ReadOnlyMemory<byte>, byte[]?> compress)
     {
-        int bits = deflate.Parameters.ServerMaxWindowBits;
-        if (_deflated is { } cached && cached.WindowBits == bits)
+        if (_deflated is { } cached && cached.WindowBits == windowBits)
         {
             return cached.Data;
         }
-        var data = deflate.Compress(TextFrame().Span);
-        _deflated = new DeflatedForm(bits, data);
+        var data = compress(TextFrame());
+        _deflated = new DeflatedForm(windowBits, data);
         return data;
     }
 

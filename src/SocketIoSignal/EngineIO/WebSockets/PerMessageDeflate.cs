@@ -148,6 +148,11 @@ internal sealed class PerMessageDeflate : IDisposable
     private static bool TryBits(string value, out int bits) =>
         int.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out bits) && bits is >= 8 and <= 15;
 
+    /// <summary><see cref="Compress"/> as a delegate made once, for packets that cache their compressed form.</summary>
+    public Func<ReadOnlyMemory<byte>, byte[]?> CompressFunc => _compressFunc ??= m => Compress(m.Span);
+
+    private Func<ReadOnlyMemory<byte>, byte[]?>? _compressFunc;
+
     /// <summary>
     /// The compressed payload of a message (RFC 7692 §7.2.1, the final 00 00 FF FF removed), or null when it would
     /// not be smaller. The result is the caller's. Without server context takeover it depends on nothing but the

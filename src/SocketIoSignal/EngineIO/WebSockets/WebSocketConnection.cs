@@ -257,7 +257,7 @@ internal sealed class WebSocketConnection
         if (_deflate is { } deflate && packet.Compress && payload.Length >= deflate.Threshold)
         {
             var compressed = deflate.Parameters.ServerNoContextTakeover && !packet.IsBinary
-                ? packet.Deflated(deflate)
+                ? packet.Deflated(deflate.Parameters.ServerMaxWindowBits, deflate.CompressFunc)
                 : deflate.Compress(payload);
             if (compressed is not null)
             {
