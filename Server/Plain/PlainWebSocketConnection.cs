@@ -164,6 +164,9 @@ internal sealed partial class PlainWebSocketConnection : IEngineIoConnection
         return stripped;
     }
 
+    /// <summary>Open and nothing waiting to be written.</summary>
+    public bool Writable => IsOpen && QueuedBytes == 0;
+
     private bool IsOpen
     {
         get
