@@ -15,6 +15,9 @@ public sealed class BonusQuestionOneTests
 {
     private const int CapMs = 8000;
 
+    /// <summary>Connection state recovery off (rooms mode turns it on by default).</summary>
+    private static readonly string[] NoRecovery = ["--SocketIo:ConnectionStateRecovery:MaxDisconnectionDuration", "0"];
+
     private static async Task<JsonNode> RunAsync(TestServer server, string scenario, params string[] extra)
     {
         NodeScripts.RequireNodeModules();
@@ -48,7 +51,7 @@ public sealed class BonusQuestionOneTests
     [TestCase("codelab")]
     public async Task ANetworkCutMidCallLosesWhatWasSentMeanwhile(string mode)
     {
-        await using var server = await TestServer.StartAsync(["--mode", mode]);
+        await using var server = await TestServer.StartAsync(["--mode", mode, .. NoRecovery]);
         var r = (JsonArray)await RunAsync(server, "cut", "--cut-ms", "3000");
         var plain = r[0]!;
         var sio = r[1]!;
@@ -76,9 +79,28 @@ public sealed class BonusQuestionOneTests
     }
 
     [Test]
+    public async Task WithConnectionStateRecoveryTheSocketIoPeerLosesNothingSentToIt()
+    {
+        // Rooms mode: recovery on by default (120 s).
+        await using var server = await TestServer.StartAsync(["--mode", "rooms"]);
+        var r = (JsonArray)await RunAsync(server, "cut", "--cut-ms", "3000");
+        var plain = r[0]!;
+        var sio = r[1]!;
+        Assert.That(plain["toTheCutPeer"]!.GetValue<int>(), Is.Zero, "a plain peer cannot recover");
+        Assert.That(plain["fromTheCutPeer"]!.GetValue<int>(), Is.Zero);
+        Assert.That(sio["recovered"]!.GetValue<bool>(), Is.True, "same socket, same rooms: no rejoin needed");
+        Assert.That(sio["toTheCutPeer"]!.GetValue<int>(), Is.EqualTo(10), "every event emitted to it while it was away, replayed");
+        // The client's buffer, flushed on the recovered socket, which is still in its room. One message emitted
+        // before the client saw its connection die is written into the dead connection: recovery replays what the
+        // server sent, not what the client lost on the way.
+        Assert.That(sio["fromTheCutPeer"]!.GetValue<int>(), Is.GreaterThanOrEqualTo(8));
+    }
+
+    [Test]
     public async Task AHalfOpenConnectionIsNoticedByHeartbeatsOnlyNeverByPlainWebSocket()
     {
-        await using var server = await TestServer.StartAsync(["--mode", "rooms", "--EngineIo:PingInterval", "1000", "--EngineIo:PingTimeout", "1000"]);
+        // Recovery off: with it, rooms mode tells the peer "bye" only once the recovery window is over.
+        await using var server = await TestServer.StartAsync(["--mode", "rooms", "--EngineIo:PingInterval", "1000", "--EngineIo:PingTimeout", "1000", .. NoRecovery]);
         var r = (JsonArray)await RunAsync(server, "halfopen");
         var plain = r[0]!;
         var sio = r[1]!;
@@ -92,7 +114,7 @@ public sealed class BonusQuestionOneTests
     [Test]
     public async Task BytesOnTheWirePerSignalingMessage()
     {
-        await using var server = await TestServer.StartAsync(["--mode", "rooms", "--EngineIo:PingInterval", "1000", "--EngineIo:PingTimeout", "5000"]);
+        await using var server = await TestServer.StartAsync(["--mode", "rooms", "--EngineIo:PingInterval", "1000", "--EngineIo:PingTimeout", "5000", .. NoRecovery]);
         var r = (JsonArray)await RunAsync(server, "bytes", "--idle-ms", "3000");
         var plain = r[0]!;
         var sioWs = r[1]!;
@@ -109,5 +131,16 @@ public sealed class BonusQuestionOneTests
         Assert.That(plain["idleBytes"]!.GetValue<int>(), Is.Zero, "plain WebSocket sends nothing when idle");
         // Each heartbeat: ping "2" (3 bytes down) and pong "3" (7 bytes up, masked); 3 s at a 1 s interval.
         Assert.That(sioWs["idleBytes"]!.GetValue<int>(), Is.InRange(10, 40));
+    }
+
+    [Test]
+    public async Task WithRecoveryEachSocketIoEventCarriesItsOffsetAndPlainEventsDoNot()
+    {
+        await using var server = await TestServer.StartAsync(["--mode", "rooms", "--EngineIo:PingInterval", "1000", "--EngineIo:PingTimeout", "5000"]);
+        var r = (JsonArray)await RunAsync(server, "bytes", "--idle-ms", "1000");
+        int json = r[0]!["jsonBytes"]!.GetValue<int>();
+        Assert.That(r[0]!["perMessageDown"]!.GetValue<double>(), Is.EqualTo(json + 4), "the plain peer gets the event without the offset");
+        // ,"XXXXXXXX.n" : 13 bytes and the offset's digits.
+        Assert.That(r[1]!["perMessageDown"]!.GetValue<double>(), Is.InRange(json + 4 + 2 + 14, json + 4 + 2 + 16));
     }
 }

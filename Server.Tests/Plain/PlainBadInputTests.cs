@@ -64,7 +64,8 @@ internal sealed class PlainBadInputTests
         // Nothing else affected: the canary goes on, the plain peer and its Socket.IO peer still signal each other.
         await canary.AssertAliveAsync();
         await plainPeer.EmitAsync("message", "still here");
-        Assert.That((await sioPeer.WaitForAsync("message")).Args.ToJsonString(), Is.EqualTo("[\"still here\"]"));
+        // (Rooms mode keeps events for connection state recovery: the Socket.IO peer's carry an offset after the message.)
+        Assert.That((await sioPeer.WaitForAsync("message")).Args[0]!.ToJsonString(), Is.EqualTo("\"still here\""));
         await sioPeer.EmitAsync("message", new JsonObject { ["ok"] = true });
         Assert.That((await plainPeer.WaitForAsync("message")).ToJsonString(), Is.EqualTo("[\"message\",{\"ok\":true}]"));
         await canary.StopAsync();
