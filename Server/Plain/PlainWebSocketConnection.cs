@@ -116,6 +116,9 @@ internal sealed partial class PlainWebSocketConnection : IEngineIoConnection
         }
     }
 
+    /// <summary>Open and nothing waiting to be written.</summary>
+    public bool Writable => IsOpen && QueuedBytes == 0;
+
     private bool IsOpen
     {
         get

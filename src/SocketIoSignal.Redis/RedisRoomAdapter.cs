@@ -143,6 +143,10 @@ internal sealed class RedisRoomAdapter : IRoomAdapter
 
     public ValueTask BroadcastAsync(EncodedPacket packet, BroadcastTarget target)
     {
+        if (target.Flags.Local)
+        {
+            return _local.BroadcastAsync(packet, target);
+        }
         var message = RedisWire.EncodeBroadcast(_cluster.NodeId, Namespace, packet, target);
         var channel = target.Rooms.Count == 1 ? RedisChannel.Literal(RedisWire.Channel(_cluster.Prefix, Namespace, target)) : _allChannel;
         _cluster.Publish(channel, message);
@@ -183,6 +187,41 @@ internal sealed class RedisRoomAdapter : IRoomAdapter
     }
 
     public IReadOnlyCollection<string> RoomsOf(string socketId) => _local.RoomsOf(socketId);
+
+    // The utilities below act on this node's sockets; making them cluster-wide (requests to the other nodes and
+    // their answers, as the Node cluster adapter) is the next step of the Redis adapter.
+
+    public ValueTask BroadcastWithAckAsync(EncodedPacket packet, BroadcastTarget target, BroadcastAck ack) => _local.BroadcastWithAckAsync(packet, target, ack);
+
+    public ValueTask<IReadOnlyList<SocketDetails>> FetchSocketsAsync(BroadcastTarget target) => _local.FetchSocketsAsync(target);
+
+    public async ValueTask AddSocketsAsync(BroadcastTarget target, IReadOnlyCollection<string> rooms)
+    {
+        // Through AddAllAsync, so that Redis holds the memberships as it does for a socket's own joins.
+        foreach (var id in _local.LocalSocketIds(target))
+        {
+            await AddAllAsync(id, rooms);
+        }
+    }
+
+    public async ValueTask DelSocketsAsync(BroadcastTarget target, IReadOnlyCollection<string> rooms)
+    {
+        foreach (var id in _local.LocalSocketIds(target))
+        {
+            foreach (var room in rooms)
+            {
+                await DeleteAsync(id, room);
+            }
+        }
+    }
+
+    public ValueTask DisconnectSocketsAsync(BroadcastTarget target, bool close) => _local.DisconnectSocketsAsync(target, close);
+
+    public ValueTask ServerSideEmitAsync(string eventName, IReadOnlyList<object?> args, ServerSideAck? ack) => _local.ServerSideEmitAsync(eventName, args, ack);
+
+    public ValueTask<int> ServerCountAsync() => _local.ServerCountAsync();
+
+    public IReadOnlyCollection<string> LocalSocketIds(BroadcastTarget target) => _local.LocalSocketIds(target);
 
     /// <summary>Writes every local membership to Redis again (after this node was taken for dead).</summary>
     internal async Task RepublishAsync()

@@ -174,6 +174,25 @@ internal sealed partial class EngineIoSession
     /// <param name="compress">False: never compressed (permessage-deflate), whatever its size.</param>
     public bool Send(EngineIoPacket packet, bool compress = true) => Send([packet], compress);
 
+    /// <summary>
+    /// Whether the transport can take a packet now (Node's <c>transport.writable</c>): a poll is waiting, or the
+    /// WebSocket is not in the middle of a write. A volatile packet is dropped when it cannot.
+    /// </summary>
+    public bool Writable
+    {
+        get
+        {
+            lock (_gate)
+            {
+                if (_state != State.Open)
+                {
+                    return false;
+                }
+                return Transport == TransportKind.Polling ? _pendingPoll is not null : _writerSocket is not null && !_writing;
+            }
+        }
+    }
+
     /// <summary>Queues packets that must stay together (a Socket.IO packet and its attachments).</summary>
     /// <param name="packets">The packets, in order.</param>
     /// <param name="compress">False: none of them is compressed (permessage-deflate), whatever its size.</param>
