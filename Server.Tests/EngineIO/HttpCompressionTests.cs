@@ -114,6 +114,24 @@ public sealed class HttpCompressionTests
     }
 
     [Test]
+    public async Task APollOfPacketsAllSentWithoutCompressionIsNotCompressed()
+    {
+        // engine.io compresses a poll when any of its packets allows it (Socket.IO's compress(false) clears the flag).
+        await using var h = await EngineHarness.StartAsync();
+        var (sid, _) = await h.Raw.HandshakeAsync(4);
+        var big = new string('n', 3000);
+        h.Session(sid).Send(SocketIoSignal.EngineIO.Protocol.EngineIoPacket.Message(big), compress: false);
+        var plain = await PollAsync(h.Raw, h.Poll(4, sid), "gzip");
+        Assert.That((plain.ContentEncoding, Encoding.UTF8.GetString(plain.Body)), Is.EqualTo(((string?)null, "4" + big)));
+
+        h.Session(sid).Send(SocketIoSignal.EngineIO.Protocol.EngineIoPacket.Message(big), compress: false);
+        h.Session(sid).Send("x");
+        var mixed = await PollAsync(h.Raw, h.Poll(4, sid), "gzip");
+        Assert.That(mixed.ContentEncoding, Is.EqualTo("gzip"));
+        Assert.That(Encoding.UTF8.GetString(Decompress(mixed.Body, "gzip")), Is.EqualTo("4" + big + "\u001e4x"));
+    }
+
+    [Test]
     public async Task V3BinaryAndJsonpPayloadsAreCompressedToo()
     {
         await using var h = await EngineHarness.StartAsync();

@@ -124,9 +124,7 @@ internal sealed partial class PlainWebSocketConnection : IEngineIoConnection
     public string ReadyState => IsOpen ? "open" : "closed";
 
     /// <summary>Node's <c>socket.conn</c>: the plain transport raises none of the Engine.IO events.</summary>
-    public EngineConnection Connection => _connection ??= new EngineConnection(this, (_, _) => { });
-
-    private EngineConnection? _connection;
+    public EngineConnection Connection => EngineConnection.Of(this);
 
     /// <summary>
     /// With connection state recovery on, every event carries its offset as a last string argument

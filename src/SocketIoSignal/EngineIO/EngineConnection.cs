@@ -10,8 +10,11 @@ namespace SocketIoSignal.EngineIO;
 /// </summary>
 public sealed class EngineConnection
 {
-    private readonly IEngineIoConnection _session;
-    private readonly Action<Exception, string> _listenerFailed;
+    private readonly IEngineIoConnection _connection;
+    private readonly EngineIoSession? _session;
+
+    /// <summary>Connections that are not Engine.IO sessions (the app's plain WebSocket), each with its one view.</summary>
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<IEngineIoConnection, EngineConnection> Others = [];
     private readonly Handlers<Action<string>> _upgrading = new();
     private readonly Handlers<Action<string>> _upgrade = new();
     private readonly Handlers<Action<EnginePacket>> _packet = new();
@@ -19,23 +22,27 @@ public sealed class EngineConnection
     private readonly Handlers<Action> _drain = new();
     private readonly Handlers<Action<string>> _close = new();
 
-    internal EngineConnection(IEngineIoConnection session, Action<Exception, string> listenerFailed)
+    internal EngineConnection(IEngineIoConnection connection)
     {
-        _session = session;
-        _listenerFailed = listenerFailed;
+        _connection = connection;
+        _session = connection as EngineIoSession;
     }
 
+    /// <summary>The view of a connection: a session's own, or one made once for any other kind.</summary>
+    internal static EngineConnection Of(IEngineIoConnection connection) =>
+        connection is EngineIoSession session ? session.Connection : Others.GetValue(connection, c => new EngineConnection(c));
+
     /// <summary>The session id (the <c>sid</c> of the open packet).</summary>
-    public string Id => _session.Id;
+    public string Id => _connection.Id;
 
     /// <summary>The transport in use: "polling" or "websocket" (Node's <c>conn.transport.name</c>).</summary>
-    public string Transport => _session.Transport == TransportKind.WebSocket ? "websocket" : "polling";
+    public string Transport => _connection.Transport == TransportKind.Polling ? "polling" : "websocket";
 
     /// <summary>The Engine.IO protocol revision: 3 (socket.io-client 1.x/2.x) or 4 (3.x/4.x).</summary>
-    public int Protocol => _session.Protocol;
+    public int Protocol => _connection.Protocol;
 
     /// <summary>"open", "closing" or "closed" (Node's <c>conn.readyState</c>).</summary>
-    public string ReadyState => _session.ReadyState;
+    public string ReadyState => _session?.ReadyState ?? "open";
 
     /// <summary>A client began to upgrade: its WebSocket probe was answered (Node's <c>"upgrading"</c>); the transport's name.</summary>
     public EngineConnection OnUpgrading(Action<string> handler)
@@ -83,7 +90,7 @@ public sealed class EngineConnection
     }
 
     /// <summary>Closes the connection after what is queued has been sent, ending with a close packet (Node's <c>conn.close()</c>).</summary>
-    public void Close() => _session.Close();
+    public void Close() => _connection.Close();
 
     internal bool ObservesPackets => _packet.Any;
 
@@ -142,7 +149,7 @@ public sealed class EngineConnection
             }
             catch (Exception ex)
             {
-                _listenerFailed(ex, eventName);
+                _session?.Server.ListenerFailed(ex, eventName);
             }
         }
     }

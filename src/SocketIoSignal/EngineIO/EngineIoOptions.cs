@@ -78,6 +78,15 @@ public sealed class EngineIoOptions
     public HttpCompressionOptions HttpCompression { get; set; } = new();
 
     /// <summary>
+    /// Decides, for every handshake (a first polling GET or a WebSocket upgrade without a session), whether it may
+    /// go on (Node's <c>allowRequest(req, callback)</c>): <see cref="AllowRequestResult.Allowed"/>, or
+    /// <see cref="AllowRequestResult.Refused"/> for 403 <c>{"code":4,"message":…}</c> and a connection_error.
+    /// Awaited before the response starts (for a WebSocket, before the 101); a hook that throws refuses. Requests of an
+    /// open session are not asked again. Null (default): every handshake may go on.
+    /// </summary>
+    public Func<Microsoft.AspNetCore.Http.HttpContext, ValueTask<AllowRequestResult>>? AllowRequest { get; set; }
+
+    /// <summary>
     /// Whether WebSocket messages may be compressed (permessage-deflate, RFC 7692) with clients that offer it. Off by
     /// default, as in socket.io 2 and later: it costs CPU per message, and memory per connection with context takeover.
     /// </summary>
@@ -108,13 +117,4 @@ public sealed class EngineIoOptions
     /// (<c>client_max_window_bits</c>), in bits (9–15, 15).
     /// </summary>
     public int PerMessageDeflateClientMaxWindowBits { get; set; } = 15;
-
-    /// <summary>
-    /// Decides, for every handshake (a first polling GET or a WebSocket upgrade without a session), whether it may
-    /// go on (Node's <c>allowRequest(req, callback)</c>): <see cref="AllowRequestResult.Allowed"/>, or
-    /// <see cref="AllowRequestResult.Refused"/> for 403 <c>{"code":4,"message":…}</c> and a connection_error.
-    /// Awaited before the response starts (for a WebSocket, before the 101); a hook that throws refuses. Requests of an
-    /// open session are not asked again. Null (default): every handshake may go on.
-    /// </summary>
-    public Func<Microsoft.AspNetCore.Http.HttpContext, ValueTask<AllowRequestResult>>? AllowRequest { get; set; }
 }

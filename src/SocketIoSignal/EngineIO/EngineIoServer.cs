@@ -293,14 +293,19 @@ internal sealed partial class EngineIoServer : IDisposable
     /// the WebSocket runs on the upgraded connection's own pipes (HTTP/1.1) or stream (HTTP/2) with our framing.
     /// permessage-deflate is agreed when EngineIo:PerMessageDeflate is on and the client offers it.
     /// </summary>
-    internal async Task<WebSocketConnection?> TryAcceptWebSocketAsync(HttpContext context, int protocol, bool? initial)
+    /// <param name="context">The handshake request.</param>
+    /// <param name="protocol">The Engine.IO protocol of the session.</param>
+    /// <param name="initial">
+    /// For an Engine.IO request: whether it opens a session (initial_headers and headers are raised on the 101) or
+    /// upgrades one (headers); null for a WebSocket that is not Engine.IO's.
+    /// </param>
+    internal async Task<WebSocketConnection?> TryAcceptWebSocketAsync(HttpContext context, int protocol, bool? initial = null)
     {
-        // A WebSocket of another protocol on this engine (initial null) is none of the Engine.IO header hooks' business.
-        if (initial is { } isHandshake)
-        {
-            Engine.RaiseHeaders(context, isHandshake);
-        }
         var headers = context.Response.Headers;
+        if (initial is { } opens)
+        {
+            Engine.RaiseHeaders(context, opens);
+        }
         DeflateParameters? deflate = null;
         if (Options.PerMessageDeflate)
         {
@@ -593,32 +598,45 @@ internal sealed partial class EngineIoServer : IDisposable
         if (request.IsJsonp)
         {
             var script = PollingPayload.EncodeJsonp(PollingPayload.EncodeV3Text(packets), request.JsonpIndex!);
-            return WriteBodyAsync(context, request, "text/javascript; charset=UTF-8", Encoding.UTF8.GetBytes(script));
+            return WriteBodyAsync(context, request, AnyCompressed(packets), "text/javascript; charset=UTF-8", Encoding.UTF8.GetBytes(script));
         }
         switch (PollingPayload.ChooseEncoding(protocol, supportsBinary, packets))
         {
             case PollingPayload.Encoding3Or4.V4:
-                return WriteBodyAsync(context, request, "text/plain; charset=UTF-8", Encoding.UTF8.GetBytes(PollingPayload.EncodeV4(packets)));
+                return WriteBodyAsync(context, request, AnyCompressed(packets), "text/plain; charset=UTF-8", Encoding.UTF8.GetBytes(PollingPayload.EncodeV4(packets)));
             case PollingPayload.Encoding3Or4.V3Text:
-                return WriteBodyAsync(context, request, "text/plain; charset=UTF-8", Encoding.UTF8.GetBytes(PollingPayload.EncodeV3Text(packets)));
+                return WriteBodyAsync(context, request, AnyCompressed(packets), "text/plain; charset=UTF-8", Encoding.UTF8.GetBytes(PollingPayload.EncodeV3Text(packets)));
             default:
                 var buffer = new ArrayBufferWriter<byte>();
                 PollingPayload.EncodeV3Binary(packets, buffer);
-                return WriteBodyAsync(context, request, "application/octet-stream", buffer.WrittenMemory);
+                return WriteBodyAsync(context, request, AnyCompressed(packets), "application/octet-stream", buffer.WrittenMemory);
         }
+    }
+
+    /// <summary>As engine.io: a poll's response may be compressed unless every packet in it was emitted with compress(false).</summary>
+    private static bool AnyCompressed(List<EngineIoPacket> packets)
+    {
+        foreach (var packet in packets)
+        {
+            if (packet.Compress)
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     /// <summary>
     /// A poll's response: compressed as engine.io's httpCompression does (at least the threshold, and a coding the
     /// request accepts), with the length of what is sent.
     /// </summary>
-    private Task WriteBodyAsync(HttpContext context, EngineIoRequest request, string contentType, ReadOnlyMemory<byte> body)
+    private Task WriteBodyAsync(HttpContext context, EngineIoRequest request, bool compress, string contentType, ReadOnlyMemory<byte> body)
     {
         var response = context.Response;
         Engine.RaiseHeaders(context, initial: request.Sid is null);
         response.ContentType = contentType;
         var compression = Options.HttpCompression;
-        if (compression.Enabled && body.Length >= compression.Threshold)
+        if (compress && compression.Enabled && body.Length >= compression.Threshold)
         {
             var coding = HttpCompression.Choose(context.Request.Headers.AcceptEncoding.ToString());
             if (coding != ContentCoding.Identity)

@@ -108,7 +108,7 @@ internal sealed partial class EngineIoSession
             var connection = Volatile.Read(ref _connection);
             if (connection is null)
             {
-                Interlocked.CompareExchange(ref _connection, new EngineConnection(this, _server.ListenerFailed), null);
+                Interlocked.CompareExchange(ref _connection, new EngineConnection(this), null);
                 connection = _connection!;
             }
             return connection;

@@ -62,7 +62,7 @@ public sealed class SocketIoSocket
     public int Protocol => _client.Protocol;
 
     /// <summary>The Engine.IO connection under this socket: transport, its events, Close (Node's <c>socket.conn</c>).</summary>
-    public EngineIO.EngineConnection Conn => _client.Session.Connection;
+    public EngineIO.EngineConnection Conn => EngineIO.EngineConnection.Of(_client.Session);
 
     /// <summary>
     /// The application's data about this socket (Node's <c>socket.data</c>): any value System.Text.Json serializes.
