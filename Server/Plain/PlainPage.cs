@@ -19,7 +19,7 @@ internal static partial class PlainPage
 
     /// <summary>What replaces <c>io.connect()</c>: a plain WebSocket and the little a page needs on top of it.</summary>
     private const string Shim = """
-        // Served at /plain/js/main.js: the page's main.js, its io.connect() replaced by a plain WebSocket to
+        // Served at /plain/js/main.js: the page's main.js, its Socket.IO connection replaced by a plain WebSocket to
         // __PATH__ whose text frames are JSON arrays ["event", args…]. This is all it does: no reconnection, no
         // heartbeat, no acknowledgements; frames emitted before the connection opens wait for it.
         function plainSocket() {

@@ -1,3 +1,5 @@
+using SocketIoSignal.Redis.Classic;
+using SocketIoSignal.SocketIO;
 using SocketIoSignal.SocketIO.Adapter;
 using SocketIoSignal.SocketIO.Protocol;
 using StackExchange.Redis;
@@ -31,7 +33,15 @@ internal sealed class RedisRoomAdapter : IRoomAdapter
         _keyPrefix = cluster.Prefix + "#room#" + escaped + "#";
         _allKey = cluster.Prefix + "#sockets#" + escaped;
         _allChannel = RedisChannel.Literal(cluster.Prefix + "#" + nsp + "#");
+        Local = new NamespaceLocal(this, _local, delivery as SocketIoNamespace);
+        Requests = new ClassicRequests(cluster, nsp, Local);
     }
+
+    /// <summary>This node's half of the cluster calls (what it answers other nodes with).</summary>
+    internal NamespaceLocal Local { get; }
+
+    /// <summary>The cluster-wide calls: requests to and answers from every node of the namespace.</summary>
+    internal ClassicRequests Requests { get; }
 
     public string Namespace { get; }
 
@@ -133,6 +143,10 @@ internal sealed class RedisRoomAdapter : IRoomAdapter
 
     public ValueTask BroadcastAsync(EncodedPacket packet, BroadcastTarget target)
     {
+        if (target.Flags.Local)
+        {
+            return _local.BroadcastAsync(packet, target);
+        }
         var message = RedisWire.EncodeBroadcast(_cluster.NodeId, Namespace, packet, target);
         var channel = target.Rooms.Count == 1 ? RedisChannel.Literal(RedisWire.Channel(_cluster.Prefix, Namespace, target)) : _allChannel;
         _cluster.Publish(channel, message);
@@ -174,6 +188,41 @@ internal sealed class RedisRoomAdapter : IRoomAdapter
 
     public IReadOnlyCollection<string> RoomsOf(string socketId) => _local.RoomsOf(socketId);
 
+    // The utilities below act on this node's sockets; making them cluster-wide (requests to the other nodes and
+    // their answers, as the Node cluster adapter) is the next step of the Redis adapter.
+
+    public ValueTask BroadcastWithAckAsync(EncodedPacket packet, BroadcastTarget target, BroadcastAck ack) => _local.BroadcastWithAckAsync(packet, target, ack);
+
+    public ValueTask<IReadOnlyList<SocketDetails>> FetchSocketsAsync(BroadcastTarget target) => _local.FetchSocketsAsync(target);
+
+    public async ValueTask AddSocketsAsync(BroadcastTarget target, IReadOnlyCollection<string> rooms)
+    {
+        // Through AddAllAsync, so that Redis holds the memberships as it does for a socket's own joins.
+        foreach (var id in _local.LocalSocketIds(target))
+        {
+            await AddAllAsync(id, rooms);
+        }
+    }
+
+    public async ValueTask DelSocketsAsync(BroadcastTarget target, IReadOnlyCollection<string> rooms)
+    {
+        foreach (var id in _local.LocalSocketIds(target))
+        {
+            foreach (var room in rooms)
+            {
+                await DeleteAsync(id, room);
+            }
+        }
+    }
+
+    public ValueTask DisconnectSocketsAsync(BroadcastTarget target, bool close) => _local.DisconnectSocketsAsync(target, close);
+
+    public ValueTask ServerSideEmitAsync(string eventName, IReadOnlyList<object?> args, ServerSideAck? ack) => _local.ServerSideEmitAsync(eventName, args, ack);
+
+    public ValueTask<int> ServerCountAsync() => _local.ServerCountAsync();
+
+    public IReadOnlyCollection<string> LocalSocketIds(BroadcastTarget target) => _local.LocalSocketIds(target);
+
     /// <summary>Writes every local membership to Redis again (after this node was taken for dead).</summary>
     internal async Task RepublishAsync()
     {
@@ -194,6 +243,7 @@ internal sealed class RedisRoomAdapter : IRoomAdapter
     public async ValueTask DisposeAsync()
     {
         _cluster.Forget(this);
+        await Requests.DisposeAsync();
         await _local.DisposeAsync();
     }
 
