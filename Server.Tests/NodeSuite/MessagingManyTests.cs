@@ -7,7 +7,7 @@ namespace SocketIoSignal.Tests.NodeSuite;
 
 /// <summary>socket.io 4.8 test/messaging-many.ts, against our server, with socket.io-client 4.8.1.</summary>
 [TestFixture]
-public sealed class MessagingManyTests : NodeSuiteFixture
+public sealed partial class MessagingManyTests : NodeSuiteFixture
 {
     private static readonly object NoMultiplex = new { multiplex = false };
 

@@ -8,7 +8,7 @@ namespace SocketIoSignal.Tests.NodeSuite;
 
 /// <summary>socket.io 4.8 test/middleware.ts, against our server, with socket.io-client 4.8.1.</summary>
 [TestFixture]
-public sealed class MiddlewareTests : NodeSuiteFixture
+public sealed partial class MiddlewareTests : NodeSuiteFixture
 {
     [Test(Description = "should call functions")]
     public async Task ShouldCallFunctions()

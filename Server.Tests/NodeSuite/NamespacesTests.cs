@@ -7,7 +7,7 @@ namespace SocketIoSignal.Tests.NodeSuite;
 
 /// <summary>socket.io 4.8 test/namespaces.ts, against our server, with socket.io-client 4.8.1.</summary>
 [TestFixture]
-public sealed class NamespacesTests : NodeSuiteFixture
+public sealed partial class NamespacesTests : NodeSuiteFixture
 {
     [Test(Description = "should be accessible through .sockets")]
     public async Task ShouldBeAccessibleThroughSockets()

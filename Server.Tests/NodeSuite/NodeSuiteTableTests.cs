@@ -50,6 +50,13 @@ public sealed partial class NodeSuiteTableTests
             Assert.That(description, Is.Not.Null.And.Not.Empty, $"{fixture.Name}.{method.Name} has no Description (the case's title)");
             var row = rows.SingleOrDefault(r => r.File == FileOf(fixture) && r.Case == description);
             Assert.That(row, Is.Not.Null, $"{fixture.Name}.{method.Name}: no row for {FileOf(fixture)} \"{description}\"");
+#if NODESUITE_FAILING
+            // the failing cases compiled in: their rows say "fails"
+            if (row!.Status == "fails")
+            {
+                continue;
+            }
+#endif
             Assert.That(row!.Status, Is.EqualTo("ported"), $"{fixture.Name}.{method.Name}");
             Assert.That(row.Note, Does.StartWith($"`{fixture.Name}.{method.Name}`"));
         }

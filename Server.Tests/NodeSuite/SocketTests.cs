@@ -9,7 +9,7 @@ namespace SocketIoSignal.Tests.NodeSuite;
 
 /// <summary>socket.io 4.8 test/socket.ts, against our server, with socket.io-client 4.8.1.</summary>
 [TestFixture]
-public sealed class SocketTests : NodeSuiteFixture
+public sealed partial class SocketTests : NodeSuiteFixture
 {
     private static readonly byte[] Image = MakeBytes(48 * 1024);
     private static readonly byte[] Asdf = "asdfasdf"u8.ToArray();

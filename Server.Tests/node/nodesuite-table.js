@@ -75,7 +75,8 @@ function ported() {
     const text = fs.readFileSync(path.join(dir, f), "utf8");
     const cls = /class (\w+)\s*:\s*NodeSuiteFixture/.exec(text);
     if (!cls) continue;
-    const tests = new Map();
+    // a fixture may be split over several files (partial classes)
+    const tests = result.get(cls[1]) || new Map();
     let failing = false;
     const lines = text.split("\n");
     for (let i = 0; i < lines.length; i++) {

@@ -1,0 +1,55 @@
+using NUnit.Framework;
+using SocketIoSignal.SocketIO;
+using SocketIoSignal.Tests.Infrastructure;
+using SocketIoSignal.Tests.NodeSuite.Support;
+
+namespace SocketIoSignal.Tests.NodeSuite;
+
+/// <summary>middleware.ts, the cases of asynchronous middlewares.</summary>
+public sealed partial class MiddlewareTests : NodeSuiteFixture
+{
+    [Test(Description = "should only call connection after (lengthy) fns")]
+    public async Task ShouldOnlyCallConnectionAfterLengthyFns()
+    {
+        var server = await StartAsync();
+        var authenticated = false;
+        server.Io.Use(async _ =>
+        {
+            await Task.Delay(300);
+            authenticated = true;
+        });
+        var client = await ClientAsync(server);
+        await client.ConnectedAsync();
+        Assert.That(authenticated, Is.True);
+    }
+
+    [Test(Description = "should call functions in expected order")]
+    public async Task ShouldCallFunctionsInExpectedOrder()
+    {
+        var server = await StartAsync();
+        var result = new List<int>();
+        var mainCalled = false;
+        server.Io.Use(async _ =>
+        {
+            mainCalled = true;
+            await Task.CompletedTask;
+        });
+        var chat = server.Io.Of("/chat");
+        for (int i = 1; i <= 3; i++)
+        {
+            int n = i;
+            chat.Use(async _ =>
+            {
+                lock (result)
+                {
+                    result.Add(n);
+                }
+                await Task.Delay(50);
+            });
+        }
+        var client = await ClientAsync(server, "/chat");
+        await client.ConnectedAsync();
+        Assert.That(result, Is.EqualTo(new[] { 1, 2, 3 }));
+        Assert.That(mainCalled, Is.False);
+    }
+}
