@@ -70,4 +70,10 @@ public sealed class EngineIoOptions
 
     /// <summary>How long a WebSocket close handshake may take, and how long shutdown waits for sessions to close (2 s).</summary>
     public TimeSpan CloseTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// Compression of polling responses (engine.io's <c>httpCompression</c>): on, from 1024 bytes, gzip or deflate as
+    /// the request accepts. <c>EngineIo:HttpCompression:Enabled=false</c> turns it off.
+    /// </summary>
+    public HttpCompressionOptions HttpCompression { get; set; } = new();
 }

@@ -244,7 +244,7 @@ internal sealed partial class EngineIoServer : IDisposable
     /// than by ASP.NET's WebSocket middleware so that the upgraded stream passes through a
     /// <see cref="WebSocketFrameGuard"/> before the WebSocket reads it.
     /// </summary>
-    private async Task<AcceptedWebSocket?> TryAcceptWebSocketAsync(HttpContext context)
+    internal async Task<AcceptedWebSocket?> TryAcceptWebSocketAsync(HttpContext context)
     {
         Stream stream;
         // WebSocket over HTTP/2 (RFC 8441, extended CONNECT): what browsers use on an HTTPS endpoint that speaks h2.
@@ -493,44 +493,48 @@ internal sealed partial class EngineIoServer : IDisposable
     internal Task WritePayloadAsync(HttpContext context, EngineIoRequest request, EngineIoSession session, List<EngineIoPacket> packets) =>
         WritePayloadAsync(context, request, session.Protocol, session.SupportsBinary, packets);
 
-    private async Task WritePayloadAsync(HttpContext context, EngineIoRequest request, int protocol, bool supportsBinary, List<EngineIoPacket> packets)
+    private Task WritePayloadAsync(HttpContext context, EngineIoRequest request, int protocol, bool supportsBinary, List<EngineIoPacket> packets)
     {
-        var response = context.Response;
         Metrics.PacketsOut(packets.Count);
         if (request.IsJsonp)
         {
             var script = PollingPayload.EncodeJsonp(PollingPayload.EncodeV3Text(packets), request.JsonpIndex!);
-            response.ContentType = "text/javascript; charset=UTF-8";
-            await WriteUtf8Async(response, script);
-            return;
+            return WriteBodyAsync(context, "text/javascript; charset=UTF-8", Encoding.UTF8.GetBytes(script));
         }
         switch (PollingPayload.ChooseEncoding(protocol, supportsBinary, packets))
         {
             case PollingPayload.Encoding3Or4.V4:
-                response.ContentType = "text/plain; charset=UTF-8";
-                await WriteUtf8Async(response, PollingPayload.EncodeV4(packets));
-                break;
+                return WriteBodyAsync(context, "text/plain; charset=UTF-8", Encoding.UTF8.GetBytes(PollingPayload.EncodeV4(packets)));
             case PollingPayload.Encoding3Or4.V3Text:
-                response.ContentType = "text/plain; charset=UTF-8";
-                await WriteUtf8Async(response, PollingPayload.EncodeV3Text(packets));
-                break;
+                return WriteBodyAsync(context, "text/plain; charset=UTF-8", Encoding.UTF8.GetBytes(PollingPayload.EncodeV3Text(packets)));
             default:
                 var buffer = new ArrayBufferWriter<byte>();
                 PollingPayload.EncodeV3Binary(packets, buffer);
-                response.ContentType = "application/octet-stream";
-                response.ContentLength = buffer.WrittenCount;
-                Metrics.BytesOut(buffer.WrittenCount);
-                await response.Body.WriteAsync(buffer.WrittenMemory, context.RequestAborted);
-                break;
+                return WriteBodyAsync(context, "application/octet-stream", buffer.WrittenMemory);
         }
     }
 
-    private async Task WriteUtf8Async(HttpResponse response, string text)
+    /// <summary>
+    /// A poll's response: compressed as engine.io's httpCompression does (at least the threshold, and a coding the
+    /// request accepts), with the length of what is sent.
+    /// </summary>
+    private Task WriteBodyAsync(HttpContext context, string contentType, ReadOnlyMemory<byte> body)
     {
-        var bytes = Encoding.UTF8.GetBytes(text);
-        response.ContentLength = bytes.Length;
-        Metrics.BytesOut(bytes.Length);
-        await response.Body.WriteAsync(bytes, response.HttpContext.RequestAborted);
+        var response = context.Response;
+        response.ContentType = contentType;
+        var compression = Options.HttpCompression;
+        if (compression.Enabled && body.Length >= compression.Threshold)
+        {
+            var coding = HttpCompression.Choose(context.Request.Headers.AcceptEncoding.ToString());
+            if (coding != ContentCoding.Identity)
+            {
+                body = HttpCompression.Compress(body.Span, coding);
+                response.Headers.ContentEncoding = HttpCompression.Name(coding);
+            }
+        }
+        response.ContentLength = body.Length;
+        Metrics.BytesOut(body.Length);
+        return response.Body.WriteAsync(body, context.RequestAborted).AsTask();
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "session {Sid} opened (EIO {Protocol}, {Transport})")]

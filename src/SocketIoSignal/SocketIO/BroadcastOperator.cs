@@ -38,6 +38,13 @@ public readonly struct BroadcastOperator
     public ValueTask EmitAsync(string eventName, params object?[] args)
     {
         ReservedEvents.ThrowIfReserved(eventName);
+        if (_nsp.Recovery is { } recovery)
+        {
+            // Connection state recovery: the event is kept, with its offset, and delivered in offset order.
+            var adapter = _nsp.Adapter;
+            var target = Target;
+            return recovery.Emit(eventName, args, target, p => adapter.BroadcastAsync(p, target));
+        }
         var packet = SocketIoEncoder.EncodeEvent(_nsp.Name, eventName, args);
         return _nsp.Adapter.BroadcastAsync(packet, Target);
     }

@@ -12,6 +12,8 @@ namespace SocketIoSignal.SocketIO;
 internal sealed class SocketIoClient
 {
     private readonly SocketIoServer _server;
+
+    internal SocketIoServer Server => _server;
     private readonly Dictionary<string, SocketIoSocket> _sockets = new(StringComparer.Ordinal);
     private SocketIoPacket? _pendingBinary;
     private List<ReadOnlyMemory<byte>>? _attachments;
@@ -24,14 +26,14 @@ internal sealed class SocketIoClient
     private long _lastRefill;
     private long _limitedSince;
 
-    public SocketIoClient(SocketIoServer server, EngineIoSession session)
+    public SocketIoClient(SocketIoServer server, IEngineIoConnection session)
     {
         _server = server;
         Session = session;
         Protocol = session.Protocol >= 4 ? 5 : 4;
     }
 
-    public EngineIoSession Session { get; }
+    public IEngineIoConnection Session { get; }
 
     public int Protocol { get; }
 
@@ -268,7 +270,9 @@ internal sealed class SocketIoClient
             Send(SocketIoEncoder.EncodeConnectError(name, "Invalid namespace", null, Protocol));
             return;
         }
-        string id = Protocol == 4 ? (name == "/" ? Session.Id : $"{name}#{Session.Id}") : SessionId.New();
+        // Connection state recovery: a CONNECT with the pid and offset of a session kept here takes that session.
+        var restored = Protocol >= 5 && nsp!.Recovery is { } recovery ? Recovery.Restoring.Take(recovery, auth) : null;
+        string id = restored?.Session.Sid ?? (Protocol == 4 ? (name == "/" ? Session.Id : $"{name}#{Session.Id}") : SessionId.New());
         var socket = new SocketIoSocket(this, nsp!, id, new SocketIoHandshake
         {
             Engine = Session.Handshake,
@@ -276,9 +280,21 @@ internal sealed class SocketIoClient
             // The reference always hands protocol 5 handlers an object: {} when the CONNECT carried none.
             Auth = Protocol >= 5 ? auth ?? [] : null,
         });
+        if (restored is not null)
+        {
+            socket.Restore(restored.Session);
+        }
+        else if (Protocol >= 5 && nsp!.Recovery is not null)
+        {
+            // A separate secret: the socket id is seen by other clients, the pid only by its own.
+            socket.Pid = SessionId.New();
+        }
         try
         {
-            nsp!.RunMiddleware(socket);
+            if (restored is null || !_server.Options.ConnectionStateRecovery.SkipMiddlewares)
+            {
+                nsp!.RunMiddleware(socket);
+            }
         }
         catch (ConnectRejectedException rejected)
         {
@@ -301,9 +317,14 @@ internal sealed class SocketIoClient
         }
         // Connected: the connect timeout is over for good, and its timer goes (no timer per connected client).
         _connectTimer?.Dispose();
+        if (socket.Pid is not null)
+        {
+            Recovery.Restoring.Connect(this, nsp!, socket, restored);
+            return;
+        }
         Send(SocketIoEncoder.EncodeConnect(name, Protocol >= 5 ? id : null));
         _server.Metrics.SocketConnected();
-        nsp.AddSocket(socket);
+        nsp!.AddSocket(socket);
     }
 
     private static Dictionary<string, string> MergeQuery(IReadOnlyDictionary<string, string> engine, string? nspQuery)
@@ -370,8 +391,12 @@ internal sealed class SocketIoClient
         }
     }
 
+    /// <summary>The connection was closed for bad input: its sockets are not kept for recovery.</summary>
+    internal bool Failed { get; private set; }
+
     private void Fail(string why)
     {
+        Failed = true;
         _server.OnProtocolError(why);
         Session.Close();
     }

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using SocketIoSignal.EngineIO.Protocol;
 using SocketIoSignal.SocketIO.Adapter;
 using SocketIoSignal.SocketIO.Protocol;
+using SocketIoSignal.SocketIO.Recovery;
 
 namespace SocketIoSignal.SocketIO;
 
@@ -17,7 +18,15 @@ public sealed class SocketIoNamespace : ILocalDelivery
         Server = server;
         Name = name;
         Adapter = adapters.Create(name, this);
+        // Connection state recovery: nothing exists (and nothing is checked on the way) unless it is on.
+        if (server.Options.ConnectionStateRecovery.Enabled)
+        {
+            Recovery = new SessionStore(name, server.Options.ConnectionStateRecovery, server.Time);
+        }
     }
+
+    /// <summary>Connection state recovery's store; null when recovery is off.</summary>
+    internal SessionStore? Recovery { get; }
 
     /// <summary>The namespace's name, e.g. <c>/</c> or <c>/chat</c>.</summary>
     public string Name { get; }
@@ -78,6 +87,11 @@ public sealed class SocketIoNamespace : ILocalDelivery
 
     void ILocalDelivery.Deliver(IEnumerable<string> socketIds, EncodedPacket packet)
     {
+        if (packet.RecoverySeq != 0)
+        {
+            DeliverKept(socketIds, packet);
+            return;
+        }
         if (socketIds is List<string> list)
         {
             // The in-memory adapter's own list: no enumerator to allocate.
@@ -101,6 +115,19 @@ public sealed class SocketIoNamespace : ILocalDelivery
         }
     }
 
+    /// <summary>Connection state recovery: a kept event, and the offset of the last one each socket was sent.</summary>
+    private void DeliverKept(IEnumerable<string> socketIds, EncodedPacket packet)
+    {
+        foreach (var id in socketIds)
+        {
+            if (_sockets.TryGetValue(id, out var socket))
+            {
+                socket.LastSeq = packet.RecoverySeq;
+                socket.Client.SendFrames(packet.Frames);
+            }
+        }
+    }
+
     internal void RunMiddleware(SocketIoSocket socket)
     {
         Action<SocketIoSocket>[] chain;
@@ -116,8 +143,20 @@ public sealed class SocketIoNamespace : ILocalDelivery
 
     internal void AddSocket(SocketIoSocket socket)
     {
+        Register(socket, [socket.Id]);
+        Announce(socket);
+    }
+
+    /// <summary>The socket receives from now on: in the namespace's sockets and in <paramref name="rooms"/>.</summary>
+    internal void Register(SocketIoSocket socket, IReadOnlyCollection<string> rooms)
+    {
         _sockets[socket.Id] = socket;
-        Observe(Adapter.AddAllAsync(socket.Id, [socket.Id]));
+        Observe(Adapter.AddAllAsync(socket.Id, rooms));
+    }
+
+    /// <summary>The connection handlers run.</summary>
+    internal void Announce(SocketIoSocket socket)
+    {
         Server.RaiseSocketConnected(socket);
         Action<SocketIoSocket>[] handlers;
         lock (_onConnection)

@@ -41,4 +41,7 @@ public sealed class SocketIoOptions
     /// (10 s); zero: never, packets are only dropped.
     /// </summary>
     public TimeSpan RateLimitDisconnectAfter { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Connection state recovery (Node's <c>connectionStateRecovery</c>); off unless its duration is set.</summary>
+    public ConnectionStateRecoveryOptions ConnectionStateRecovery { get; set; } = new();
 }

@@ -45,8 +45,29 @@ public sealed class SocketIoSocket
     /// <summary>Socket.IO protocol version of the client: 4 (clients 1.x/2.x) or 5 (3.x/4.x).</summary>
     public int Protocol => _client.Protocol;
 
-    /// <summary>A slot for the application.</summary>
+    /// <summary>A slot for the application; kept across a connection state recovery.</summary>
     public object? Data { get; set; }
+
+    /// <summary>
+    /// Whether this socket is a recovered one (Node's <c>socket.recovered</c>): the same id, rooms and
+    /// <see cref="Data"/> as before a transport drop, and the events missed meanwhile already sent.
+    /// </summary>
+    public bool Recovered { get; private set; }
+
+    // ---- connection state recovery (SocketIO/Recovery) ----
+
+    /// <summary>The private session id a protocol 5 client shows to recover; null when recovery is off.</summary>
+    internal string? Pid { get; set; }
+
+    /// <summary>The offset of the last kept event sent to this socket (written under the store's lock).</summary>
+    internal long LastSeq { get; set; }
+
+    internal void Restore(Recovery.KeptSession session)
+    {
+        Pid = session.Pid;
+        Data = session.Data;
+        Recovered = true;
+    }
 
     /// <summary>The rooms the socket is in, its own room (named by its id) included.</summary>
     public IReadOnlyCollection<string> Rooms => Namespace.Adapter.RoomsOf(Id);
@@ -113,6 +134,15 @@ public sealed class SocketIoSocket
             return false;
         }
         Namespace.Server.RaiseEventSent(this, eventName, args);
+        if (Namespace.Recovery is { } recovery)
+        {
+            // Connection state recovery: kept, with its offset, as Node's emit through the adapter to the socket's room.
+            return recovery.Emit(eventName, args, new Adapter.BroadcastTarget(Adapter.RoomSet.With(Adapter.RoomSet.Empty, Id), Adapter.RoomSet.Empty), p =>
+            {
+                LastSeq = p.RecoverySeq;
+                return _client.Send(p);
+            });
+        }
         return _client.Send(SocketIoEncoder.EncodeEvent(Namespace.Name, eventName, args));
     }
 
@@ -323,7 +353,14 @@ public sealed class SocketIoSocket
             return;
         }
         Fire(_onDisconnecting, reason);
-        Namespace.Observe(Namespace.Adapter.DeleteAllAsync(Id));
+        if (Namespace.Recovery is { } recovery && KeepsSessionOn(reason))
+        {
+            recovery.Persist(this, () => Namespace.Observe(Namespace.Adapter.DeleteAllAsync(Id)));
+        }
+        else
+        {
+            Namespace.Observe(Namespace.Adapter.DeleteAllAsync(Id));
+        }
         Namespace.RemoveSocket(this);
         foreach (var (_, tcs) in _pendingAcks)
         {
@@ -331,6 +368,18 @@ public sealed class SocketIoSocket
         }
         Fire(_onDisconnect, reason);
     }
+
+    /// <summary>
+    /// Whether leaving for <paramref name="reason"/> keeps the session for recovery: recovery on, and one of Node's
+    /// recoverable reasons (the transport failed or closed, the heartbeat was missed, the server is going away); not a
+    /// deliberate disconnect, nor a connection the server closed for bad input.
+    /// </summary>
+    internal bool KeepsSessionOn(DisconnectReason reason) => Namespace.Recovery is not null && Pid is not null && reason switch
+    {
+        DisconnectReason.TransportClose or DisconnectReason.TransportError or DisconnectReason.PingTimeout or DisconnectReason.ServerShuttingDown => true,
+        DisconnectReason.ForcedClose => !_client.Failed,
+        _ => false,
+    };
 
     private void Fire(List<Action<DisconnectReason>> handlers, DisconnectReason reason)
     {

@@ -30,6 +30,9 @@ internal sealed class EncodedPacket
 
     public IReadOnlyList<ReadOnlyMemory<byte>> Attachments { get; }
 
+    /// <summary>Connection state recovery: the event's offset in its namespace, 0 when it is not kept.</summary>
+    internal long RecoverySeq { get; set; }
+
     private IReadOnlyList<EngineIoPacket>? _frames;
 
     /// <summary>The Engine.IO packets that carry the packet (the message, then each attachment), made once.</summary>
