@@ -19,7 +19,6 @@ internal sealed class RedisRoomAdapter : IRoomAdapter
     private readonly InMemoryRoomAdapter _local;
     private readonly string _keyPrefix;
     private readonly RedisKey _allKey;
-    private readonly RedisChannel _allChannel;
     private readonly object _pendingGate = new();
     private readonly Dictionary<string, Pending> _pending = new(StringComparer.Ordinal);
 
@@ -32,16 +31,22 @@ internal sealed class RedisRoomAdapter : IRoomAdapter
         string escaped = nsp.Replace("%", "%25", StringComparison.Ordinal).Replace("#", "%23", StringComparison.Ordinal);
         _keyPrefix = cluster.Prefix + "#room#" + escaped + "#";
         _allKey = cluster.Prefix + "#sockets#" + escaped;
-        _allChannel = RedisChannel.Literal(cluster.Prefix + "#" + nsp + "#");
         Local = new NamespaceLocal(this, _local, delivery as SocketIoNamespace);
-        Requests = new ClassicRequests(cluster, nsp, Local);
+        Requests = cluster.Sharded
+            ? new ShardedRequests(cluster, nsp, Local, _local, cluster.Options.SubscriptionMode switch
+            {
+                "static" => ShardedSubscriptionMode.Static,
+                "dynamic-private" => ShardedSubscriptionMode.DynamicPrivate,
+                _ => ShardedSubscriptionMode.Dynamic,
+            })
+            : new ClassicRequests(cluster, nsp, Local);
     }
 
     /// <summary>This node's half of the cluster calls (what it answers other nodes with).</summary>
     internal NamespaceLocal Local { get; }
 
     /// <summary>The cluster-wide calls: requests to and answers from every node of the namespace.</summary>
-    internal ClassicRequests Requests { get; }
+    internal IClusterRequests Requests { get; }
 
     public string Namespace { get; }
 
@@ -52,7 +57,7 @@ internal sealed class RedisRoomAdapter : IRoomAdapter
     public async ValueTask AddAllAsync(string socketId, IReadOnlyCollection<string> rooms)
     {
         bool isNew = _local.RoomsOf(socketId).Count == 0;
-        await _local.AddAllAsync(socketId, rooms);
+        await AddLocalAsync(socketId, rooms);
         var keys = new RedisKey[rooms.Count + 1 + (isNew ? 1 : 0)];
         keys[0] = _cluster.IndexKey;
         int i = 1;
@@ -70,6 +75,7 @@ internal sealed class RedisRoomAdapter : IRoomAdapter
     public async ValueTask DeleteAsync(string socketId, string room)
     {
         await _local.DeleteAsync(socketId, room);
+        RoomsMaybeDeleted([room]);
         await Db.ScriptEvaluateAsync(RedisScripts.Delete, [_cluster.IndexKey, RoomKey(room)], [Member(socketId), socketId]);
     }
 
@@ -77,6 +83,7 @@ internal sealed class RedisRoomAdapter : IRoomAdapter
     {
         var rooms = _local.RoomsOf(socketId);
         await _local.DeleteAllAsync(socketId);
+        RoomsMaybeDeleted(rooms);
         lock (_pendingGate)
         {
             if (_pending.TryGetValue(socketId, out var pending))
@@ -135,7 +142,7 @@ internal sealed class RedisRoomAdapter : IRoomAdapter
             }
             else
             {
-                await _local.AddAllAsync(socketId, [room]);
+                await AddLocalAsync(socketId, [room]);
             }
         }
         return join;
@@ -143,14 +150,41 @@ internal sealed class RedisRoomAdapter : IRoomAdapter
 
     public ValueTask BroadcastAsync(EncodedPacket packet, BroadcastTarget target)
     {
-        var message = RedisWire.EncodeBroadcast(_cluster.NodeId, Namespace, packet, target);
-        var channel = target.Rooms.Count == 1 ? RedisChannel.Literal(RedisWire.Channel(_cluster.Prefix, Namespace, target)) : _allChannel;
-        _cluster.Publish(channel, message);
+        Requests.PublishBroadcast(packet, target);
         return _local.BroadcastAsync(packet, target);
     }
 
     /// <summary>A broadcast from another node, for this node's sockets.</summary>
     internal void DeliverRemote(RemoteBroadcast broadcast) => _local.BroadcastAsync(broadcast.Packet, broadcast.Target);
+
+    /// <summary>Adds locally and tells the protocol which rooms got their first local member.</summary>
+    private async ValueTask AddLocalAsync(string socketId, IReadOnlyCollection<string> rooms)
+    {
+        List<string>? created = null;
+        foreach (var room in rooms)
+        {
+            if (_local.RoomSizeAsync(room).Result == 0)
+            {
+                (created ??= []).Add(room);
+            }
+        }
+        await _local.AddAllAsync(socketId, rooms);
+        foreach (var room in created ?? [])
+        {
+            Requests.OnRoomCreated(room);
+        }
+    }
+
+    private void RoomsMaybeDeleted(IReadOnlyCollection<string> rooms)
+    {
+        foreach (var room in rooms)
+        {
+            if (_local.RoomSizeAsync(room).Result == 0)
+            {
+                Requests.OnRoomDeleted(room);
+            }
+        }
+    }
 
     public async ValueTask<int> RoomSizeAsync(string room) => (int)await Db.SetLengthAsync(RoomKey(room));
 
