@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
+using SocketIoSignal.SocketIO;
 using SocketIoSignal.SocketIO.Adapter;
 using SocketIoSignal.SocketIO.Protocol;
 
@@ -104,6 +105,22 @@ internal sealed class GatedRoomAdapterFactory(string gatedRoom) : IRoomAdapterFa
         public ValueTask BroadcastAsync(EncodedPacket packet, BroadcastTarget target) => inner.BroadcastAsync(packet, target);
 
         public ValueTask<int> RoomSizeAsync(string room) => inner.RoomSizeAsync(room);
+
+        public ValueTask BroadcastWithAckAsync(EncodedPacket packet, BroadcastTarget target, BroadcastAck ack) => inner.BroadcastWithAckAsync(packet, target, ack);
+
+        public ValueTask<IReadOnlyList<SocketDetails>> FetchSocketsAsync(BroadcastTarget target) => inner.FetchSocketsAsync(target);
+
+        public ValueTask AddSocketsAsync(BroadcastTarget target, IReadOnlyCollection<string> rooms) => inner.AddSocketsAsync(target, rooms);
+
+        public ValueTask DelSocketsAsync(BroadcastTarget target, IReadOnlyCollection<string> rooms) => inner.DelSocketsAsync(target, rooms);
+
+        public ValueTask DisconnectSocketsAsync(BroadcastTarget target, bool close) => inner.DisconnectSocketsAsync(target, close);
+
+        public ValueTask ServerSideEmitAsync(string eventName, IReadOnlyList<object?> args, ServerSideAck? ack) => inner.ServerSideEmitAsync(eventName, args, ack);
+
+        public ValueTask<int> ServerCountAsync() => inner.ServerCountAsync();
+
+        public IReadOnlyCollection<string> LocalSocketIds(BroadcastTarget target) => inner.LocalSocketIds(target);
 
         public ValueTask<IReadOnlyCollection<string>> SocketIdsAsync(BroadcastTarget target) => inner.SocketIdsAsync(target);
 

@@ -317,7 +317,7 @@ public sealed class SocketIoApiTests
         var (_, _, client, _, socket) = one;
         var pending = socket.EmitWithAckAsync("silence", TimeSpan.FromMilliseconds(200));
         Assert.That(await client.NextTextAsync(), Is.EqualTo("2/test,0[\"silence\"]"));
-        Assert.ThrowsAsync<TimeoutException>(async () => await pending.Within());
+        Assert.ThrowsAsync<AckTimeoutException>(async () => await pending.Within());
         // a late answer does no harm
         await client.SendAsync("3/test,0[]");
         await client.ExpectNothingAsync();

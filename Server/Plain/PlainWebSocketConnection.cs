@@ -1,4 +1,4 @@
-using System.Buffers;
+using SocketIoSignal.EngineIO.WebSockets;
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
@@ -21,7 +21,7 @@ internal sealed partial class PlainWebSocketConnection : IEngineIoConnection
 {
     private const int InitialReceiveBuffer = 4096;
 
-    private readonly AcceptedWebSocket _accepted;
+    private readonly WebSocketConnection _ws;
     private readonly PlainWebSocketEndpoint _endpoint;
     private readonly Channel<Outgoing> _out = Channel.CreateUnbounded<Outgoing>(new UnboundedChannelOptions { SingleReader = true });
     private readonly TaskCompletionSource _receiveEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -33,9 +33,9 @@ internal sealed partial class PlainWebSocketConnection : IEngineIoConnection
     /// <summary>A frame to send, or (with <see cref="Status"/>) the close frame that ends the writing.</summary>
     private readonly record struct Outgoing(ReadOnlyMemory<byte> Data, WebSocketCloseStatus? Status = null, string? Reason = null);
 
-    public PlainWebSocketConnection(AcceptedWebSocket accepted, HandshakeInfo handshake, PlainWebSocketEndpoint endpoint)
+    public PlainWebSocketConnection(WebSocketConnection ws, HandshakeInfo handshake, PlainWebSocketEndpoint endpoint)
     {
-        _accepted = accepted;
+        _ws = ws;
         _endpoint = endpoint;
         Handshake = handshake;
     }
@@ -48,8 +48,6 @@ internal sealed partial class PlainWebSocketConnection : IEngineIoConnection
     public TransportKind Transport => TransportKind.WebSocket;
 
     public HandshakeInfo Handshake { get; }
-
-    private WebSocket Socket => _accepted.Socket;
 
     internal long QueuedBytes => Interlocked.Read(ref _queuedBytes);
 
@@ -73,13 +71,13 @@ internal sealed partial class PlainWebSocketConnection : IEngineIoConnection
         {
             // A client that does not read: cut below.
         }
-        Socket.Abort();
+        _ws.Abort();
         _client.OnClose(reason);
     }
 
     // ---- out ----
 
-    public bool Send(IReadOnlyList<EngineIoPacket> packets)
+    public bool Send(IReadOnlyList<EngineIoPacket> packets, bool compress = true)
     {
         var first = packets[0];
         if (first.Type != EngineIoPacketType.Message || first.IsBinary)
@@ -118,6 +116,9 @@ internal sealed partial class PlainWebSocketConnection : IEngineIoConnection
         }
     }
 
+    /// <summary>Open and nothing waiting to be written.</summary>
+    public bool Writable => IsOpen && QueuedBytes == 0;
+
     private bool IsOpen
     {
         get
@@ -148,7 +149,7 @@ internal sealed partial class PlainWebSocketConnection : IEngineIoConnection
         }
         // A client that does not read: dropped, as an Engine.IO session past MaxQueuedBytes is.
         _endpoint.Dropped("send-buffer-full");
-        Socket.Abort();
+        _ws.Abort();
         return false;
     }
 
@@ -172,19 +173,38 @@ internal sealed partial class PlainWebSocketConnection : IEngineIoConnection
         }
     }
 
+    /// <summary>Sends what is queued, every frame waiting at once in one write; the close frame ends it.</summary>
     private async Task WriteLoopAsync()
     {
-        var ws = Socket;
+        var batch = new List<ReadOnlyMemory<byte>>();
         try
         {
-            await foreach (var item in _out.Reader.ReadAllAsync())
+            var reader = _out.Reader;
+            while (await reader.WaitToReadAsync())
             {
-                if (item.Status is { } status)
+                Outgoing? close = null;
+                while (close is null && reader.TryRead(out var item))
                 {
-                    using (var cts = new CancellationTokenSource(_endpoint.CloseTimeout))
+                    if (item.Status is not null)
                     {
-                        await ws.CloseOutputAsync(status, item.Reason, cts.Token);
+                        close = item;
+                        break;
                     }
+                    Interlocked.Add(ref _queuedBytes, -item.Data.Length);
+                    batch.Add(item.Data);
+                }
+                if (batch.Count > 0)
+                {
+                    await _ws.SendTextsAsync(batch);
+                    foreach (var sent in batch)
+                    {
+                        _endpoint.BytesOut(sent.Length);
+                    }
+                    batch.Clear();
+                }
+                if (close is { Status: { } status } c)
+                {
+                    await _ws.SendCloseAsync((int)status, c.Reason ?? "");
                     // The client's close frame ends the read loop; one that never answers is cut off.
                     try
                     {
@@ -192,18 +212,15 @@ internal sealed partial class PlainWebSocketConnection : IEngineIoConnection
                     }
                     catch (TimeoutException)
                     {
-                        ws.Abort();
+                        _ws.Abort();
                     }
                     return;
                 }
-                Interlocked.Add(ref _queuedBytes, -item.Data.Length);
-                await ws.SendAsync(item.Data, WebSocketMessageType.Text, true, CancellationToken.None);
-                _endpoint.BytesOut(item.Data.Length);
             }
         }
-        catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException)
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
         {
-            ws.Abort();
+            _ws.Abort();
         }
     }
 
@@ -211,75 +228,38 @@ internal sealed partial class PlainWebSocketConnection : IEngineIoConnection
 
     private async Task<CloseReason> ReceiveLoopAsync()
     {
-        var ws = Socket;
-        int max = _endpoint.MaxMessageBytes;
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(InitialReceiveBuffer);
-        int count = 0;
-        var reason = CloseReason.TransportClose;
-        try
+        while (true)
         {
-            while (true)
+            var received = await _ws.ReceiveAsync();
+            switch (received.Kind)
             {
-                if (count == buffer.Length)
-                {
-                    var bigger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, max + 1));
-                    buffer.AsSpan(0, count).CopyTo(bigger);
-                    ArrayPool<byte>.Shared.Return(buffer);
-                    buffer = bigger;
-                }
-                var result = await ws.ReceiveAsync(buffer.AsMemory(count, Math.Min(buffer.Length, max + 1) - count), CancellationToken.None);
-                if (result.MessageType == WebSocketMessageType.Close)
-                {
-                    BeginClose(WebSocketCloseStatus.NormalClosure, "");
-                    break;
-                }
-                count += result.Count;
-                if (count > max)
-                {
-                    // The guard refuses such a message at its frame header; this holds should it ever not.
-                    reason = await FailAsync(WebSocketCloseStatus.MessageTooBig, $"a message is at most {max} bytes", CloseReason.MessageTooBig);
-                    break;
-                }
-                if (!result.EndOfMessage)
-                {
+                case ReceivedKind.Binary:
+                    return await FailAsync(WebSocketCloseStatus.InvalidMessageType, "binary frames are not part of this protocol: send [\"event\", args…] as text", CloseReason.ParseError);
+                case ReceivedKind.Text:
+                    var message = received.Data!;
+                    _endpoint.BytesIn(message.Length);
+                    var (status, why) = Check(message);
+                    if (status is { } bad)
+                    {
+                        return await FailAsync(bad, why, CloseReason.ParseError);
+                    }
+                    // The Socket.IO layer keeps slices of what it is given: a fresh array, "2" (EVENT) + the array.
+                    var packet = new byte[message.Length + 1];
+                    packet[0] = (byte)'2';
+                    message.CopyTo(packet.AsSpan(1));
+                    _client!.OnText(packet);
                     continue;
-                }
-                var message = buffer.AsMemory(0, count);
-                count = 0;
-                _endpoint.BytesIn(message.Length);
-                if (result.MessageType == WebSocketMessageType.Binary)
-                {
-                    reason = await FailAsync(WebSocketCloseStatus.InvalidMessageType, "binary frames are not part of this protocol: send [\"event\", args…] as text", CloseReason.ParseError);
-                    break;
-                }
-                var (status, why) = Check(message.Span);
-                if (status is { } bad)
-                {
-                    reason = await FailAsync(bad, why, CloseReason.ParseError);
-                    break;
-                }
-                // The Socket.IO layer keeps slices of what it is given: a fresh array, "2" (EVENT) + the array.
-                var packet = new byte[message.Length + 1];
-                packet[0] = (byte)'2';
-                message.Span.CopyTo(packet.AsSpan(1));
-                _client!.OnText(packet);
+                case ReceivedKind.Closed:
+                    BeginClose(WebSocketCloseStatus.NormalClosure, "");
+                    return CloseReason.TransportClose;
+                case ReceivedKind.Failed:
+                    // The decoder has sent the close frame (1002 / 1007 / 1009) and finished the close handshake.
+                    _endpoint.ProtocolError(Id, "websocket: " + _ws.FailureReason);
+                    return _ws.FailureCode == WebSocketFrameDecoder.TooBig ? CloseReason.MessageTooBig : CloseReason.ParseError;
+                default:
+                    return CloseReason.TransportClose;
             }
         }
-        catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException)
-        {
-            reason = CloseReason.TransportClose;
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
-        if (_accepted.Guard.Failure is { } failure)
-        {
-            // The guard has sent the close frame (1002 / 1007 / 1009) and finished the close handshake.
-            reason = failure == WebSocketCloseStatus.MessageTooBig ? CloseReason.MessageTooBig : CloseReason.ParseError;
-            _endpoint.ProtocolError(Id, "websocket: " + _accepted.Guard.FailureReason);
-        }
-        return reason;
     }
 
     /// <summary>The frame is one JSON array whose first element names an event the server handles; else the close code and reason.</summary>
@@ -339,26 +319,25 @@ internal sealed partial class PlainWebSocketConnection : IEngineIoConnection
         _endpoint.ProtocolError(Id, why);
         BeginClose(status, Truncate(why));
         // Read (and drop) until the client's close frame, bounded, so the close reaches it before the cut.
-        var scratch = ArrayPool<byte>.Shared.Rent(InitialReceiveBuffer);
         try
         {
-            using var cts = new CancellationTokenSource(_endpoint.CloseTimeout);
+            var deadline = Task.Delay(_endpoint.CloseTimeout);
             while (true)
             {
-                var result = await Socket.ReceiveAsync(scratch.AsMemory(), cts.Token);
-                if (result.MessageType == WebSocketMessageType.Close)
+                var next = _ws.ReceiveAsync().AsTask();
+                if (await Task.WhenAny(next, deadline) == deadline)
+                {
+                    break;
+                }
+                if ((await next).Kind is not (ReceivedKind.Text or ReceivedKind.Binary))
                 {
                     break;
                 }
             }
         }
-        catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException)
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
         {
             // Gone or too slow: cut off by the caller.
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(scratch);
         }
         return reason;
     }

@@ -97,7 +97,7 @@ internal sealed partial class PlainWebSocketEndpoint
             return;
         }
         var handshake = HandshakeInfo.From(context, Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseNullableQuery(context.Request.QueryString.Value), _time);
-        var accepted = await _engine.TryAcceptWebSocketAsync(context);
+        var accepted = await _engine.TryAcceptWebSocketAsync(context, protocol: 4);
         if (accepted is null)
         {
             context.Response.StatusCode = StatusCodes.Status403Forbidden;
@@ -113,7 +113,7 @@ internal sealed partial class PlainWebSocketEndpoint
         finally
         {
             _connections.TryRemove(connection, out _);
-            accepted.Socket.Dispose();
+            accepted.Finish();
         }
     }
 

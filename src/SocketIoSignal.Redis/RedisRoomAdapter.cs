@@ -150,6 +150,10 @@ internal sealed class RedisRoomAdapter : IRoomAdapter
 
     public ValueTask BroadcastAsync(EncodedPacket packet, BroadcastTarget target)
     {
+        if (target.Flags.Local)
+        {
+            return _local.BroadcastAsync(packet, target);
+        }
         Requests.PublishBroadcast(packet, target);
         return _local.BroadcastAsync(packet, target);
     }
@@ -217,6 +221,76 @@ internal sealed class RedisRoomAdapter : IRoomAdapter
     }
 
     public IReadOnlyCollection<string> RoomsOf(string socketId) => _local.RoomsOf(socketId);
+
+    // The utilities below act on this node's sockets; making them cluster-wide (requests to the other nodes and
+    // their answers, as the Node cluster adapter) is the next step of the Redis adapter.
+
+    public ValueTask BroadcastWithAckAsync(EncodedPacket packet, BroadcastTarget target, BroadcastAck ack) => _local.BroadcastWithAckAsync(packet, target, ack);
+
+    public ValueTask<IReadOnlyList<SocketDetails>> FetchSocketsAsync(BroadcastTarget target) => _local.FetchSocketsAsync(target);
+
+    public async ValueTask AddSocketsAsync(BroadcastTarget target, IReadOnlyCollection<string> rooms)
+    {
+        if (target.Flags.Local)
+        {
+            // Through AddAllAsync, so that Redis holds the memberships as it does for a socket's own joins.
+            await Local.AddSocketsAsync(target, rooms);
+            return;
+        }
+        await Requests.AddSocketsAsync(target, rooms);
+    }
+
+    public async ValueTask DelSocketsAsync(BroadcastTarget target, IReadOnlyCollection<string> rooms)
+    {
+        if (target.Flags.Local)
+        {
+            await Local.DelSocketsAsync(target, rooms);
+            return;
+        }
+        await Requests.DelSocketsAsync(target, rooms);
+    }
+
+    public ValueTask DisconnectSocketsAsync(BroadcastTarget target, bool close)
+    {
+        if (target.Flags.Local)
+        {
+            return _local.DisconnectSocketsAsync(target, close);
+        }
+        Requests.DisconnectSockets(target, close);
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>To the other nodes' listeners (SERVER_SIDE_EMIT); with an ack, one answer per other node or a timeout with the answers so far.</summary>
+    public async ValueTask ServerSideEmitAsync(string eventName, IReadOnlyList<object?> args, ServerSideAck? ack)
+    {
+        var array = new System.Text.Json.Nodes.JsonArray { eventName };
+        foreach (var arg in args)
+        {
+            array.Add(NamespaceLocal.DataJson(arg));
+        }
+        if (ack is null)
+        {
+            Requests.ServerSideEmit(array);
+            return;
+        }
+        var answer = await Requests.ServerSideEmitWithAckAsync(array);
+        foreach (var response in answer.Value)
+        {
+            ack.Response(response);
+        }
+        if (answer.Complete)
+        {
+            ack.Expect(answer.Value.Count);
+        }
+        else
+        {
+            ack.TimedOut();
+        }
+    }
+
+    public async ValueTask<int> ServerCountAsync() => Math.Max(1, await Requests.ServerCountAsync());
+
+    public IReadOnlyCollection<string> LocalSocketIds(BroadcastTarget target) => _local.LocalSocketIds(target);
 
     /// <summary>Writes every local membership to Redis again (after this node was taken for dead).</summary>
     internal async Task RepublishAsync()

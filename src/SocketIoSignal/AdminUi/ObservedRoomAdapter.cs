@@ -1,3 +1,4 @@
+using SocketIoSignal.SocketIO;
 using SocketIoSignal.SocketIO.Adapter;
 using SocketIoSignal.SocketIO.Protocol;
 
@@ -57,7 +58,55 @@ internal sealed class ObservedRoomAdapter(IRoomAdapter inner, string nsp, RoomEv
 
     public ValueTask BroadcastAsync(EncodedPacket packet, BroadcastTarget target) => inner.BroadcastAsync(packet, target);
 
+    public ValueTask BroadcastWithAckAsync(EncodedPacket packet, BroadcastTarget target, BroadcastAck ack) => inner.BroadcastWithAckAsync(packet, target, ack);
+
     public ValueTask<int> RoomSizeAsync(string room) => inner.RoomSizeAsync(room);
+
+    public ValueTask<IReadOnlyList<SocketDetails>> FetchSocketsAsync(BroadcastTarget target) => inner.FetchSocketsAsync(target);
+
+    public async ValueTask AddSocketsAsync(BroadcastTarget target, IReadOnlyCollection<string> rooms)
+    {
+        var before = Memberships(target);
+        await inner.AddSocketsAsync(target, rooms).ConfigureAwait(false);
+        foreach (var (socketId, had) in before)
+        {
+            foreach (var room in rooms.Distinct(StringComparer.Ordinal))
+            {
+                if (!had.Contains(room, StringComparer.Ordinal) && inner.RoomsOf(socketId).Contains(room, StringComparer.Ordinal))
+                {
+                    events.OnJoined(nsp, room, socketId);
+                }
+            }
+        }
+    }
+
+    public async ValueTask DelSocketsAsync(BroadcastTarget target, IReadOnlyCollection<string> rooms)
+    {
+        var before = Memberships(target);
+        await inner.DelSocketsAsync(target, rooms).ConfigureAwait(false);
+        foreach (var (socketId, had) in before)
+        {
+            foreach (var room in rooms.Distinct(StringComparer.Ordinal))
+            {
+                if (had.Contains(room, StringComparer.Ordinal))
+                {
+                    events.OnLeft(nsp, room, socketId);
+                }
+            }
+        }
+    }
+
+    /// <summary>The local sockets a target names, with the rooms each is in now.</summary>
+    private List<(string SocketId, IReadOnlyCollection<string> Rooms)> Memberships(BroadcastTarget target) =>
+        [.. inner.LocalSocketIds(target).Select(id => (id, inner.RoomsOf(id)))];
+
+    public ValueTask DisconnectSocketsAsync(BroadcastTarget target, bool close) => inner.DisconnectSocketsAsync(target, close);
+
+    public ValueTask ServerSideEmitAsync(string eventName, IReadOnlyList<object?> args, ServerSideAck? ack) => inner.ServerSideEmitAsync(eventName, args, ack);
+
+    public ValueTask<int> ServerCountAsync() => inner.ServerCountAsync();
+
+    public IReadOnlyCollection<string> LocalSocketIds(BroadcastTarget target) => inner.LocalSocketIds(target);
 
     public ValueTask<IReadOnlyCollection<string>> SocketIdsAsync(BroadcastTarget target) => inner.SocketIdsAsync(target);
 

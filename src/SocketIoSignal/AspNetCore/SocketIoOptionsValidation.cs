@@ -17,6 +17,7 @@ internal sealed class SocketIoOptionsValidation : IValidateOptions<SocketIoOptio
         .Positive("ConnectionStateRecovery:MaxPacketsPerSession", o.ConnectionStateRecovery.MaxPacketsPerSession)
         .Positive("ConnectionStateRecovery:MaxPackets", o.ConnectionStateRecovery.MaxPackets)
         .Positive("ConnectionStateRecovery:MaxSessions", o.ConnectionStateRecovery.MaxSessions)
+        .Positive(nameof(o.MaxPendingAcks), o.MaxPendingAcks)
         .Check(ClientBundles.Versions.Contains(o.ClientVersion), nameof(o.ClientVersion), o.ClientVersion, string.Join(", ", ClientBundles.Versions))
         .Result();
 }

@@ -19,8 +19,11 @@ internal interface IEngineIoConnection
 
     HandshakeInfo Handshake { get; }
 
-    /// <summary>Queues packets that must stay together (a packet and its attachments); false when no longer open.</summary>
-    bool Send(IReadOnlyList<EngineIoPacket> packets);
+    /// <summary>Queues packets that must stay together (a packet and its attachments); false when no longer open. <paramref name="compress"/> false: never compressed.</summary>
+    bool Send(IReadOnlyList<EngineIoPacket> packets, bool compress = true);
+
+    /// <summary>Whether the transport can take a packet now (Node's <c>transport.writable</c>); volatile packets are dropped when not.</summary>
+    bool Writable { get; }
 
     /// <summary>Closes the connection after what is queued has been delivered.</summary>
     void Close();

@@ -19,6 +19,7 @@ internal sealed class SocketIoClient
     private List<ReadOnlyMemory<byte>>? _attachments;
     private ITimer? _connectTimer;
     private ITimer? _attachmentTimer;
+    private HashSet<string>? _connecting;
     private bool _closed;
 
     // rate limit (token bucket; only the dispatching thread touches these)
@@ -202,10 +203,10 @@ internal sealed class SocketIoClient
             case SocketIoPacketType.Event:
             case SocketIoPacketType.BinaryEvent:
                 _server.Metrics.EventIn();
-                socket.OnEvent(packet);
+                socket.OnPacket(packet);
                 break;
             default:
-                socket.OnAck(packet);
+                socket.OnPacket(packet);
                 break;
         }
     }
@@ -252,9 +253,35 @@ internal sealed class SocketIoClient
 
     private void Connect(string name, JsonObject? auth, string? nspQuery)
     {
+        var connecting = ConnectAsync(name, auth, nspQuery);
+        if (!connecting.IsCompletedSuccessfully)
+        {
+            _ = ObserveAsync(connecting);
+        }
+
+        async Task ObserveAsync(Task task)
+        {
+            try
+            {
+                await task.ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                _server.LogHandlerError(ex, Session.Id, "connect");
+            }
+        }
+    }
+
+    /// <summary>
+    /// Connects the client to a namespace: a static one, or a child a parent namespace makes for the name; then the
+    /// namespace's middlewares (async: the connection's other packets go on meanwhile). Runs inline to the end
+    /// when nothing awaits, so a plain connect is answered before the next packet is read.
+    /// </summary>
+    private async Task ConnectAsync(string name, JsonObject? auth, string? nspQuery)
+    {
         lock (_sockets)
         {
-            if (_sockets.ContainsKey(name))
+            if (_sockets.ContainsKey(name) || (_connecting?.Contains(name) ?? false))
             {
                 if (Protocol == 4 && name == "/")
                 {
@@ -264,67 +291,86 @@ internal sealed class SocketIoClient
                 Fail("already connected to the namespace");
                 return;
             }
-        }
-        if (!_server.TryGetNamespace(name, out var nsp))
-        {
-            Send(SocketIoEncoder.EncodeConnectError(name, "Invalid namespace", null, Protocol));
-            return;
-        }
-        // Connection state recovery: a CONNECT with the pid and offset of a session kept here takes that session.
-        var restored = Protocol >= 5 && nsp!.Recovery is { } recovery ? Recovery.Restoring.Take(recovery, auth) : null;
-        string id = restored?.Session.Sid ?? (Protocol == 4 ? (name == "/" ? Session.Id : $"{name}#{Session.Id}") : SessionId.New());
-        var socket = new SocketIoSocket(this, nsp!, id, new SocketIoHandshake
-        {
-            Engine = Session.Handshake,
-            Query = MergeQuery(Session.Handshake.Query, nspQuery),
-            // The reference always hands protocol 5 handlers an object: {} when the CONNECT carried none.
-            Auth = Protocol >= 5 ? auth ?? [] : null,
-        });
-        if (restored is not null)
-        {
-            socket.Restore(restored.Session);
-        }
-        else if (Protocol >= 5 && nsp!.Recovery is not null)
-        {
-            // A separate secret: the socket id is seen by other clients, the pid only by its own.
-            socket.Pid = SessionId.New();
+            (_connecting ??= new HashSet<string>(StringComparer.Ordinal)).Add(name);
         }
         try
         {
-            if (restored is null || !_server.Options.ConnectionStateRecovery.SkipMiddlewares)
+            var handshake = new SocketIoHandshake
             {
-                nsp!.RunMiddleware(socket);
+                Engine = Session.Handshake,
+                Query = MergeQuery(Session.Handshake.Query, nspQuery),
+                // The reference always hands protocol 5 handlers an object: {} when the CONNECT carried none.
+                Auth = Protocol >= 5 ? auth ?? [] : null,
+            };
+            if (!_server.TryGetNamespace(name, out var nsp))
+            {
+                nsp = await _server.MatchDynamicAsync(name, handshake).ConfigureAwait(false);
+                if (nsp is null)
+                {
+                    Send(SocketIoEncoder.EncodeConnectError(name, "Invalid namespace", null, Protocol));
+                    return;
+                }
             }
-        }
-        catch (ConnectRejectedException rejected)
-        {
-            Send(SocketIoEncoder.EncodeConnectError(name, rejected.Message, rejected.ErrorData, Protocol));
-            return;
-        }
-        catch (Exception ex)
-        {
-            _server.LogHandlerError(ex, id, "middleware");
-            Send(SocketIoEncoder.EncodeConnectError(name, "Internal error", null, Protocol));
-            return;
-        }
-        lock (_sockets)
-        {
-            if (_closed)
+            // Connection state recovery: a CONNECT with the pid and offset of a session kept here takes that session.
+            var restored = Protocol >= 5 && nsp!.Recovery is { } recovery ? Recovery.Restoring.Take(recovery, auth) : null;
+            string id = restored?.Session.Sid ?? (Protocol == 4 ? (name == "/" ? Session.Id : $"{name}#{Session.Id}") : SessionId.New());
+            var socket = new SocketIoSocket(this, nsp!, id, handshake);
+            if (restored is not null)
             {
+                socket.Restore(restored.Session);
+            }
+            else if (Protocol >= 5 && nsp!.Recovery is not null)
+            {
+                // A separate secret: the socket id is seen by other clients, the pid only by its own.
+                socket.Pid = SessionId.New();
+            }
+            try
+            {
+                if (restored is null || !_server.Options.ConnectionStateRecovery.SkipMiddlewares)
+                {
+                    await nsp!.RunMiddlewareAsync(socket).ConfigureAwait(false);
+                }
+            }
+            catch (ConnectRejectedException rejected)
+            {
+                Send(SocketIoEncoder.EncodeConnectError(name, rejected.Message, rejected.ErrorData, Protocol));
                 return;
             }
-            _sockets[name] = socket;
+            catch (Exception ex)
+            {
+                _server.LogHandlerError(ex, id, "middleware");
+                Send(SocketIoEncoder.EncodeConnectError(name, "Internal error", null, Protocol));
+                return;
+            }
+            lock (_sockets)
+            {
+                if (_closed)
+                {
+                    return;
+                }
+                _sockets[name] = socket;
+            }
+            // Connected: the connect timeout is over for good, and its timer goes (no timer per connected client).
+            _connectTimer?.Dispose();
+            if (socket.Pid is not null)
+            {
+                Recovery.Restoring.Connect(this, nsp!, socket, restored);
+            }
+            else
+            {
+                Send(SocketIoEncoder.EncodeConnect(name, Protocol >= 5 ? id : null));
+                _server.Metrics.SocketConnected();
+                nsp!.AddSocket(socket);
+            }
+            socket.MarkReady();
         }
-        // Connected: the connect timeout is over for good, and its timer goes (no timer per connected client).
-        _connectTimer?.Dispose();
-        if (socket.Pid is not null)
+        finally
         {
-            Recovery.Restoring.Connect(this, nsp!, socket, restored);
-            return;
+            lock (_sockets)
+            {
+                _connecting!.Remove(name);
+            }
         }
-        Send(SocketIoEncoder.EncodeConnect(name, Protocol >= 5 ? id : null));
-        _server.Metrics.SocketConnected();
-        nsp!.AddSocket(socket);
     }
 
     private static Dictionary<string, string> MergeQuery(IReadOnlyDictionary<string, string> engine, string? nspQuery)

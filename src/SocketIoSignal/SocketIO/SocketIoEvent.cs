@@ -36,11 +36,18 @@ public sealed class SocketIoEvent
     /// <summary>The socket that sent the event.</summary>
     public SocketIoSocket Socket { get; }
 
-    /// <summary>The event's name.</summary>
-    public string Name { get; }
+    /// <summary>The event's name; a packet middleware (<see cref="SocketIoSocket.Use(Func{SocketIoEvent, Task})"/>) may change it.</summary>
+    public string Name { get; set; }
 
-    /// <summary>The arguments as JSON trees (binary as <see cref="SocketIoBinary"/>), made on first use.</summary>
-    public IReadOnlyList<JsonNode?> Args => _args ??= ParseArgs();
+    /// <summary>
+    /// The arguments as JSON trees (binary as <see cref="SocketIoBinary"/>), made on first use; a packet middleware
+    /// may replace them.
+    /// </summary>
+    public IReadOnlyList<JsonNode?> Args
+    {
+        get => _args ??= ParseArgs();
+        set => _args = value ?? throw new ArgumentNullException(nameof(value));
+    }
 
     /// <summary>Whether the client asked for an acknowledgement.</summary>
     public bool HasAck => _ack is not null;

@@ -24,11 +24,17 @@ public sealed class SocketIoHandshake
     /// <summary>The client's address as Kestrel saw it (behind a proxy: use forwarded headers middleware).</summary>
     public System.Net.IPAddress? Address => Engine.RemoteAddress;
 
-    /// <summary>When the Engine.IO session opened.</summary>
+    /// <summary>When the Engine.IO session opened (Node's <c>time</c>).</summary>
     public DateTimeOffset Time => Engine.Time;
 
     /// <summary>Path and query of the handshake request.</summary>
     public string Url => Engine.Url;
+
+    /// <summary>When the Engine.IO session opened, in milliseconds since the Unix epoch (Node's <c>issued</c>).</summary>
+    public long Issued => Engine.Time.ToUnixTimeMilliseconds();
+
+    /// <summary>Whether the handshake request was cross-origin: it carried an <c>Origin</c> header (Node's <c>xdomain</c>).</summary>
+    public bool Xdomain => Engine.Headers.ContainsKey("origin");
 
     /// <summary>Whether the handshake came over HTTPS.</summary>
     public bool Secure => Engine.Secure;

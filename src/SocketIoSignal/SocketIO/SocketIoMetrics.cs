@@ -26,6 +26,7 @@ internal sealed class SocketIoMetrics
         _rateLimitDisconnects = meter.CreateCounter<long>("socketio.ratelimit.disconnects");
         meter.CreateObservableGauge("socketio.rooms", () => Rooms?.Invoke() ?? 0);
         meter.CreateObservableGauge("socketio.timers.live", () => Timers.Live);
+        meter.CreateObservableGauge("socketio.acks.pending", () => PendingAcks);
     }
 
     /// <summary>Connect and attachment timers of open connections.</summary>
@@ -53,6 +54,13 @@ internal sealed class SocketIoMetrics
         Interlocked.Decrement(ref _connected);
         _sockets.Add(-1);
     }
+
+    private long _pendingAcks;
+
+    /// <summary>Acknowledgements sockets wait for, all sockets together.</summary>
+    public long PendingAcks => Interlocked.Read(ref _pendingAcks);
+
+    internal void AckPending(int delta) => Interlocked.Add(ref _pendingAcks, delta);
 
     internal void EventIn() => _eventsIn.Add(1);
 

@@ -44,4 +44,17 @@ public sealed class SocketIoOptions
 
     /// <summary>Connection state recovery (Node's <c>connectionStateRecovery</c>); off unless its duration is set.</summary>
     public ConnectionStateRecoveryOptions ConnectionStateRecovery { get; set; } = new();
+
+    /// <summary>
+    /// Acknowledgements one socket may wait for at once (its emits with acknowledgement and the acknowledged
+    /// broadcasts that reach it); past it an emit with acknowledgement fails at once and an acknowledged broadcast
+    /// leaves the socket out. Node has no such limit; this one bounds what a client that never answers can hold.
+    /// </summary>
+    public int MaxPendingAcks { get; set; } = 1000;
+
+    /// <summary>
+    /// Whether a child namespace of a parent (<see cref="SocketIoServer.Of(System.Text.RegularExpressions.Regex)"/>)
+    /// is removed when its last socket leaves (Node's <c>cleanupEmptyChildNamespaces</c>; off by default).
+    /// </summary>
+    public bool CleanupEmptyChildNamespaces { get; set; }
 }

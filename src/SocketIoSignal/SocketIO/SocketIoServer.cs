@@ -17,6 +17,11 @@ public sealed partial class SocketIoServer : IEngineIoHandler, ISocketIoServer
     private readonly ConcurrentDictionary<string, SocketIoNamespace> _namespaces = new(StringComparer.Ordinal);
     private readonly IRoomAdapterFactory _adapters;
     private readonly ILogger<SocketIoServer> _logger;
+    private readonly object _parentsGate = new();
+    private (SocketIoNamespace Parent, Func<string, SocketIoHandshake, ValueTask<bool>> Matches)[] _parents = [];
+    private readonly List<Action<SocketIoNamespace>> _onNewNamespace = [];
+    private IServiceProvider? _services;
+    private int _parentCount;
 
     /// <summary>The server as dependency injection makes it, with the registered adapter factory or <paramref name="adapters"/>.</summary>
     internal static SocketIoServer Create(IServiceProvider services, IRoomAdapterFactory? adapters = null) => new(
@@ -24,7 +29,10 @@ public sealed partial class SocketIoServer : IEngineIoHandler, ISocketIoServer
         adapters ?? services.GetRequiredService<IRoomAdapterFactory>(),
         services.GetRequiredService<TimeProvider>(),
         services.GetRequiredService<ILogger<SocketIoServer>>(),
-        services.GetRequiredService<SocketIoMetrics>());
+        services.GetRequiredService<SocketIoMetrics>())
+    {
+        _services = services,
+    };
 
     internal SocketIoServer(IOptions<SocketIoOptions> options, IRoomAdapterFactory adapters, TimeProvider time, ILogger<SocketIoServer> logger, SocketIoMetrics metrics)
     {
@@ -60,7 +68,153 @@ public sealed partial class SocketIoServer : IEngineIoHandler, ISocketIoServer
         {
             name = "/" + name;
         }
-        return _namespaces.GetOrAdd(name, n => new SocketIoNamespace(this, n, _adapters));
+        if (_namespaces.TryGetValue(name, out var existing))
+        {
+            return existing;
+        }
+        bool created = false;
+        var nsp = _namespaces.GetOrAdd(name, n =>
+        {
+            created = true;
+            return new SocketIoNamespace(this, n, _adapters);
+        });
+        if (created && name != "/")
+        {
+            RaiseNewNamespace(nsp);
+        }
+        return nsp;
+    }
+
+    /// <summary>
+    /// A parent namespace for every name <paramref name="names"/> matches (Node's <c>io.of(/regex/)</c>): the first
+    /// client that connects to such a name creates a child namespace of that name, with the parent's middlewares
+    /// and connection handlers; a broadcast on the parent reaches every child.
+    /// </summary>
+    /// <param name="names">Matches the whole namespace name, e.g. <c>^/dynamic-\d+$</c>.</param>
+    /// <returns>The parent namespace.</returns>
+    public SocketIoNamespace Of(System.Text.RegularExpressions.Regex names)
+    {
+        ArgumentNullException.ThrowIfNull(names);
+        return AddParent((name, _) => ValueTask.FromResult(names.IsMatch(name)));
+    }
+
+    /// <summary>
+    /// A parent namespace for every name <paramref name="matches"/> accepts, given the connecting client's handshake
+    /// (its <see cref="SocketIoHandshake.Auth"/> is Node's <c>auth</c> argument). See <see cref="Of(System.Text.RegularExpressions.Regex)"/>.
+    /// </summary>
+    /// <param name="matches">Whether a name (with the client's handshake) belongs to this parent; an exception counts as no.</param>
+    /// <returns>The parent namespace.</returns>
+    public SocketIoNamespace Of(Func<string, SocketIoHandshake, bool> matches)
+    {
+        ArgumentNullException.ThrowIfNull(matches);
+        return AddParent((name, handshake) => ValueTask.FromResult(matches(name, handshake)));
+    }
+
+    /// <summary>The async form of <see cref="Of(Func{string, SocketIoHandshake, bool})"/> (Node's <c>(name, auth, next) =&gt; …</c>).</summary>
+    /// <param name="matches">Whether a name (with the client's handshake) belongs to this parent; an exception counts as no.</param>
+    /// <returns>The parent namespace.</returns>
+    public SocketIoNamespace Of(Func<string, SocketIoHandshake, Task<bool>> matches)
+    {
+        ArgumentNullException.ThrowIfNull(matches);
+        return AddParent((name, handshake) => new ValueTask<bool>(matches(name, handshake)));
+    }
+
+    private SocketIoNamespace AddParent(Func<string, SocketIoHandshake, ValueTask<bool>> matches)
+    {
+        var parent = new SocketIoNamespace(this, "/_" + (Interlocked.Increment(ref _parentCount) - 1), _adapters, parent: true);
+        lock (_parentsGate)
+        {
+            _parents = [.. _parents, (parent, matches)];
+        }
+        return parent;
+    }
+
+    /// <summary>
+    /// The namespace a client may connect to under <paramref name="name"/> when no namespace has that name yet:
+    /// the child of the first parent that accepts it (made now), or null.
+    /// </summary>
+    internal async ValueTask<SocketIoNamespace?> MatchDynamicAsync(string name, SocketIoHandshake handshake)
+    {
+        foreach (var (parent, matches) in _parents)
+        {
+            bool accepted;
+            try
+            {
+                accepted = await matches(name, handshake).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                LogHandlerError(ex, name, "namespace");
+                continue;
+            }
+            if (!accepted)
+            {
+                continue;
+            }
+            SocketIoNamespace child;
+            lock (_parentsGate)
+            {
+                if (_namespaces.TryGetValue(name, out var existing))
+                {
+                    return existing;
+                }
+                child = parent.CreateChild(name, _adapters);
+                _namespaces[name] = child;
+            }
+            RaiseNewNamespace(child);
+            return child;
+        }
+        return null;
+    }
+
+    /// <summary>A child namespace lost its last socket: with <see cref="SocketIoOptions.CleanupEmptyChildNamespaces"/>, it goes.</summary>
+    internal void OnChildEmptied(SocketIoNamespace child)
+    {
+        if (!Options.CleanupEmptyChildNamespaces)
+        {
+            return;
+        }
+        lock (_parentsGate)
+        {
+            if (child.Sockets.Count != 0 || !_namespaces.TryRemove(new KeyValuePair<string, SocketIoNamespace>(child.Name, child)))
+            {
+                return;
+            }
+            child.Parent!.RemoveChild(child);
+        }
+        child.Observe(child.Adapter.DisposeAsync());
+    }
+
+    /// <summary>Runs for each namespace created after this call, dynamic children included (Node's <c>new_namespace</c>).</summary>
+    /// <param name="handler">Gets the namespace.</param>
+    /// <returns>This server.</returns>
+    public SocketIoServer OnNewNamespace(Action<SocketIoNamespace> handler)
+    {
+        lock (_onNewNamespace)
+        {
+            _onNewNamespace.Add(handler);
+        }
+        return this;
+    }
+
+    private void RaiseNewNamespace(SocketIoNamespace nsp)
+    {
+        Action<SocketIoNamespace>[] handlers;
+        lock (_onNewNamespace)
+        {
+            handlers = [.. _onNewNamespace];
+        }
+        foreach (var handler in handlers)
+        {
+            try
+            {
+                handler(nsp);
+            }
+            catch (Exception ex)
+            {
+                LogHandlerError(ex, nsp.Name, "new_namespace");
+            }
+        }
     }
 
     /// <summary>The namespace of this name, when it exists.</summary>
@@ -77,6 +231,24 @@ public sealed partial class SocketIoServer : IEngineIoHandler, ISocketIoServer
         return this;
     }
 
+    /// <summary>Adds a middleware to the main namespace (Node's <c>io.use</c>); see <see cref="SocketIoNamespace.Use(Func{SocketIoSocket, Task})"/>.</summary>
+    /// <param name="middleware">Gets the socket before it connects.</param>
+    /// <returns>This server.</returns>
+    public SocketIoServer Use(Func<SocketIoSocket, Task> middleware)
+    {
+        Sockets.Use(middleware);
+        return this;
+    }
+
+    /// <summary>Node's form of <see cref="Use(Func{SocketIoSocket, Task})"/>, with <c>next</c>.</summary>
+    /// <param name="middleware">Gets the socket and <c>next</c>.</param>
+    /// <returns>This server.</returns>
+    public SocketIoServer Use(Action<SocketIoSocket, Action<Exception?>> middleware)
+    {
+        Sockets.Use(middleware);
+        return this;
+    }
+
     /// <inheritdoc/>
     public BroadcastOperator To(string room) => Sockets.To(room);
 
@@ -88,6 +260,69 @@ public sealed partial class SocketIoServer : IEngineIoHandler, ISocketIoServer
 
     /// <inheritdoc/>
     public void Emit(string eventName, params object?[] args) => Sockets.Emit(eventName, args);
+
+    /// <inheritdoc/>
+    public BroadcastOperator Volatile => Sockets.Volatile;
+
+    /// <inheritdoc/>
+    public BroadcastOperator Local => Sockets.Local;
+
+    /// <inheritdoc/>
+    public BroadcastOperator Compress(bool compress) => Sockets.Compress(compress);
+
+    /// <inheritdoc/>
+    public BroadcastOperator Timeout(TimeSpan timeout) => Sockets.Timeout(timeout);
+
+    /// <inheritdoc/>
+    public ValueTask<IReadOnlyList<RemoteSocket>> FetchSocketsAsync() => Sockets.FetchSocketsAsync();
+
+    /// <inheritdoc/>
+    public void SocketsJoin(params string[] rooms) => Sockets.SocketsJoin(rooms);
+
+    /// <inheritdoc/>
+    public void SocketsLeave(params string[] rooms) => Sockets.SocketsLeave(rooms);
+
+    /// <inheritdoc/>
+    public void DisconnectSockets(bool close = false) => Sockets.DisconnectSockets(close);
+
+    /// <inheritdoc/>
+    public void ServerSideEmit(string eventName, params object?[] args) => Sockets.ServerSideEmit(eventName, args);
+
+    /// <inheritdoc/>
+    public Task<IReadOnlyList<System.Text.Json.Nodes.JsonNode?>> ServerSideEmitWithAckAsync(string eventName, params object?[] args) =>
+        Sockets.ServerSideEmitWithAckAsync(eventName, args);
+
+    /// <summary>
+    /// Closes the server (Node's <c>io.close()</c>): new handshakes are refused, every client is disconnected
+    /// (reason "server shutting down", within <c>EngineIo:CloseTimeout</c>), then every namespace's adapter is
+    /// closed. The host's HTTP listener is the host's to stop.
+    /// </summary>
+    public async Task CloseAsync()
+    {
+        var engine = _services?.GetService<EngineIoServer>();
+        if (engine is not null)
+        {
+            await engine.ShutdownAsync(_services!.GetRequiredService<IOptions<EngineIoOptions>>().Value.CloseTimeout).ConfigureAwait(false);
+        }
+        else
+        {
+            foreach (var nsp in _namespaces.Values)
+            {
+                nsp.DisconnectSockets(close: true);
+            }
+        }
+        foreach (var nsp in _namespaces.Values)
+        {
+            try
+            {
+                await nsp.Adapter.DisposeAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                LogAdapterError(ex, nsp.Name);
+            }
+        }
+    }
 
     // ---- the Engine.IO seam ----
 

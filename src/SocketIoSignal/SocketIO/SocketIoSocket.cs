@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using SocketIoSignal.SocketIO.Adapter;
 using SocketIoSignal.SocketIO.Protocol;
 
 namespace SocketIoSignal.SocketIO;
@@ -14,13 +15,25 @@ public sealed class SocketIoSocket
     /// <summary>Handlers by event name; each array is replaced, never changed, so an event reads it without a copy.</summary>
     // Sized for a socket (a few events, acks rare), not the defaults (31 buckets, a lock per core): one per connection.
     private readonly ConcurrentDictionary<string, Func<SocketIoEvent, Task>[]> _handlers = new(1, 4, StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<long, TaskCompletionSource<IReadOnlyList<JsonNode?>>> _pendingAcks = new(1, 1);
+    private readonly ConcurrentDictionary<long, IAckReceiver> _acks = new(1, 1);
     private readonly List<Action<DisconnectReason>> _onDisconnecting = [];
     private readonly List<Action<DisconnectReason>> _onDisconnect = [];
+    private readonly List<Action<Exception>> _onError = [];
     private readonly object _dispatchGate = new();
+    private readonly object _listenersGate = new();
     private Task _tail = Task.CompletedTask;
-    private long _nextAckId;
     private int _closed;
+
+    // Catch-all listeners and packet middlewares: null when there are none (the common case costs a null check);
+    // each array is replaced, never changed.
+    private volatile Action<SocketIoEvent>[]? _anyListeners;
+    private volatile Action<string, IReadOnlyList<object?>>[]? _anyOutgoing;
+    private volatile Func<SocketIoEvent, Task>[]? _middlewares;
+
+    // Events that arrive before the connection handlers ran (they can, when a middleware completed asynchronously)
+    // wait here, in order.
+    private volatile bool _ready;
+    private List<SocketIoPacket>? _early;
 
     internal SocketIoSocket(SocketIoClient client, SocketIoNamespace nsp, string id, SocketIoHandshake handshake)
     {
@@ -36,16 +49,22 @@ public sealed class SocketIoSocket
     /// <summary>The namespace the socket is in.</summary>
     public SocketIoNamespace Namespace { get; }
 
-    /// <summary>What the server knew of the client when it connected.</summary>
+    /// <summary>What the server knew of the client when it connected (Node's <c>socket.handshake</c>).</summary>
     public SocketIoHandshake Handshake { get; }
 
     /// <summary>Whether the socket is still connected to its namespace.</summary>
-    public bool Connected => Volatile.Read(ref _closed) == 0;
+    public bool Connected => System.Threading.Volatile.Read(ref _closed) == 0;
+
+    /// <summary>Whether the socket has left its namespace (Node's <c>socket.disconnected</c>).</summary>
+    public bool Disconnected => !Connected;
 
     /// <summary>Socket.IO protocol version of the client: 4 (clients 1.x/2.x) or 5 (3.x/4.x).</summary>
     public int Protocol => _client.Protocol;
 
-    /// <summary>A slot for the application; kept across a connection state recovery.</summary>
+    /// <summary>
+    /// The application's data about this socket (Node's <c>socket.data</c>): any value System.Text.Json serializes.
+    /// It travels with <see cref="SocketIoNamespace.FetchSocketsAsync"/> and is kept across a connection state recovery.
+    /// </summary>
     public object? Data { get; set; }
 
     /// <summary>
@@ -75,6 +94,8 @@ public sealed class SocketIoSocket
     /// <summary>Every other socket of the namespace (Node's <c>socket.broadcast</c>).</summary>
     public BroadcastOperator Broadcast => Namespace.Except(Id);
 
+    /// <summary>Acknowledgements this socket still waits for (for tests and counters).</summary>
+    internal int PendingAcks => _acks.Count;
 
     // ---- handlers ----
 
@@ -123,10 +144,208 @@ public sealed class SocketIoSocket
         return this;
     }
 
+    /// <summary>
+    /// Runs when a packet middleware (<see cref="Use(Func{SocketIoEvent, Task})"/>) refused an event (Node's
+    /// <c>socket.on("error")</c>); the handler gets the middleware's error. The socket stays connected.
+    /// </summary>
+    /// <param name="handler">Gets the error.</param>
+    /// <returns>This socket.</returns>
+    public SocketIoSocket OnError(Action<Exception> handler)
+    {
+        lock (_onError)
+        {
+            _onError.Add(handler);
+        }
+        return this;
+    }
+
+    // ---- catch-all listeners ----
+
+    /// <summary>Runs for every event the client sends, whatever its name, before the packet middlewares (Node's <c>onAny</c>).</summary>
+    /// <param name="listener">Gets the event; an exception is logged.</param>
+    /// <returns>This socket.</returns>
+    public SocketIoSocket OnAny(Action<SocketIoEvent> listener)
+    {
+        lock (_listenersGate)
+        {
+            _anyListeners = [.. _anyListeners ?? [], listener];
+        }
+        return this;
+    }
+
+    /// <summary>As <see cref="OnAny"/>, the listener first (Node's <c>prependAny</c>).</summary>
+    /// <param name="listener">Gets the event.</param>
+    /// <returns>This socket.</returns>
+    public SocketIoSocket PrependAny(Action<SocketIoEvent> listener)
+    {
+        lock (_listenersGate)
+        {
+            _anyListeners = [listener, .. _anyListeners ?? []];
+        }
+        return this;
+    }
+
+    /// <summary>Removes a catch-all listener; without one, all of them (Node's <c>offAny</c>).</summary>
+    /// <param name="listener">The listener to remove, or null for all.</param>
+    /// <returns>This socket.</returns>
+    public SocketIoSocket OffAny(Action<SocketIoEvent>? listener = null)
+    {
+        lock (_listenersGate)
+        {
+            _anyListeners = Without(_anyListeners, listener);
+        }
+        return this;
+    }
+
+    /// <summary>The catch-all listeners (Node's <c>listenersAny</c>).</summary>
+    public IReadOnlyList<Action<SocketIoEvent>> ListenersAny() => _anyListeners ?? [];
+
+    /// <summary>
+    /// Runs for every event sent to the client, emitted or broadcast, with its name and arguments as the server gave
+    /// them (Node's <c>onAnyOutgoing</c>).
+    /// </summary>
+    /// <param name="listener">Gets the event's name and arguments; an exception is logged.</param>
+    /// <returns>This socket.</returns>
+    public SocketIoSocket OnAnyOutgoing(Action<string, IReadOnlyList<object?>> listener)
+    {
+        lock (_listenersGate)
+        {
+            _anyOutgoing = [.. _anyOutgoing ?? [], listener];
+        }
+        return this;
+    }
+
+    /// <summary>As <see cref="OnAnyOutgoing"/>, the listener first (Node's <c>prependAnyOutgoing</c>).</summary>
+    /// <param name="listener">Gets the event's name and arguments.</param>
+    /// <returns>This socket.</returns>
+    public SocketIoSocket PrependAnyOutgoing(Action<string, IReadOnlyList<object?>> listener)
+    {
+        lock (_listenersGate)
+        {
+            _anyOutgoing = [listener, .. _anyOutgoing ?? []];
+        }
+        return this;
+    }
+
+    /// <summary>Removes an outgoing catch-all listener; without one, all of them (Node's <c>offAnyOutgoing</c>).</summary>
+    /// <param name="listener">The listener to remove, or null for all.</param>
+    /// <returns>This socket.</returns>
+    public SocketIoSocket OffAnyOutgoing(Action<string, IReadOnlyList<object?>>? listener = null)
+    {
+        lock (_listenersGate)
+        {
+            _anyOutgoing = Without(_anyOutgoing, listener);
+        }
+        return this;
+    }
+
+    /// <summary>The outgoing catch-all listeners (Node's <c>listenersAnyOutgoing</c>).</summary>
+    public IReadOnlyList<Action<string, IReadOnlyList<object?>>> ListenersAnyOutgoing() => _anyOutgoing ?? [];
+
+    private static T[]? Without<T>(T[]? listeners, T? listener) where T : class
+    {
+        if (listeners is null || listener is null)
+        {
+            return null;
+        }
+        int at = Array.IndexOf(listeners, listener);
+        if (at < 0)
+        {
+            return listeners;
+        }
+        T[] rest = [.. listeners[..at], .. listeners[(at + 1)..]];
+        return rest.Length == 0 ? null : rest;
+    }
+
+    // ---- packet middleware ----
+
+    /// <summary>
+    /// Adds a middleware run for each event the client sends, before its handlers (Node's <c>socket.use</c>): it may
+    /// read the event, change its <see cref="SocketIoEvent.Name"/> or <see cref="SocketIoEvent.Args"/>, or refuse it
+    /// by throwing — the event then reaches no handler and <see cref="OnError"/> handlers get the exception.
+    /// </summary>
+    /// <param name="middleware">Runs for each event, in the order added; the next runs when its task completes.</param>
+    /// <returns>This socket.</returns>
+    public SocketIoSocket Use(Func<SocketIoEvent, Task> middleware)
+    {
+        lock (_listenersGate)
+        {
+            _middlewares = [.. _middlewares ?? [], middleware];
+        }
+        return this;
+    }
+
+    /// <summary>
+    /// Node's form of <see cref="Use(Func{SocketIoEvent, Task})"/>: the middleware calls <c>next()</c> to pass the
+    /// event on, or <c>next(error)</c> to refuse it; an event whose middleware never calls <c>next</c> goes nowhere.
+    /// </summary>
+    /// <param name="middleware">Gets the event and <c>next</c>.</param>
+    /// <returns>This socket.</returns>
+    public SocketIoSocket Use(Action<SocketIoEvent, Action<Exception?>> middleware) => Use(evt =>
+    {
+        var next = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        middleware(evt, error =>
+        {
+            if (error is null)
+            {
+                next.TrySetResult();
+            }
+            else
+            {
+                next.TrySetException(error);
+            }
+        });
+        return next.Task;
+    });
+
     // ---- emitting ----
 
     /// <summary>Emits an event to this socket's client; false (and nothing sent) once the socket has left its namespace.</summary>
-    public bool Emit(string eventName, params object?[] args)
+    /// <param name="eventName">The event's name (not a reserved one).</param>
+    /// <param name="args">Its arguments: anything System.Text.Json serializes; byte arrays go as binary attachments.</param>
+    public bool Emit(string eventName, params object?[] args) => Emit(default, eventName, args);
+
+    /// <summary>
+    /// Emits an event and waits for the client's acknowledgement: its first argument (Node's <c>emitWithAck</c>).
+    /// Without <see cref="Timeout"/> it waits until the client answers or the socket disconnects
+    /// (<see cref="InvalidOperationException"/>); at most <see cref="SocketIoOptions.MaxPendingAcks"/> wait at once.
+    /// </summary>
+    /// <param name="eventName">The event's name (not a reserved one).</param>
+    /// <param name="args">Its arguments.</param>
+    public Task<JsonNode?> EmitWithAckAsync(string eventName, params object?[] args) => EmitWithAckAsync(default, eventName, args);
+
+    /// <summary>
+    /// Emits an event and waits for the client's acknowledgement, at most <paramref name="timeout"/>: every argument
+    /// of the answer (as Node's callback form <c>socket.timeout(ms).emit(ev, …, (err, ...args) =&gt; …)</c>).
+    /// </summary>
+    /// <param name="eventName">The event's name (not a reserved one).</param>
+    /// <param name="timeout">How long to wait; past it, <see cref="AckTimeoutException"/>.</param>
+    /// <param name="args">Its arguments.</param>
+    public async Task<IReadOnlyList<JsonNode?>> EmitWithAckAsync(string eventName, TimeSpan timeout, params object?[] args)
+    {
+        var flags = new BroadcastFlags(Volatile: false, NoCompress: false, Local: false, Timeout: timeout);
+        var answer = await SendWithAckAsync(flags, eventName, args, all: true).ConfigureAwait(false);
+        return (IReadOnlyList<JsonNode?>)answer!;
+    }
+
+    /// <summary>
+    /// The next emit waits at most <paramref name="timeout"/> for its acknowledgement, then fails with
+    /// <see cref="AckTimeoutException"/> (Node's <c>socket.timeout(ms)</c>).
+    /// </summary>
+    /// <param name="timeout">How long to wait.</param>
+    public SocketEmitter Timeout(TimeSpan timeout) => new SocketEmitter(this, default).Timeout(timeout);
+
+    /// <summary>The next emit is dropped if the transport cannot take it now (Node's <c>socket.volatile</c>).</summary>
+    public SocketEmitter Volatile => new(this, new BroadcastFlags(Volatile: true, NoCompress: false, Local: false, Timeout: null));
+
+    /// <summary>Whether the next emit may be compressed (Node's <c>socket.compress(bool)</c>; true by default).</summary>
+    /// <param name="compress">False: send it uncompressed.</param>
+    public SocketEmitter Compress(bool compress) => new SocketEmitter(this, default).Compress(compress);
+
+    /// <summary>A broadcast from this socket reaches this node only (Node's <c>socket.local</c>).</summary>
+    public SocketEmitter Local => new(this, new BroadcastFlags(Volatile: false, NoCompress: false, Local: true, Timeout: null));
+
+    internal bool Emit(BroadcastFlags flags, string eventName, object?[] args)
     {
         ReservedEvents.ThrowIfReserved(eventName);
         if (!Connected)
@@ -134,40 +353,109 @@ public sealed class SocketIoSocket
             return false;
         }
         Namespace.Server.RaiseEventSent(this, eventName, args);
-        if (Namespace.Recovery is { } recovery)
+        if (Namespace.Recovery is { } recovery && !flags.Volatile)
         {
-            // Connection state recovery: kept, with its offset, as Node's emit through the adapter to the socket's room.
+            // Connection state recovery: kept, with its offset, as Node's emit through the adapter to the socket's
+            // room (a volatile one is not kept).
             return recovery.Emit(eventName, args, new Adapter.BroadcastTarget(Adapter.RoomSet.With(Adapter.RoomSet.Empty, Id), Adapter.RoomSet.Empty), p =>
             {
                 LastSeq = p.RecoverySeq;
-                return _client.Send(p);
+                p.EventName = eventName;
+                p.EventArgs = args;
+                return SendPacket(p, flags);
             });
         }
-        return _client.Send(SocketIoEncoder.EncodeEvent(Namespace.Name, eventName, args));
+        var packet = SocketIoEncoder.EncodeEvent(Namespace.Name, eventName, args);
+        if (_anyOutgoing is null && !flags.AffectsDelivery)
+        {
+            return _client.Send(packet);
+        }
+        packet.EventName = eventName;
+        packet.EventArgs = args;
+        return SendPacket(packet, flags);
     }
 
-    /// <summary>Emits an event and waits for the client's acknowledgement, at most <paramref name="timeout"/>.</summary>
-    public async Task<IReadOnlyList<JsonNode?>> EmitWithAckAsync(string eventName, TimeSpan timeout, params object?[] args)
+    internal async Task<JsonNode?> EmitWithAckAsync(BroadcastFlags flags, string eventName, object?[] args) =>
+        (JsonNode?)await SendWithAckAsync(flags, eventName, args, all: false).ConfigureAwait(false);
+
+    /// <summary>Emits with an ack id and waits for the answer: its first argument, or with <paramref name="all"/> the list of them.</summary>
+    private async Task<object?> SendWithAckAsync(BroadcastFlags flags, string eventName, object?[] args, bool all)
     {
         ReservedEvents.ThrowIfReserved(eventName);
-        long id = Interlocked.Increment(ref _nextAckId) - 1;
-        var tcs = new TaskCompletionSource<IReadOnlyList<JsonNode?>>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _pendingAcks[id] = tcs;
+        long id = Namespace.NextAckId();
+        var ack = new SocketAck(all);
+        if (!TryRegisterAck(id, ack))
+        {
+            throw new InvalidOperationException(Connected ? "too many acknowledgements pending on this socket" : "the socket is disconnected");
+        }
         try
         {
-            if (Connected)
-            {
-                Namespace.Server.RaiseEventSent(this, eventName, args);
-            }
-            if (!Connected || !_client.Send(SocketIoEncoder.EncodeEvent(Namespace.Name, eventName, args, id)))
+            Namespace.Server.RaiseEventSent(this, eventName, args);
+            var packet = SocketIoEncoder.EncodeEvent(Namespace.Name, eventName, args, id);
+            packet.EventName = eventName;
+            packet.EventArgs = args;
+            if (!SendPacket(packet, flags) && !Connected)
             {
                 throw new InvalidOperationException("the socket is disconnected");
             }
-            return await tcs.Task.WaitAsync(timeout, Namespace.Server.Time);
+            if (flags.Timeout is not { } timeout)
+            {
+                return await ack.Task.ConfigureAwait(false);
+            }
+            try
+            {
+                return await ack.Task.WaitAsync(timeout, Namespace.Server.Time).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                throw new AckTimeoutException([]);
+            }
         }
         finally
         {
-            _pendingAcks.TryRemove(id, out _);
+            ForgetAck(id, ack);
+        }
+    }
+
+    /// <summary>
+    /// Sends a packet to the client with Node's flags: dropped when volatile and the transport cannot take it now;
+    /// outgoing catch-all listeners see it. Every emit and broadcast to this socket ends here.
+    /// </summary>
+    internal bool SendPacket(EncodedPacket packet, BroadcastFlags flags)
+    {
+        if (flags.Volatile && !_client.Session.Writable)
+        {
+            return true;
+        }
+        if (_anyOutgoing is { } listeners && packet.EventName is { } name)
+        {
+            NotifyOutgoing(listeners, name, packet.EventArgs ?? []);
+        }
+        return _client.Session.Send(packet.Frames, flags.Compress);
+    }
+
+    /// <summary>A broadcast without flags reaches this socket: the relay's path.</summary>
+    internal void SendBroadcast(EncodedPacket packet)
+    {
+        if (_anyOutgoing is { } listeners && packet.EventName is { } name)
+        {
+            NotifyOutgoing(listeners, name, packet.EventArgs ?? []);
+        }
+        _client.SendFrames(packet.Frames);
+    }
+
+    private void NotifyOutgoing(Action<string, IReadOnlyList<object?>>[] listeners, string eventName, IReadOnlyList<object?> args)
+    {
+        foreach (var listener in listeners)
+        {
+            try
+            {
+                listener(eventName, args);
+            }
+            catch (Exception ex)
+            {
+                Namespace.Server.LogHandlerError(ex, Id, eventName);
+            }
         }
     }
 
@@ -175,7 +463,11 @@ public sealed class SocketIoSocket
     /// <param name="room">A room name.</param>
     public BroadcastOperator To(string room) => Broadcast.To(room);
 
-    /// <summary>The same as <see cref="To"/>.</summary>
+    /// <summary>Every other socket in any of <paramref name="rooms"/>.</summary>
+    /// <param name="rooms">Room names.</param>
+    public BroadcastOperator To(IEnumerable<string> rooms) => Broadcast.To(rooms);
+
+    /// <summary>The same as <see cref="To(string)"/>.</summary>
     /// <param name="room">A room name.</param>
     public BroadcastOperator In(string room) => To(room);
 
@@ -188,6 +480,10 @@ public sealed class SocketIoSocket
     /// <summary>Joins <paramref name="room"/> (completes in the background with a cluster adapter).</summary>
     /// <param name="room">A room name.</param>
     public void Join(string room) => Namespace.Observe(JoinAsync(room));
+
+    /// <summary>Joins every room of <paramref name="rooms"/> (Node's <c>socket.join([...])</c>).</summary>
+    /// <param name="rooms">Room names.</param>
+    public void Join(IEnumerable<string> rooms) => Namespace.Observe(Namespace.Adapter.AddAllAsync(Id, [.. rooms]));
 
     /// <summary>Joins <paramref name="room"/>; completes when every node knows.</summary>
     /// <param name="room">A room name.</param>
@@ -218,16 +514,108 @@ public sealed class SocketIoSocket
         OnClose(DisconnectReason.ServerNamespaceDisconnect);
     }
 
+    // ---- acknowledgements ----
+
+    /// <summary>Waits for the client's answer to <paramref name="id"/>; false when disconnected or at the cap.</summary>
+    private bool TryRegisterAck(long id, IAckReceiver receiver)
+    {
+        if (!Connected || _acks.Count >= Namespace.Server.Options.MaxPendingAcks || !_acks.TryAdd(id, receiver))
+        {
+            return false;
+        }
+        Namespace.Server.Metrics.AckPending(1);
+        if (!Connected)
+        {
+            // The socket closed while the ack was being added: take it back (OnClose may already have).
+            ForgetAck(id, receiver);
+            return false;
+        }
+        return true;
+    }
+
+    /// <summary>This socket's client is to answer a broadcast's acknowledgement.</summary>
+    internal bool TryAwaitAck(BroadcastAck ack)
+    {
+        if (!ack.Track(this))
+        {
+            return false;
+        }
+        return TryRegisterAck(ack.Id, ack);
+    }
+
+    /// <summary>No longer waits for <paramref name="id"/>, if <paramref name="receiver"/> still does.</summary>
+    internal void ForgetAck(long id, IAckReceiver receiver)
+    {
+        if (_acks.TryRemove(new KeyValuePair<long, IAckReceiver>(id, receiver)))
+        {
+            Namespace.Server.Metrics.AckPending(-1);
+        }
+    }
+
     // ---- from the client ----
 
-    internal void OnEvent(SocketIoPacket packet)
+    /// <summary>The connection handlers ran: events that arrived meanwhile are handled now, in order.</summary>
+    internal void MarkReady()
+    {
+        while (true)
+        {
+            List<SocketIoPacket>? early;
+            lock (_dispatchGate)
+            {
+                early = _early;
+                _early = null;
+                if (early is null)
+                {
+                    _ready = true;
+                    return;
+                }
+            }
+            foreach (var packet in early)
+            {
+                Handle(packet);
+            }
+        }
+    }
+
+    /// <summary>An EVENT or ACK packet for this socket.</summary>
+    internal void OnPacket(SocketIoPacket packet)
+    {
+        if (!_ready)
+        {
+            lock (_dispatchGate)
+            {
+                if (!_ready)
+                {
+                    (_early ??= []).Add(packet);
+                    return;
+                }
+            }
+        }
+        Handle(packet);
+    }
+
+    private void Handle(SocketIoPacket packet)
+    {
+        if (packet.Type is SocketIoPacketType.Event or SocketIoPacketType.BinaryEvent)
+        {
+            OnEvent(packet);
+        }
+        else
+        {
+            OnAck(packet);
+        }
+    }
+
+    private void OnEvent(SocketIoPacket packet)
     {
         // Binary events carry their attachments in the tree; the others keep the client's JSON text until a
         // handler asks for trees.
         var array = packet.IsBinary || packet.Elements is null ? (JsonArray)packet.Data! : null;
         string name = packet.EventName ?? NameOf(array![0]!);
         bool observed = Namespace.Server.ObservesEvents;
-        if (!_handlers.TryGetValue(name, out var handlers) && !observed)
+        var any = _anyListeners;
+        var middlewares = _middlewares;
+        if (!_handlers.TryGetValue(name, out var handlers) && !observed && any is null && middlewares is null)
         {
             return;
         }
@@ -256,6 +644,25 @@ public sealed class SocketIoSocket
         {
             Namespace.Server.RaiseEventReceived(evt);
         }
+        if (any is not null)
+        {
+            foreach (var listener in any)
+            {
+                try
+                {
+                    listener(evt);
+                }
+                catch (Exception ex)
+                {
+                    Namespace.Server.LogHandlerError(ex, Id, name);
+                }
+            }
+        }
+        if (middlewares is not null)
+        {
+            RunMiddlewares(middlewares, evt);
+            return;
+        }
         if (handlers is not null)
         {
             Dispatch(handlers, evt);
@@ -265,14 +672,83 @@ public sealed class SocketIoSocket
     private static string NameOf(JsonNode name) =>
         name.GetValueKind() == JsonValueKind.String ? name.GetValue<string>() : name.ToJsonString();
 
-    internal void OnAck(SocketIoPacket packet)
+    private void RunMiddlewares(Func<SocketIoEvent, Task>[] middlewares, SocketIoEvent evt)
     {
-        if (_pendingAcks.TryRemove(packet.AckId!.Value, out var tcs))
+        Task chain;
+        try
         {
+            chain = middlewares.Length == 1 ? middlewares[0](evt) : RunChainAsync(middlewares, evt);
+        }
+        catch (Exception ex)
+        {
+            chain = Task.FromException(ex);
+        }
+        if (chain.IsCompletedSuccessfully)
+        {
+            AfterMiddlewares(evt);
+            return;
+        }
+        _ = chain.ContinueWith(static (t, s) =>
+        {
+            var (socket, e) = ((SocketIoSocket, SocketIoEvent))s!;
+            if (t.IsCompletedSuccessfully)
+            {
+                socket.AfterMiddlewares(e);
+            }
+            else
+            {
+                socket.Refused(t.Exception?.InnerException ?? new OperationCanceledException());
+            }
+        }, (this, evt), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+
+        static async Task RunChainAsync(Func<SocketIoEvent, Task>[] chain, SocketIoEvent e)
+        {
+            foreach (var middleware in chain)
+            {
+                await middleware(e).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private void AfterMiddlewares(SocketIoEvent evt)
+    {
+        // As Node: an event whose middlewares finish after the socket left goes nowhere.
+        if (Connected && _handlers.TryGetValue(evt.Name, out var handlers))
+        {
+            Dispatch(handlers, evt);
+        }
+    }
+
+    /// <summary>A packet middleware refused an event: the error handlers get it (Node's <c>_onerror</c>).</summary>
+    private void Refused(Exception error)
+    {
+        Action<Exception>[] handlers;
+        lock (_onError)
+        {
+            handlers = [.. _onError];
+        }
+        foreach (var handler in handlers)
+        {
+            try
+            {
+                handler(error);
+            }
+            catch (Exception ex)
+            {
+                Namespace.Server.LogHandlerError(ex, Id, "error");
+            }
+        }
+    }
+
+    private void OnAck(SocketIoPacket packet)
+    {
+        if (_acks.TryRemove(packet.AckId!.Value, out var receiver))
+        {
+            Namespace.Server.Metrics.AckPending(-1);
             var array = (JsonArray)packet.Data!;
             JsonNode?[] args = [.. array];
             array.Clear();
-            tcs.TrySetResult(args);
+            receiver.Answer(args);
         }
     }
 
@@ -362,9 +838,17 @@ public sealed class SocketIoSocket
             Namespace.Observe(Namespace.Adapter.DeleteAllAsync(Id));
         }
         Namespace.RemoveSocket(this);
-        foreach (var (_, tcs) in _pendingAcks)
+        foreach (var (id, receiver) in _acks)
         {
-            tcs.TrySetException(new InvalidOperationException("the socket disconnected"));
+            if (_acks.TryRemove(new KeyValuePair<long, IAckReceiver>(id, receiver)))
+            {
+                Namespace.Server.Metrics.AckPending(-1);
+                receiver.Abandon();
+            }
+        }
+        lock (_dispatchGate)
+        {
+            _early = null;
         }
         Fire(_onDisconnect, reason);
     }
@@ -400,5 +884,4 @@ public sealed class SocketIoSocket
             }
         }
     }
-
 }

@@ -4,4 +4,7 @@ namespace SocketIoSignal.SocketIO.Adapter;
 internal sealed record BroadcastTarget(IReadOnlySet<string> Rooms, IReadOnlySet<string> Except)
 {
     public static readonly BroadcastTarget All = new(RoomSet.Empty, RoomSet.Empty);
+
+    /// <summary>How the packet is sent (Node's <c>opts.flags</c>); <see cref="BroadcastFlags.Local"/>: this node only.</summary>
+    public BroadcastFlags Flags { get; init; }
 }

@@ -79,9 +79,95 @@ internal sealed class InMemoryRoomAdapter(ILocalDelivery delivery) : IRoomAdapte
 
     public ValueTask BroadcastAsync(EncodedPacket packet, BroadcastTarget target)
     {
-        delivery.Deliver(Targets(target), packet);
+        if (target.Flags.AffectsDelivery)
+        {
+            delivery.Deliver(Targets(target), packet, target.Flags);
+        }
+        else
+        {
+            delivery.Deliver(Targets(target), packet);
+        }
         return ValueTask.CompletedTask;
     }
+
+    public ValueTask BroadcastWithAckAsync(EncodedPacket packet, BroadcastTarget target, BroadcastAck ack)
+    {
+        int clients = 0;
+        foreach (var id in Targets(target))
+        {
+            var socket = delivery.LocalSocket(id);
+            if (socket is not null && socket.TryAwaitAck(ack))
+            {
+                clients++;
+                socket.SendPacket(packet, target.Flags);
+            }
+        }
+        ack.ClientCount(clients);
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask<IReadOnlyList<SocketDetails>> FetchSocketsAsync(BroadcastTarget target)
+    {
+        var found = new List<SocketDetails>();
+        foreach (var id in Targets(target))
+        {
+            if (delivery.LocalSocket(id) is { } socket)
+            {
+                found.Add(new SocketDetails(id, socket.Handshake, RoomsOf(id), socket.Data, socket));
+            }
+        }
+        return ValueTask.FromResult<IReadOnlyList<SocketDetails>>(found);
+    }
+
+    public ValueTask AddSocketsAsync(BroadcastTarget target, IReadOnlyCollection<string> rooms)
+    {
+        lock (_gate)
+        {
+            foreach (var id in Targets(target))
+            {
+                foreach (var room in rooms)
+                {
+                    AddLocked(id, room);
+                }
+            }
+        }
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask DelSocketsAsync(BroadcastTarget target, IReadOnlyCollection<string> rooms)
+    {
+        lock (_gate)
+        {
+            foreach (var id in Targets(target))
+            {
+                foreach (var room in rooms)
+                {
+                    DeleteLocked(id, room);
+                }
+            }
+        }
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask DisconnectSocketsAsync(BroadcastTarget target, bool close)
+    {
+        foreach (var id in Targets(target))
+        {
+            delivery.LocalSocket(id)?.Disconnect(close);
+        }
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>One process: no other server to send to (Node's in-memory adapter does not send either).</summary>
+    public ValueTask ServerSideEmitAsync(string eventName, IReadOnlyList<object?> args, ServerSideAck? ack)
+    {
+        ack?.Expect(0);
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask<int> ServerCountAsync() => ValueTask.FromResult(1);
+
+    public IReadOnlyCollection<string> LocalSocketIds(BroadcastTarget target) => Targets(target);
 
     public ValueTask<int> RoomSizeAsync(string room)
     {

@@ -33,6 +33,12 @@ internal sealed class EncodedPacket
     /// <summary>Connection state recovery: the event's offset in its namespace, 0 when it is not kept.</summary>
     internal long RecoverySeq { get; set; }
 
+    /// <summary>The event's name and arguments as the server emitted them, for outgoing catch-all listeners (null when unknown).</summary>
+    internal string? EventName { get; set; }
+
+    /// <inheritdoc cref="EventName"/>
+    internal IReadOnlyList<object?>? EventArgs { get; set; }
+
     private IReadOnlyList<EngineIoPacket>? _frames;
 
     /// <summary>The Engine.IO packets that carry the packet (the message, then each attachment), made once.</summary>
