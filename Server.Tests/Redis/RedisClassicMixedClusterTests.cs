@@ -197,6 +197,13 @@ internal sealed class RedisClassicMixedClusterTests
         var answers = await io.Sockets.ServerSideEmitWithAckAsync("ping-servers", "hi").Within();
         Assert.That(answers.Single()!["from"]!.GetValue<string>(), Is.EqualTo("node"));
 
+        var fetched = await io.Sockets.In("r1").FetchSocketsAsync().Within();
+        Assert.That(fetched.Select(s => s.Id), Is.EquivalentTo(new[] { _a, _b }), "FetchSocketsAsync includes the Node node's socket");
+        var b = fetched.Single(s => s.Id == _b);
+        Assert.That(b.Rooms, Is.EquivalentTo(new[] { _b, "r1", "r2" }));
+        Assert.That(b.Handshake.Query["EIO"], Is.EqualTo("4"));
+        Assert.That(b.Handshake.Auth!["rooms"]!.ToJsonString(), Is.EqualTo("[\"r1\",\"r2\"]"));
+
         io.Sockets.In("r2").SocketsJoin("api-room");
         await Eventually.UntilAsync(async () => await RoomsOfNodeSocketAsync(_b) is { } rooms && rooms.Contains("api-room"), TimeSpan.FromSeconds(10), "SocketsJoin reaches the Node socket");
         io.Sockets.In("r1").DisconnectSockets();

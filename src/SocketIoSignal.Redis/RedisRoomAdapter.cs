@@ -227,7 +227,65 @@ internal sealed class RedisRoomAdapter : IRoomAdapter
 
     public ValueTask BroadcastWithAckAsync(EncodedPacket packet, BroadcastTarget target, BroadcastAck ack) => _local.BroadcastWithAckAsync(packet, target, ack);
 
-    public ValueTask<IReadOnlyList<SocketDetails>> FetchSocketsAsync(BroadcastTarget target) => _local.FetchSocketsAsync(target);
+    /// <summary>
+    /// This node's sockets and, through REMOTE_FETCH (or FETCH_SOCKETS), every other node's; a node that does not
+    /// answer within the requests timeout is left out.
+    /// </summary>
+    public async ValueTask<IReadOnlyList<SocketDetails>> FetchSocketsAsync(BroadcastTarget target)
+    {
+        var local = await _local.FetchSocketsAsync(target);
+        if (target.Flags.Local)
+        {
+            return local;
+        }
+        var answer = await Requests.FetchSocketsAsync(target);
+        var result = new List<SocketDetails>(local);
+        var seen = new HashSet<string>(local.Select(s => s.Id), StringComparer.Ordinal);
+        foreach (var remote in answer.Value)
+        {
+            if (seen.Add(remote.Id))
+            {
+                result.Add(new SocketDetails(remote.Id, RemoteHandshake(remote.Handshake), remote.Rooms, remote.Data));
+            }
+        }
+        return result;
+    }
+
+    /// <summary>A handshake as another node wrote it (Node's fields), read back into ours.</summary>
+    private static SocketIoHandshake RemoteHandshake(System.Text.Json.Nodes.JsonObject h)
+    {
+        static Dictionary<string, string> Map(System.Text.Json.Nodes.JsonNode? node, StringComparer comparer)
+        {
+            var map = new Dictionary<string, string>(comparer);
+            if (node is System.Text.Json.Nodes.JsonObject o)
+            {
+                foreach (var (key, value) in o)
+                {
+                    map[key] = value is System.Text.Json.Nodes.JsonValue v && v.GetValueKind() == System.Text.Json.JsonValueKind.String ? v.GetValue<string>() : value?.ToJsonString() ?? "";
+                }
+            }
+            return map;
+        }
+        var query = Map(h["query"], StringComparer.Ordinal);
+        long issued = h["issued"] is System.Text.Json.Nodes.JsonValue i && i.TryGetValue<double>(out double ms) && double.IsFinite(ms) ? (long)ms : 0;
+        System.Net.IPAddress? address = h["address"] is System.Text.Json.Nodes.JsonValue a && a.GetValueKind() == System.Text.Json.JsonValueKind.String
+            && System.Net.IPAddress.TryParse(a.GetValue<string>(), out var parsed) ? parsed : null;
+        var engine = new SocketIoSignal.EngineIO.HandshakeInfo
+        {
+            Headers = Map(h["headers"], StringComparer.OrdinalIgnoreCase),
+            Query = query,
+            RemoteAddress = address,
+            Time = DateTimeOffset.FromUnixTimeMilliseconds(Math.Clamp(issued, 0, 253402300799999)),
+            Secure = h["secure"] is System.Text.Json.Nodes.JsonValue sv && sv.GetValueKind() == System.Text.Json.JsonValueKind.True,
+            Url = h["url"] is System.Text.Json.Nodes.JsonValue u && u.GetValueKind() == System.Text.Json.JsonValueKind.String ? u.GetValue<string>() : "",
+        };
+        return new SocketIoHandshake
+        {
+            Engine = engine,
+            Query = query,
+            Auth = h["auth"] is System.Text.Json.Nodes.JsonObject auth ? (System.Text.Json.Nodes.JsonObject)auth.DeepClone() : null,
+        };
+    }
 
     public async ValueTask AddSocketsAsync(BroadcastTarget target, IReadOnlyCollection<string> rooms)
     {
