@@ -29,14 +29,19 @@ public sealed class NodeClusterNode : IAsyncDisposable
     /// <summary>The Node adapter's uid for the main namespace.</summary>
     public string Uid { get; }
 
-    public static async Task<NodeClusterNode> StartAsync(string redisAddress, string prefix, int requestsTimeoutMs = 5000)
+    public static async Task<NodeClusterNode> StartAsync(string redisAddress, string prefix, int requestsTimeoutMs = 5000, string? sharded = null)
     {
         if (!File.Exists(RepoPaths.Combine("node_modules", "@socket.io", "redis-adapter", "package.json")))
         {
             Assert.Fail("node packages missing: run npm ci (./test.sh does)");
         }
         string script = RepoPaths.Combine("Server.Tests", "node", "redis-cluster-node.js");
-        var process = ChildProcess.Start("node", [script, "--redis", redisAddress, "--key", prefix, "--requests-timeout", requestsTimeoutMs.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        List<string> args = [script, "--redis", redisAddress, "--key", prefix, "--requests-timeout", requestsTimeoutMs.ToString(System.Globalization.CultureInfo.InvariantCulture)];
+        if (sharded is not null)
+        {
+            args.AddRange(["--sharded", sharded]);
+        }
+        var process = ChildProcess.Start("node", args);
         string ready = await process.WaitForLineAsync(l => l.Contains("\"ready\":true", StringComparison.Ordinal), TimeSpan.FromSeconds(30));
         return new NodeClusterNode(process, (JsonObject)JsonNode.Parse(ready)!);
     }
@@ -90,8 +95,30 @@ public sealed class NodeClusterNode : IAsyncDisposable
                 return found;
             }
         }
-        string line = await _process.WaitForLineAsync(l => l.StartsWith('{') && JsonNode.Parse(l) is JsonObject o && o["seq"] is null && match(o), timeout ?? TimeSpan.FromSeconds(20));
-        return (JsonObject)JsonNode.Parse(line)!;
+        // Read line by line, keeping what does not match for a later wait (events of two clients may interleave).
+        var deadline = timeout ?? TimeSpan.FromSeconds(20);
+        var started = DateTime.UtcNow;
+        while (true)
+        {
+            var left = deadline - (DateTime.UtcNow - started);
+            string? line = await _process.ReadLineAsync(left > TimeSpan.Zero ? left : TimeSpan.FromMilliseconds(1));
+            if (line is null)
+            {
+                throw new InvalidOperationException("the Node node exited: " + string.Join("\n", _process.Errors));
+            }
+            if (!line.StartsWith('{') || JsonNode.Parse(line) is not JsonObject o || o["seq"] is not null)
+            {
+                continue;
+            }
+            if (match(o))
+            {
+                return o;
+            }
+            lock (_events)
+            {
+                _events.Add(o);
+            }
+        }
     }
 
     /// <summary>A client event printed by the fixture: client NAME received event EV.</summary>

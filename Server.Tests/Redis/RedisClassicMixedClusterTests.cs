@@ -180,6 +180,37 @@ internal sealed class RedisClassicMixedClusterTests
             Is.EquivalentTo(new[] { "{\"client\":\"a\",\"arg\":\"q2\"}", "{\"client\":\"b\",\"arg\":\"q2\"}" }));
     }
 
+    [Test]
+    public async Task ThePublicServerApiGoesClusterWide()
+    {
+        var io = _ours.Get<SocketIoSignal.SocketIO.SocketIoServer>();
+        Ours.Local.ServerSideEmitHandler = null;
+        var received = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        io.Sockets.On("notify", e => received.TrySetResult(new JsonArray([.. e.Args.Select(a => a?.DeepClone())]).ToJsonString()));
+        io.Sockets.On("ping-servers", e => e.Ack(new JsonObject { ["from"] = "api" }));
+
+        await _node.CallAsync("sse", new JsonObject { ["name"] = "notify", ["args"] = new JsonArray("x", 1) });
+        Assert.That(await received.Task.Within(), Is.EqualTo("[\"x\",1]"), "Node's serverSideEmit reaches a namespace listener");
+        var reply = await _node.CallAsync("sseAck", new JsonObject { ["name"] = "ping-servers", ["args"] = new JsonArray() });
+        Assert.That(reply["responses"]!.ToJsonString(), Is.EqualTo("[{\"from\":\"api\"}]"), reply.ToJsonString());
+
+        var answers = await io.Sockets.ServerSideEmitWithAckAsync("ping-servers", "hi").Within();
+        Assert.That(answers.Single()!["from"]!.GetValue<string>(), Is.EqualTo("node"));
+
+        var fetched = await io.Sockets.In("r1").FetchSocketsAsync().Within();
+        Assert.That(fetched.Select(s => s.Id), Is.EquivalentTo(new[] { _a, _b }), "FetchSocketsAsync includes the Node node's socket");
+        var b = fetched.Single(s => s.Id == _b);
+        Assert.That(b.Rooms, Is.EquivalentTo(new[] { _b, "r1", "r2" }));
+        Assert.That(b.Handshake.Query["EIO"], Is.EqualTo("4"));
+        Assert.That(b.Handshake.Auth!["rooms"]!.ToJsonString(), Is.EqualTo("[\"r1\",\"r2\"]"));
+
+        io.Sockets.In("r2").SocketsJoin("api-room");
+        await Eventually.UntilAsync(async () => await RoomsOfNodeSocketAsync(_b) is { } rooms && rooms.Contains("api-room"), TimeSpan.FromSeconds(10), "SocketsJoin reaches the Node socket");
+        io.Sockets.In("r1").DisconnectSockets();
+        await _node.WaitForEventAsync(e => e["event"]?.GetValue<string>() == "disconnect" && e["client"]?.GetValue<string>() == "b");
+        await _node.WaitForEventAsync(e => e["event"]?.GetValue<string>() == "disconnect" && e["client"]?.GetValue<string>() == "a");
+    }
+
     private async Task<List<string>?> RoomsOfNodeSocketAsync(string id)
     {
         var reply = await _node.CallAsync("fetch", new JsonObject());

@@ -26,7 +26,15 @@ public sealed class RedisProcess : IAsyncDisposable
 
     public IDatabase Db => Connection.GetDatabase();
 
-    public static async Task<RedisProcess> StartAsync()
+    /// <summary>SIGKILL: Redis gone at once, with everything it held (no persistence).</summary>
+    public Task KillAsync() => _process.KillAsync();
+
+    /// <summary>A redis-server on this very port (after <see cref="KillAsync"/>): the same address, empty.</summary>
+    public Task<RedisProcess> RestartAsync() => StartAsync(Port);
+
+    public static Task<RedisProcess> StartAsync() => StartAsync(null);
+
+    private static async Task<RedisProcess> StartAsync(int? fixedPort)
     {
         if (!File.Exists("/usr/bin/redis-server"))
         {
@@ -34,7 +42,7 @@ public sealed class RedisProcess : IAsyncDisposable
         }
         for (int attempt = 0; ; attempt++)
         {
-            int port = FreePort.Find();
+            int port = fixedPort ?? FreePort.Find();
             var process = ChildProcess.Start("/usr/bin/redis-server",
                 ["--port", port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]);
             try
@@ -43,7 +51,7 @@ public sealed class RedisProcess : IAsyncDisposable
                 var connection = await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{port}").Within();
                 return new RedisProcess(process, port, connection);
             }
-            catch (Exception) when (attempt < 3)
+            catch (Exception) when (attempt < 3 && fixedPort is null)
             {
                 // Most likely the port was taken between the probe and the start: another port.
                 await process.DisposeAsync();

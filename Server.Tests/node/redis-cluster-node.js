@@ -5,6 +5,10 @@
 // drives over stdin, one JSON command a line, to exercise every cluster call against a mixed cluster:
 //
 //   node Server.Tests/node/redis-cluster-node.js --redis 127.0.0.1:P [--key socket.io] [--requests-timeout MS]
+//        [--sharded static|dynamic|dynamic-private]
+//
+// With --sharded it uses createShardedAdapter (SPUBLISH/SSUBSCRIBE) with that subscriptionMode instead of
+// createAdapter; allRooms is then not available (the sharded adapter has no such request).
 //
 // It prints {"ready":true,"port":N,"uid":"..."} and then, for each command {"seq":S,"cmd":C,...}, one reply
 // line {"seq":S,...} (an error as {"seq":S,"error":"..."}). Other lines are events:
@@ -29,7 +33,7 @@
 //   quit         {}                           closes everything, exits 0
 
 const { Server } = require('socket.io-4');
-const { createAdapter } = require('@socket.io/redis-adapter');
+const { createAdapter, createShardedAdapter } = require('@socket.io/redis-adapter');
 const { createClient } = require('redis');
 const ioc = require('socket.io-client-4');
 const readline = require('readline');
@@ -46,6 +50,7 @@ if (!redisAddress) {
 }
 const key = arg('key', 'socket.io');
 const requestsTimeout = Number(arg('requests-timeout', '5000'));
+const sharded = arg('sharded', null);
 
 function plain(value) {
   if (Buffer.isBuffer(value)) return { binary: value.toString('hex') };
@@ -79,7 +84,9 @@ async function main() {
   await Promise.all([pub.connect(), sub.connect()]);
 
   const io = new Server({ transports: ['websocket'] });
-  io.adapter(createAdapter(pub, sub, { key, requestsTimeout }));
+  io.adapter(sharded
+    ? createShardedAdapter(pub, sub, { channelPrefix: key, subscriptionMode: sharded })
+    : createAdapter(pub, sub, { key, requestsTimeout }));
   io.on('connection', (socket) => {
     const auth = socket.handshake.auth || {};
     if (auth.data !== undefined) socket.data = auth.data;

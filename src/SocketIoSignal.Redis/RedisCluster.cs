@@ -138,7 +138,7 @@ internal sealed partial class RedisCluster : IRoomAdapterFactory, IHostedService
     /// <summary>Ready: Redis answers a PING and this node's heartbeat is current.</summary>
     public async Task<bool> IsReadyAsync(TimeSpan timeout)
     {
-        if (!Connection.IsConnected || _subscription is null)
+        if (!Connection.IsConnected || (_subscription is null && !Sharded))
         {
             return false;
         }
@@ -160,9 +160,16 @@ internal sealed partial class RedisCluster : IRoomAdapterFactory, IHostedService
         _published.Add(1);
     }
 
+    /// <summary>Sharded mode: the namespaces' channels are subscribed by each namespace, nothing by pattern.</summary>
+    internal bool Sharded => Options.Mode == "sharded";
+
+    internal void CountPublished() => _published.Add(1);
+
+    internal void CountReceived() => _received.Add(1);
+
     private async Task SubscribeAsync()
     {
-        if (_subscription is not null)
+        if (_subscription is not null || Sharded)
         {
             return;
         }

@@ -40,6 +40,8 @@ internal sealed class RedisOptionsValidation : IValidateOptions<RedisOptions>
             .Positive(nameof(o.RequestsTimeout), o.RequestsTimeout)
             .Positive(nameof(o.MaxRemoteAckTimeout), o.MaxRemoteAckTimeout)
             .Check(o.MaxPendingRequests > 0, nameof(o.MaxPendingRequests), o.MaxPendingRequests, "a positive count")
+            .Check(o.Mode is "classic" or "sharded", nameof(o.Mode), o.Mode, "classic or sharded")
+            .Check(o.SubscriptionMode is "static" or "dynamic" or "dynamic-private", nameof(o.SubscriptionMode), o.SubscriptionMode, "static, dynamic or dynamic-private")
             .Check(o.MaxMessageBytes > 0, nameof(o.MaxMessageBytes), o.MaxMessageBytes, "a positive size in bytes")
             .Check(!string.IsNullOrWhiteSpace(o.KeyPrefix) && !o.KeyPrefix.Contains('#'), nameof(o.KeyPrefix), o.KeyPrefix, "a prefix without '#'")
             .Check(IsAddress(o.Configuration, out var why), nameof(o.Configuration), o.Configuration, "a Redis address such as 127.0.0.1:6379" + why);

@@ -35,4 +35,13 @@ public sealed class RedisOptions
 
     /// <summary>A request or response larger than this is dropped unread; 16 MiB.</summary>
     public int MaxMessageBytes { get; set; } = 16 << 20;
+
+    /// <summary>
+    /// The protocol: <c>classic</c> (the default; <c>createAdapter</c>'s PUBLISH/SUBSCRIBE and requests) or
+    /// <c>sharded</c> (<c>createShardedAdapter</c>'s SPUBLISH/SSUBSCRIBE cluster messages, Redis 7 or later).
+    /// </summary>
+    public string Mode { get; set; } = "classic";
+
+    /// <summary>Sharded mode only: <c>static</c>, <c>dynamic</c> (the default) or <c>dynamic-private</c>, as <c>createShardedAdapter</c>'s <c>subscriptionMode</c>.</summary>
+    public string SubscriptionMode { get; set; } = "dynamic";
 }

@@ -19,7 +19,6 @@ internal sealed class RedisRoomAdapter : IRoomAdapter
     private readonly InMemoryRoomAdapter _local;
     private readonly string _keyPrefix;
     private readonly RedisKey _allKey;
-    private readonly RedisChannel _allChannel;
     private readonly object _pendingGate = new();
     private readonly Dictionary<string, Pending> _pending = new(StringComparer.Ordinal);
 
@@ -32,16 +31,22 @@ internal sealed class RedisRoomAdapter : IRoomAdapter
         string escaped = nsp.Replace("%", "%25", StringComparison.Ordinal).Replace("#", "%23", StringComparison.Ordinal);
         _keyPrefix = cluster.Prefix + "#room#" + escaped + "#";
         _allKey = cluster.Prefix + "#sockets#" + escaped;
-        _allChannel = RedisChannel.Literal(cluster.Prefix + "#" + nsp + "#");
         Local = new NamespaceLocal(this, _local, delivery as SocketIoNamespace);
-        Requests = new ClassicRequests(cluster, nsp, Local);
+        Requests = cluster.Sharded
+            ? new ShardedRequests(cluster, nsp, Local, _local, cluster.Options.SubscriptionMode switch
+            {
+                "static" => ShardedSubscriptionMode.Static,
+                "dynamic-private" => ShardedSubscriptionMode.DynamicPrivate,
+                _ => ShardedSubscriptionMode.Dynamic,
+            })
+            : new ClassicRequests(cluster, nsp, Local);
     }
 
     /// <summary>This node's half of the cluster calls (what it answers other nodes with).</summary>
     internal NamespaceLocal Local { get; }
 
     /// <summary>The cluster-wide calls: requests to and answers from every node of the namespace.</summary>
-    internal ClassicRequests Requests { get; }
+    internal IClusterRequests Requests { get; }
 
     public string Namespace { get; }
 
@@ -52,7 +57,7 @@ internal sealed class RedisRoomAdapter : IRoomAdapter
     public async ValueTask AddAllAsync(string socketId, IReadOnlyCollection<string> rooms)
     {
         bool isNew = _local.RoomsOf(socketId).Count == 0;
-        await _local.AddAllAsync(socketId, rooms);
+        await AddLocalAsync(socketId, rooms);
         var keys = new RedisKey[rooms.Count + 1 + (isNew ? 1 : 0)];
         keys[0] = _cluster.IndexKey;
         int i = 1;
@@ -70,6 +75,7 @@ internal sealed class RedisRoomAdapter : IRoomAdapter
     public async ValueTask DeleteAsync(string socketId, string room)
     {
         await _local.DeleteAsync(socketId, room);
+        RoomsMaybeDeleted([room]);
         await Db.ScriptEvaluateAsync(RedisScripts.Delete, [_cluster.IndexKey, RoomKey(room)], [Member(socketId), socketId]);
     }
 
@@ -77,6 +83,7 @@ internal sealed class RedisRoomAdapter : IRoomAdapter
     {
         var rooms = _local.RoomsOf(socketId);
         await _local.DeleteAllAsync(socketId);
+        RoomsMaybeDeleted(rooms);
         lock (_pendingGate)
         {
             if (_pending.TryGetValue(socketId, out var pending))
@@ -135,7 +142,7 @@ internal sealed class RedisRoomAdapter : IRoomAdapter
             }
             else
             {
-                await _local.AddAllAsync(socketId, [room]);
+                await AddLocalAsync(socketId, [room]);
             }
         }
         return join;
@@ -147,14 +154,41 @@ internal sealed class RedisRoomAdapter : IRoomAdapter
         {
             return _local.BroadcastAsync(packet, target);
         }
-        var message = RedisWire.EncodeBroadcast(_cluster.NodeId, Namespace, packet, target);
-        var channel = target.Rooms.Count == 1 ? RedisChannel.Literal(RedisWire.Channel(_cluster.Prefix, Namespace, target)) : _allChannel;
-        _cluster.Publish(channel, message);
+        Requests.PublishBroadcast(packet, target);
         return _local.BroadcastAsync(packet, target);
     }
 
     /// <summary>A broadcast from another node, for this node's sockets.</summary>
     internal void DeliverRemote(RemoteBroadcast broadcast) => _local.BroadcastAsync(broadcast.Packet, broadcast.Target);
+
+    /// <summary>Adds locally and tells the protocol which rooms got their first local member.</summary>
+    private async ValueTask AddLocalAsync(string socketId, IReadOnlyCollection<string> rooms)
+    {
+        List<string>? created = null;
+        foreach (var room in rooms)
+        {
+            if (_local.RoomSizeAsync(room).Result == 0)
+            {
+                (created ??= []).Add(room);
+            }
+        }
+        await _local.AddAllAsync(socketId, rooms);
+        foreach (var room in created ?? [])
+        {
+            Requests.OnRoomCreated(room);
+        }
+    }
+
+    private void RoomsMaybeDeleted(IReadOnlyCollection<string> rooms)
+    {
+        foreach (var room in rooms)
+        {
+            if (_local.RoomSizeAsync(room).Result == 0)
+            {
+                Requests.OnRoomDeleted(room);
+            }
+        }
+    }
 
     public async ValueTask<int> RoomSizeAsync(string room) => (int)await Db.SetLengthAsync(RoomKey(room));
 
@@ -193,33 +227,126 @@ internal sealed class RedisRoomAdapter : IRoomAdapter
 
     public ValueTask BroadcastWithAckAsync(EncodedPacket packet, BroadcastTarget target, BroadcastAck ack) => _local.BroadcastWithAckAsync(packet, target, ack);
 
-    public ValueTask<IReadOnlyList<SocketDetails>> FetchSocketsAsync(BroadcastTarget target) => _local.FetchSocketsAsync(target);
+    /// <summary>
+    /// This node's sockets and, through REMOTE_FETCH (or FETCH_SOCKETS), every other node's; a node that does not
+    /// answer within the requests timeout is left out.
+    /// </summary>
+    public async ValueTask<IReadOnlyList<SocketDetails>> FetchSocketsAsync(BroadcastTarget target)
+    {
+        var local = await _local.FetchSocketsAsync(target);
+        if (target.Flags.Local)
+        {
+            return local;
+        }
+        var answer = await Requests.FetchSocketsAsync(target);
+        var result = new List<SocketDetails>(local);
+        var seen = new HashSet<string>(local.Select(s => s.Id), StringComparer.Ordinal);
+        foreach (var remote in answer.Value)
+        {
+            if (seen.Add(remote.Id))
+            {
+                result.Add(new SocketDetails(remote.Id, RemoteHandshake(remote.Handshake), remote.Rooms, remote.Data));
+            }
+        }
+        return result;
+    }
+
+    /// <summary>A handshake as another node wrote it (Node's fields), read back into ours.</summary>
+    private static SocketIoHandshake RemoteHandshake(System.Text.Json.Nodes.JsonObject h)
+    {
+        static Dictionary<string, string> Map(System.Text.Json.Nodes.JsonNode? node, StringComparer comparer)
+        {
+            var map = new Dictionary<string, string>(comparer);
+            if (node is System.Text.Json.Nodes.JsonObject o)
+            {
+                foreach (var (key, value) in o)
+                {
+                    map[key] = value is System.Text.Json.Nodes.JsonValue v && v.GetValueKind() == System.Text.Json.JsonValueKind.String ? v.GetValue<string>() : value?.ToJsonString() ?? "";
+                }
+            }
+            return map;
+        }
+        var query = Map(h["query"], StringComparer.Ordinal);
+        long issued = h["issued"] is System.Text.Json.Nodes.JsonValue i && i.TryGetValue<double>(out double ms) && double.IsFinite(ms) ? (long)ms : 0;
+        System.Net.IPAddress? address = h["address"] is System.Text.Json.Nodes.JsonValue a && a.GetValueKind() == System.Text.Json.JsonValueKind.String
+            && System.Net.IPAddress.TryParse(a.GetValue<string>(), out var parsed) ? parsed : null;
+        var engine = new SocketIoSignal.EngineIO.HandshakeInfo
+        {
+            Headers = Map(h["headers"], StringComparer.OrdinalIgnoreCase),
+            Query = query,
+            RemoteAddress = address,
+            Time = DateTimeOffset.FromUnixTimeMilliseconds(Math.Clamp(issued, 0, 253402300799999)),
+            Secure = h["secure"] is System.Text.Json.Nodes.JsonValue sv && sv.GetValueKind() == System.Text.Json.JsonValueKind.True,
+            Url = h["url"] is System.Text.Json.Nodes.JsonValue u && u.GetValueKind() == System.Text.Json.JsonValueKind.String ? u.GetValue<string>() : "",
+        };
+        return new SocketIoHandshake
+        {
+            Engine = engine,
+            Query = query,
+            Auth = h["auth"] is System.Text.Json.Nodes.JsonObject auth ? (System.Text.Json.Nodes.JsonObject)auth.DeepClone() : null,
+        };
+    }
 
     public async ValueTask AddSocketsAsync(BroadcastTarget target, IReadOnlyCollection<string> rooms)
     {
-        // Through AddAllAsync, so that Redis holds the memberships as it does for a socket's own joins.
-        foreach (var id in _local.LocalSocketIds(target))
+        if (target.Flags.Local)
         {
-            await AddAllAsync(id, rooms);
+            // Through AddAllAsync, so that Redis holds the memberships as it does for a socket's own joins.
+            await Local.AddSocketsAsync(target, rooms);
+            return;
         }
+        await Requests.AddSocketsAsync(target, rooms);
     }
 
     public async ValueTask DelSocketsAsync(BroadcastTarget target, IReadOnlyCollection<string> rooms)
     {
-        foreach (var id in _local.LocalSocketIds(target))
+        if (target.Flags.Local)
         {
-            foreach (var room in rooms)
-            {
-                await DeleteAsync(id, room);
-            }
+            await Local.DelSocketsAsync(target, rooms);
+            return;
+        }
+        await Requests.DelSocketsAsync(target, rooms);
+    }
+
+    public ValueTask DisconnectSocketsAsync(BroadcastTarget target, bool close)
+    {
+        if (target.Flags.Local)
+        {
+            return _local.DisconnectSocketsAsync(target, close);
+        }
+        Requests.DisconnectSockets(target, close);
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>To the other nodes' listeners (SERVER_SIDE_EMIT); with an ack, one answer per other node or a timeout with the answers so far.</summary>
+    public async ValueTask ServerSideEmitAsync(string eventName, IReadOnlyList<object?> args, ServerSideAck? ack)
+    {
+        var array = new System.Text.Json.Nodes.JsonArray { eventName };
+        foreach (var arg in args)
+        {
+            array.Add(NamespaceLocal.DataJson(arg));
+        }
+        if (ack is null)
+        {
+            Requests.ServerSideEmit(array);
+            return;
+        }
+        var answer = await Requests.ServerSideEmitWithAckAsync(array);
+        foreach (var response in answer.Value)
+        {
+            ack.Response(response);
+        }
+        if (answer.Complete)
+        {
+            ack.Expect(answer.Value.Count);
+        }
+        else
+        {
+            ack.TimedOut();
         }
     }
 
-    public ValueTask DisconnectSocketsAsync(BroadcastTarget target, bool close) => _local.DisconnectSocketsAsync(target, close);
-
-    public ValueTask ServerSideEmitAsync(string eventName, IReadOnlyList<object?> args, ServerSideAck? ack) => _local.ServerSideEmitAsync(eventName, args, ack);
-
-    public ValueTask<int> ServerCountAsync() => _local.ServerCountAsync();
+    public async ValueTask<int> ServerCountAsync() => Math.Max(1, await Requests.ServerCountAsync());
 
     public IReadOnlyCollection<string> LocalSocketIds(BroadcastTarget target) => _local.LocalSocketIds(target);
 

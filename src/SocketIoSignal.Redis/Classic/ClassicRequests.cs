@@ -13,7 +13,7 @@ namespace SocketIoSignal.Redis.Classic;
 /// the same requests for this node's cluster-wide calls, gathering answers until every node has answered or the
 /// requests timeout passes (then with what arrived).
 /// </summary>
-internal sealed class ClassicRequests : IAsyncDisposable
+internal sealed class ClassicRequests : IClusterRequests
 {
     private readonly RedisCluster _cluster;
     private readonly IClusterLocal _local;
@@ -54,7 +54,7 @@ internal sealed class ClassicRequests : IAsyncDisposable
     private RedisOptions Options => _cluster.Options;
 
     /// <summary>Subscribes again when the first attempt failed (Redis down at start); a no-op once subscribed.</summary>
-    internal Task EnsureSubscribedAsync()
+    public Task EnsureSubscribedAsync()
     {
         if (Subscribed.IsFaulted || Subscribed.IsCanceled)
         {
@@ -308,7 +308,7 @@ internal sealed class ClassicRequests : IAsyncDisposable
         });
 
     /// <summary>An event's arguments: JSON values, and the top-level binary ones as bytes again.</summary>
-    private static object?[] EventArgs(JsonArray data, IReadOnlyList<ReadOnlyMemory<byte>> attachments)
+    internal static object?[] EventArgs(JsonArray data, IReadOnlyList<ReadOnlyMemory<byte>> attachments)
     {
         var args = new object?[data.Count - 1];
         for (int i = 1; i < data.Count; i++)
@@ -558,20 +558,36 @@ internal sealed class ClassicRequests : IAsyncDisposable
         }
     }
 
-    private static JsonObject Opts(BroadcastTarget target) => new()
+    /// <summary>Classic broadcasts go out on the broadcast channels, which the cluster publishes itself.</summary>
+    public void PublishBroadcast(EncodedPacket packet, BroadcastTarget target)
+    {
+        var message = RedisWire.EncodeBroadcast(_cluster.NodeId, Namespace, packet, target);
+        _cluster.Publish(RedisChannel.Literal(RedisWire.Channel(_cluster.Prefix, Namespace, target)), message);
+    }
+
+    /// <summary>Classic mode receives every room through one pattern: nothing to subscribe per room.</summary>
+    public void OnRoomCreated(string room)
+    {
+    }
+
+    public void OnRoomDeleted(string room)
+    {
+    }
+
+    internal static JsonObject Opts(BroadcastTarget target) => new()
     {
         ["rooms"] = ClusterCodec.RoomArray(target.Rooms),
         ["except"] = ClusterCodec.RoomArray(target.Except),
     };
 
-    private static JsonObject OptsWithTimeout(BroadcastTarget target, TimeSpan timeout)
+    internal static JsonObject OptsWithTimeout(BroadcastTarget target, TimeSpan timeout)
     {
         var opts = Opts(target);
         opts["flags"] = new JsonObject { ["timeout"] = (long)timeout.TotalMilliseconds };
         return opts;
     }
 
-    private static string? RoomOf(JsonNode node) => node is JsonValue v
+    internal static string? RoomOf(JsonNode node) => node is JsonValue v
         ? v.GetValueKind() switch
         {
             JsonValueKind.String => v.GetValue<string>(),
@@ -580,7 +596,7 @@ internal sealed class ClassicRequests : IAsyncDisposable
         }
         : null;
 
-    private static RemoteSocketInfo? ReadSocket(JsonNode node)
+    internal static RemoteSocketInfo? ReadSocket(JsonNode node)
     {
         if (node is not JsonObject o || o["id"] is not JsonValue id || id.GetValueKind() != JsonValueKind.String)
         {

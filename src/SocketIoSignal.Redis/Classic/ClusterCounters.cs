@@ -35,10 +35,12 @@ internal sealed class ClusterCounters
 
     public long TimedOutTotal => Interlocked.Read(ref _timedOutTotal);
 
-    public void Answered(ClusterRequestType type)
+    public void Answered(ClusterRequestType type) => Answered(type.ToString());
+
+    public void Answered(string type)
     {
         Interlocked.Increment(ref _answeredTotal);
-        _answered.Add(1, new KeyValuePair<string, object?>("type", type.ToString()));
+        _answered.Add(1, new KeyValuePair<string, object?>("type", type));
     }
 
     public void Sent(ClusterRequestType type) => _sent.Add(1, new KeyValuePair<string, object?>("type", type.ToString()));

@@ -97,7 +97,25 @@ internal sealed class NamespaceLocal(RedisRoomAdapter adapter, InMemoryRoomAdapt
         return result;
     }
 
-    public bool OnServerSideEmit(JsonArray args, Action<JsonNode?>? ack) => ServerSideEmitHandler?.Invoke(args, ack) ?? false;
+    public bool OnServerSideEmit(JsonArray args, Action<JsonNode?>? ack)
+    {
+        if (ServerSideEmitHandler is { } handler)
+        {
+            return handler(args, ack);
+        }
+        if (nsp is null || args[0] is not JsonValue name || name.GetValueKind() != JsonValueKind.String)
+        {
+            return false;
+        }
+        // The namespace's own listeners (SocketIoNamespace.On), as Node's _onServerSideEmit.
+        var rest = new JsonNode?[args.Count - 1];
+        for (int i = 1; i < args.Count; i++)
+        {
+            rest[i - 1] = args[i]?.DeepClone();
+        }
+        nsp.OnServerSideEmit(name.GetValue<string>(), rest, ack);
+        return true;
+    }
 
     public int BroadcastWithAck(string eventName, IReadOnlyList<object?> args, BroadcastTarget target, TimeSpan timeout, Action<JsonNode?> onAck)
     {

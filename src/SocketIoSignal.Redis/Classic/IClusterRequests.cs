@@ -1,0 +1,48 @@
+using System.Text.Json.Nodes;
+using SocketIoSignal.SocketIO.Adapter;
+using SocketIoSignal.SocketIO.Protocol;
+
+namespace SocketIoSignal.Redis.Classic;
+
+/// <summary>
+/// The cluster-wide calls of one namespace, whichever wire protocol carries them: the classic adapter's requests
+/// (<see cref="ClassicRequests"/>) or the sharded adapter's cluster messages (<see cref="ShardedRequests"/>).
+/// </summary>
+internal interface IClusterRequests : IAsyncDisposable
+{
+    /// <summary>Completes when this node's channels are subscribed.</summary>
+    Task Subscribed { get; }
+
+    int PendingCount { get; }
+
+    Task EnsureSubscribedAsync();
+
+    Task<int> ServerCountAsync();
+
+    Task<ClusterAnswer<IReadOnlyList<string>>> AllRoomsAsync();
+
+    Task<ClusterAnswer<IReadOnlyList<string>>> SocketIdsAsync(IReadOnlySet<string> rooms);
+
+    Task<ClusterAnswer<IReadOnlyList<RemoteSocketInfo>>> FetchSocketsAsync(BroadcastTarget target);
+
+    Task AddSocketsAsync(BroadcastTarget target, IReadOnlyCollection<string> rooms);
+
+    Task DelSocketsAsync(BroadcastTarget target, IReadOnlyCollection<string> rooms);
+
+    void DisconnectSockets(BroadcastTarget target, bool close);
+
+    void ServerSideEmit(JsonArray args);
+
+    Task<ClusterAnswer<IReadOnlyList<JsonNode?>>> ServerSideEmitWithAckAsync(JsonArray args);
+
+    Task<ClusterAnswer<IReadOnlyList<JsonNode?>>> BroadcastWithAckAsync(string eventName, IReadOnlyList<object?> args, BroadcastTarget target, TimeSpan timeout);
+
+    /// <summary>Publishes a broadcast for the other nodes (this node delivers its own part itself).</summary>
+    void PublishBroadcast(EncodedPacket packet, BroadcastTarget target);
+
+    /// <summary>A room got its first local member (sharded, dynamic subscriptions: subscribe to its channel).</summary>
+    void OnRoomCreated(string room);
+
+    /// <summary>A room lost its last local member.</summary>
+    void OnRoomDeleted(string room);
+}
