@@ -132,6 +132,9 @@ internal sealed partial class EngineIoSession
     /// <summary>Queues a packet; false when the session is no longer open. Shared packets are encoded once.</summary>
     public bool Send(EngineIoPacket packet) => Send([packet]);
 
+    /// <summary>When packets were last queued (a Stopwatch timestamp), for <see cref="Writable"/>.</summary>
+    private long _lastSendTimestamp;
+
     /// <summary>
     /// Whether the transport can take a packet now (Node's <c>transport.writable</c>): a poll is waiting, or the
     /// WebSocket is not in the middle of a write. A volatile packet is dropped when it cannot.
@@ -146,7 +149,12 @@ internal sealed partial class EngineIoSession
                 {
                     return false;
                 }
-                return Transport == TransportKind.Polling ? _pendingPoll is not null : _writerSocket is not null && !_writing;
+                // A WebSocket write that completed at once still counts as in progress for a short while (10 ms), as
+                // Node's transport is unwritable until its send callback, a turn of the event loop later.
+                return Transport == TransportKind.Polling
+                    ? _pendingPoll is not null
+                    : _writerSocket is not null && !_writing && _outbox.Count == 0
+                        && System.Diagnostics.Stopwatch.GetTimestamp() - _lastSendTimestamp > System.Diagnostics.Stopwatch.Frequency / 100;
             }
         }
     }
@@ -183,6 +191,7 @@ internal sealed partial class EngineIoSession
                 {
                     EnqueueLocked(packets[i]);
                 }
+                _lastSendTimestamp = System.Diagnostics.Stopwatch.GetTimestamp();
                 writer = ClaimWriterLocked();
             }
         }
