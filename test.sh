@@ -17,6 +17,15 @@ if ! command -v chromium >/dev/null 2>&1 || ! command -v redis-server >/dev/null
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium redis-server
 fi
 
+# --- python-socketio 5.7 on aiohttp (Debian's packages): a peer in the benchmark, whose smoke run is a test
+if ! /usr/bin/python3 -c 'import socketio, aiohttp' >/dev/null 2>&1; then
+  log "installing python3-socketio and python3-aiohttp"
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y python3-socketio python3-aiohttp
+fi
+
 # --- node packages (reference servers, scenario runner, Socket.IO clients)
 # npm ci rewrites node_modules/.package-lock.json, so that file dates the install.
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then

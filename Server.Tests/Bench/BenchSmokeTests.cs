@@ -6,15 +6,38 @@ namespace SocketIoSignal.Tests.Bench;
 
 /// <summary>
 /// Keeps the benchmark harness working: runs bench/LoadGen in smoke mode (tiny counts, one run, unpinned)
-/// against our server, the Node references when node_modules is there, and the echo server, then checks that
+/// against our server, the Node references when node_modules is there, python-socketio when Debian's packages are
+/// installed, and the echo server, then checks that
 /// it wrote a results file with sane numbers. Not a measurement; the real run is bench/run.sh.
 /// </summary>
 [TestFixture]
 [NonParallelizable]
 public sealed class BenchSmokeTests
 {
+    /// <summary>Debian's python3-socketio and python3-aiohttp, which ./test.sh installs, under the interpreter LoadGen uses.</summary>
+    private static bool PythonSocketIoInstalled()
+    {
+        try
+        {
+            using var p = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("/usr/bin/python3", ["-c", "import socketio, aiohttp"])
+            {
+                RedirectStandardError = true,
+                RedirectStandardOutput = true,
+            });
+            if (p is null || !p.WaitForExit(30_000))
+            {
+                return false;
+            }
+            return p.ExitCode == 0;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return false;
+        }
+    }
+
     [Test]
-    [CancelAfter(180_000)]
+    [CancelAfter(300_000)]
     public async Task SmokeRunProducesSaneNumbers()
     {
         // The solution builds LoadGen and EchoServer in the same configuration as the tests.
@@ -26,7 +49,7 @@ public sealed class BenchSmokeTests
         }
         string outDir = Path.Combine(Path.GetTempPath(), "bench-smoke-" + Guid.NewGuid().ToString("N"));
         await using var process = ChildProcess.Start("dotnet", [loadGen, "--smoke", "--no-pin", "--configuration", configuration, "--out", outDir, "--root", RepoPaths.Root]);
-        int exit = await process.WaitForExitAsync(TimeSpan.FromSeconds(170));
+        int exit = await process.WaitForExitAsync(TimeSpan.FromSeconds(290));
         TestContext.Out.WriteLine(string.Join("\n", process.Output));
         TestContext.Out.WriteLine(string.Join("\n", process.Errors));
         try
@@ -40,6 +63,14 @@ public sealed class BenchSmokeTests
             if (Directory.Exists(RepoPaths.Combine("node_modules", "socket.io-4")))
             {
                 Assert.That(servers, Does.Contain("node-4.8.1"));
+            }
+            if (PythonSocketIoInstalled())
+            {
+                Assert.That(servers, Does.Contain("python-5.7"));
+                // The interleaved saturation ran every Socket.IO server and compared each with Node 4.8.1.
+                var ours = raw.RootElement.GetProperty("ours-codelab")[0];
+                Assert.That(ours.GetProperty("relay.200.paired.per_core").GetDouble(), Is.GreaterThan(0), "interleaved saturation measured");
+                Assert.That(raw.RootElement.GetProperty("python-5.7")[0].TryGetProperty("relay.200.paired.ratio_n4", out _), "python compared with Node 4.8.1");
             }
             foreach (var server in raw.RootElement.EnumerateObject())
             {

@@ -8,6 +8,8 @@ using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.FileProviders;
+using SocketIoSignal.Plain;
 using SocketIoSignal.Signaling;
 
 namespace SocketIoSignal.Hosting;
@@ -29,6 +31,12 @@ public static class SignalServer
         // Kestrel's connection caps, under everything else: appsettings, environment and command line override them.
         builder.Configuration.Sources.Insert(0, new Microsoft.Extensions.Configuration.Memory.MemoryConfigurationSource { InitialData = KestrelLimitDefaults });
         var probe = builder.Configuration.Get<ServerOptions>() ?? new ServerOptions();
+        if (probe.Mode == SignalingMode.Rooms)
+        {
+            // Rooms mode keeps a dropped peer's room and the signaling sent to it for 2 minutes (Node's default
+            // window), under anything configured.
+            builder.Configuration.Sources.Insert(0, new Microsoft.Extensions.Configuration.Memory.MemoryConfigurationSource { InitialData = RoomsModeDefaults });
+        }
         if (probe.Conformance)
         {
             // The suites' settings, under whatever the command line says.
@@ -85,6 +93,7 @@ public static class SignalServer
         builder.Services.Configure<SignalingOptions>(builder.Configuration.GetSection(SignalingOptions.Section));
         builder.Services.PostConfigure<SignalingOptions>(o => o.Mode = server.Mode);
         builder.Services.AddSingleton<CodelabSignaling>();
+        builder.Services.AddPlainWebSocket();
         configure?.Invoke(builder);
 
         var app = builder.Build();
@@ -110,20 +119,31 @@ public static class SignalServer
             return app;
         }
         app.Services.GetRequiredService<CodelabSignaling>().Attach();
+        var plainPath = app.Services.GetRequiredService<IOptions<SignalingOptions>>().Value.PlainWebSocketPath;
+        if (plainPath.Length > 0 && (plainPath[0] != '/' || plainPath.StartsWith(PlainPage.Prefix + "/", StringComparison.Ordinal)))
+        {
+            throw new OptionsValidationException(nameof(SignalingOptions.PlainWebSocketPath), typeof(SignalingOptions),
+                [$"Signaling:PlainWebSocketPath must start with / (and not be under {PlainPage.Prefix}/), or be empty, not {plainPath}"]);
+        }
+        app.MapPlainWebSocket(plainPath);
         if (adminUi)
         {
             app.UseAdminUiFiles();
         }
-        if (FindRoot(server.Root) is { } root)
+        IFileProvider files = FindRoot(server.Root) is { } root ? new SafeFileProvider(root) : EmbeddedSiteFileProvider.ForServer();
+        if (plainPath.Length > 0)
         {
-            app.UseCodelabStaticFiles(root);
+            app.UsePlainPage(files, plainPath);
         }
-        else
-        {
-            app.UseCodelabStaticFiles(EmbeddedSiteFileProvider.ForServer());
-        }
+        app.UseCodelabStaticFiles(files);
         return app;
     }
+
+    /// <summary>Defaults of <c>--mode rooms</c>: connection state recovery on (120 s).</summary>
+    public static readonly IReadOnlyDictionary<string, string?> RoomsModeDefaults = new Dictionary<string, string?>
+    {
+        ["SocketIo:ConnectionStateRecovery:MaxDisconnectionDuration"] = "120000",
+    };
 
     /// <summary>The bundles <c>--client</c> chooses from: 1 = socket.io-client 1.7.4 (what the seed's <c>socket.io ^1.2.0</c> served).</summary>
     public static readonly IReadOnlyDictionary<int, string> ClientVersions = new Dictionary<int, string>

@@ -18,6 +18,9 @@ public sealed partial class CodelabSignaling(SocketIoServer io, IOptions<Signali
 
     public SignalingMode Mode => _options.Mode;
 
+    /// <summary>The events a client may send, in every mode (the plain WebSocket endpoint refuses any other).</summary>
+    public static readonly IReadOnlySet<string> Events = new HashSet<string>(StringComparer.Ordinal) { "message", "create or join", "ipaddr", "bye" };
+
     public void Attach() => io.OnConnection(OnConnection);
 
     private void OnConnection(SocketIoSocket socket)
@@ -36,18 +39,57 @@ public sealed partial class CodelabSignaling(SocketIoServer io, IOptions<Signali
         }
         else if (_options.Mode == SignalingMode.Rooms)
         {
-            socket.OnDisconnecting(_ =>
+            if (socket.Recovered && _pendingByes.TryRemove(socket.Id, out var pending))
             {
-                foreach (var room in socket.Rooms)
+                // Back within the recovery window, in its rooms again: the peer never hears a bye.
+                pending.Dispose();
+            }
+            socket.OnDisconnecting(reason =>
+            {
+                var rooms = socket.Rooms.Where(room => room != socket.Id).ToArray();
+                if (rooms.Length > 0 && socket.KeepsSessionOn(reason))
                 {
-                    if (room != socket.Id)
-                    {
-                        socket.To(room).Emit("bye", room);
-                    }
+                    // A network blip: the peer may come back with its session; say bye only once the window is over.
+                    DeferBye(socket.Id, rooms);
+                    return;
+                }
+                foreach (var room in rooms)
+                {
+                    socket.To(room).Emit("bye", room);
                 }
             });
         }
     }
+
+    /// <summary>Rooms mode with recovery: the byes of peers that dropped and may still come back, by socket id.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, ITimer> _pendingByes = new(StringComparer.Ordinal);
+
+    private void DeferBye(string id, string[] rooms)
+    {
+        var timer = io.Time.CreateTimer(_ =>
+        {
+            if (_pendingByes.TryRemove(id, out var self))
+            {
+                self.Dispose();
+                foreach (var room in rooms)
+                {
+                    io.To(room).Emit("bye", room);
+                }
+            }
+        }, null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        if (_pendingByes.TryAdd(id, timer))
+        {
+            // Armed once registered, so the callback always finds it; a little past the window, when the session is gone for good.
+            timer.Change(io.Options.ConnectionStateRecovery.MaxDisconnectionDuration + TimeSpan.FromMilliseconds(100), Timeout.InfiniteTimeSpan);
+        }
+        else
+        {
+            timer.Dispose();
+        }
+    }
+
+    /// <summary>Byes waiting for a dropped peer's recovery window to end (for tests).</summary>
+    internal int PendingByes => _pendingByes.Count;
 
     /// <summary>The seed's <c>log()</c>: one <c>log</c> event whose argument is an array.</summary>
     private static void Log(SocketIoSocket socket, params object?[] parts)

@@ -26,6 +26,12 @@ public sealed class SignalingOptions
     /// <summary>Room names longer than this (after String conversion) are refused with <c>full</c>.</summary>
     public int MaxRoomNameLength { get; set; } = 1024;
 
+    /// <summary>
+    /// Path of the plain WebSocket endpoint (each text frame one JSON array <c>["event", args…]</c>, the same events
+    /// as the Socket.IO ones); empty turns it off. The page that uses it is served under <c>/plain/</c>.
+    /// </summary>
+    public string PlainWebSocketPath { get; set; } = "/ws";
+
     internal int Capacity => Mode == SignalingMode.Rooms ? RoomCapacity : 2;
 
     internal bool IpAddrEnabled => IpAddr ?? Mode != SignalingMode.Rooms;

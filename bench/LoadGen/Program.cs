@@ -9,6 +9,9 @@ public sealed class Config
     public string Configuration { get; set; } = "Release";
     public string ServerDll { get; set; } = "";
     public string EchoDll { get; set; } = "";
+
+    /// <summary>The interpreter with Debian's python3-socketio and python3-aiohttp (not a virtualenv's or pyenv's).</summary>
+    public string Python { get; set; } = "/usr/bin/python3";
     public bool Pin { get; set; } = true;
     public string ServerCpu { get; set; } = "0";
     public bool Smoke { get; set; }
@@ -41,6 +44,12 @@ public sealed class Config
     public int[] RelaySizes { get; set; } = [200, 3072];
     public int[] RelayRates { get; set; } = [1000, 5000, 10000, 20000];
     public double RelaySeconds { get; set; } = 2;
+
+    /// <summary>Consecutive windows of <see cref="RelaySeconds"/> in one saturation; the figure is their median.</summary>
+    public int SatWindows { get; set; } = 7;
+
+    /// <summary>Whether scenario (c) also runs the servers' saturation interleaved (see <see cref="Paired"/>); --no-paired skips it.</summary>
+    public bool Paired { get; set; } = true;
     public int WarmupMs { get; set; } = 300;
     public int Window { get; set; } = 32;
     public int[] BroadcastSizes { get; set; } = [10, 50, 100, 200];
@@ -69,6 +78,7 @@ public sealed class Config
         RelaySizes = [200];
         RelayRates = [1000];
         RelaySeconds = 0.5;
+        SatWindows = 1;
         WarmupMs = 100;
         BroadcastSizes = [4, 8];
         BroadcastRate = 50;
@@ -94,6 +104,7 @@ public static class Program
         new("ours-rooms", "ours (rooms)", ServerKind.Ours, 4, true, Mode: "rooms"),
         new("node-4.8.1", "Node socket.io 4.8.1", ServerKind.Node, 4, true, Script: "Server.Tests/node/reference-index-v4.js"),
         new("node-2.5.1", "Node socket.io 2.5.1 (seed)", ServerKind.Node, 3, true, Script: "Server.Tests/node/reference-index.js"),
+        new("python-5.7", "python-socketio 5.7 (aiohttp)", ServerKind.Python, 4, true, Script: "bench/python/server.py"),
         new("echo", "Kestrel WebSocket echo", ServerKind.Echo, 0, false),
     ];
 
@@ -112,6 +123,7 @@ public static class Program
                 case "--configuration": cfg.Configuration = Next(); break;
                 case "--server-dll": cfg.ServerDll = Next(); break;
                 case "--echo-dll": cfg.EchoDll = Next(); break;
+                case "--python": cfg.Python = Next(); break;
                 case "--no-pin": cfg.Pin = false; break;
                 case "--server-cpu": cfg.ServerCpu = Next(); break;
                 case "--only": cfg.Only = Next(); break;
@@ -121,6 +133,8 @@ public static class Program
                 case "--compare-dll": cfg.CompareDll = Next(); break;
                 case "--hold": cfg.HoldSeconds = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--relay-seconds": cfg.RelaySeconds = double.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--sat-windows": cfg.SatWindows = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--no-paired": cfg.Paired = false; break;
                 case "--idle": cfg.IdleLevels = [.. Next().Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture))]; break;
                 case "--rates": cfg.RelayRates = [.. Next().Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture))]; break;
                 case "--sizes": cfg.RelaySizes = [.. Next().Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture))]; break;
@@ -129,7 +143,7 @@ public static class Program
                 case "--scale-pairs": cfg.ScalePairs = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 default:
                     Console.Error.WriteLine($"unknown argument {args[i]}");
-                    Console.Error.WriteLine("usage: LoadGen [--smoke] [--runs N] [--out DIR] [--root REPO] [--configuration Release] [--no-pin] [--only a,b|scaleout] [--scenarios a,b,c,d,e] [--heartbeat-seconds N] [--hold SECONDS] [--compare-dll PATH] [--name NAME] [--redis-server PATH]");
+                    Console.Error.WriteLine("usage: LoadGen [--smoke] [--runs N] [--out DIR] [--root REPO] [--configuration Release] [--no-pin] [--only a,b|scaleout] [--scenarios a,b,c,d,e] [--heartbeat-seconds N] [--hold SECONDS] [--compare-dll PATH] [--python PATH] [--sat-windows N] [--no-paired] [--name NAME] [--redis-server PATH]");
                     return 2;
             }
         }
@@ -200,6 +214,20 @@ public static class Program
                 }
                 results[def.Name].Add(m);
             }
+            var socketIo = servers.Where(s => s.Kind != ServerKind.Echo).ToList();
+            if (cfg.Wants('c') && cfg.Paired && socketIo.Count > 1)
+            {
+                Console.WriteLine($"run {run + 1}/{cfg.Runs}: relay saturation, servers interleaved");
+                try
+                {
+                    await LoadGen.Paired.RunAsync(socketIo, cfg, socketIo.ToDictionary(s => s.Name, s => results[s.Name][^1]), run);
+                }
+                catch (Exception ex)
+                {
+                    Console.Error.WriteLine($"  interleaved saturation failed: {ex}");
+                    results[socketIo[0].Name][^1].Set("error", 1);
+                }
+            }
         }
         var finished = DateTime.UtcNow;
         var name = cfg.Name ?? (cfg.Smoke ? "smoke" : started.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
@@ -234,6 +262,9 @@ public static class Program
                 return false;
             case ServerKind.Node when Report.Run("node", "--version") is null:
                 why = "node not on PATH";
+                return false;
+            case ServerKind.Python when Report.Run(cfg.Python, "-c", "import socketio, aiohttp") is null:
+                why = $"{cfg.Python} cannot import socketio and aiohttp (apt-get install python3-socketio python3-aiohttp)";
                 return false;
         }
         return true;

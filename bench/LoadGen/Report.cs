@@ -82,7 +82,8 @@ public sealed class Report(Config cfg, List<ServerDef> servers, Dictionary<strin
         L("");
         L($"Machine: {Environment.ProcessorCount} CPU visible to the generator, nproc --all {Run("nproc", "--all")?.Trim()}, {CpuModel()}, kernel {Run("uname", "-r")?.Trim()}, " +
           $"{MemTotal()}. Runtime .NET {Environment.Version}; Node {Run("node", "--version")?.Trim() ?? "n/a"}; " +
-          $"socket.io {PackageVersion("socket.io")} and {PackageVersion("socket.io-4")} (ws {PackageVersion("ws")}).");
+          $"socket.io {PackageVersion("socket.io")} and {PackageVersion("socket.io-4")} (ws {PackageVersion("ws")}); " +
+          $"python-socketio {Run(cfg.Python, "-c", "import importlib.metadata as m; print(m.version('python-socketio'), 'on aiohttp', m.version('aiohttp'), end='')") ?? "n/a"}.");
         L($"Run: {started:u} → {finished:u} ({(finished - started).TotalMinutes:F1} min), {cfg.Runs} run(s), figures are medians over the runs; " +
           $"servers {(cfg.Pin ? $"pinned to CPU {cfg.ServerCpu} with taskset" : "not pinned")}, the generator on the other core. " +
           "Each server is started fresh for (a)+(e) and again for (b)+(c)+(d); servers alternate within each run.");
@@ -110,6 +111,10 @@ public sealed class Report(Config cfg, List<ServerDef> servers, Dictionary<strin
         foreach (int size in cfg.RelaySizes)
         {
             Goal($"relay throughput per server core, {size} B", "≥ 2× Node", $"relay.{size}.sat.per_core", "msg/s", r => r >= 2, versus: Node4);
+        }
+        foreach (int size in cfg.RelaySizes)
+        {
+            PairedGoal(size);
         }
         int rate10 = cfg.RelayRates.Contains(10000) ? 10000 : cfg.RelayRates[^1];
         foreach (int size in cfg.RelaySizes)
@@ -168,12 +173,45 @@ public sealed class Report(Config cfg, List<ServerDef> servers, Dictionary<strin
             L("");
             L($"Saturation ({size} B, {cfg.Window} messages in flight per direction):");
             L("");
-            L("| server | msg/s | server CPU % | msg/s per server core | p99 ms | generator CPU % |");
-            L("|---|---|---|---|---|---|");
+            L($"Each run measures {cfg.SatWindows} consecutive windows of {cfg.RelaySeconds} s and takes their median; [min–max] is the spread of single windows over all runs. " +
+              "Other CPU % = the share of the server's core taken by other processes during the windows (median).");
+            L("");
+            L("| server | msg/s | server CPU % | msg/s per server core [windows min–max] | p99 ms | generator CPU % | other CPU % on the server's core |");
+            L("|---|---|---|---|---|---|---|");
             foreach (var s in servers)
             {
                 string k = $"relay.{size}.sat";
-                L($"| {s.Label} | {Cell(s.Name, k + ".msgs_per_s", 0)} | {N(Med(s.Name, k + ".cpu_pct"), 0)} | {Cell(s.Name, k + ".per_core", 0)} | {N(Med(s.Name, k + ".p99_ms"), 1)} | {N(Med(s.Name, k + ".gen_cpu_pct"), 0)} |");
+                var runs = results[s.Name].Where(r => r.ContainsKey(k + ".per_core_min") && !double.IsNaN(r[k + ".per_core_min"])).ToList();
+                string spread = runs.Count == 0 ? "" : $" [{N(runs.Min(r => r[k + ".per_core_min"]), 0)}–{N(runs.Max(r => r[k + ".per_core_max"]), 0)}]";
+                L($"| {s.Label} | {Cell(s.Name, k + ".msgs_per_s", 0)} | {N(Med(s.Name, k + ".cpu_pct"), 0)} | {Cell(s.Name, k + ".per_core", 0)}{spread} | {N(Med(s.Name, k + ".p99_ms"), 1)} | {N(Med(s.Name, k + ".gen_cpu_pct"), 0)} | {N(Med(s.Name, k + ".other_cpu_pct"), 0)} |");
+            }
+            L("");
+        }
+
+        if (servers.Any(sv => results[sv.Name].Any(r => r.Keys.Any(key => key.Contains(".paired.", StringComparison.Ordinal)))))
+        {
+            L($"### Saturation with the servers interleaved ({cfg.SatWindows} rounds per run, each server in turn one window of {cfg.RelaySeconds} s after {cfg.WarmupMs} ms warm-up, the others idle)");
+            L("");
+            L("Every Socket.IO server runs at once, pinned to the same core, each with its own relay pair; a round gives each server one window, " +
+              "so a ratio is taken between windows seconds apart, under the same load from the rest of the machine. msg/s per server core = messages relayed / " +
+              "CPU time of the server process (/proc/<pid>/stat). Median over rounds and runs; the range is the spread of single rounds. " +
+              "The sequential saturation above also gives other processes' share of the server's core (\"other CPU %\"): on a shared machine it moves the figures most.");
+            L("");
+            L("| server | " + string.Join(" | ", cfg.RelaySizes.Select(z => $"{z} B msg/s per core [rounds min–max] | ratio to Node 4.8.1 [rounds]")) + " |");
+            L("|---|" + string.Concat(cfg.RelaySizes.Select(_ => "---|---|")) );
+            foreach (var sv in servers.Where(x => results[x.Name].Any(r => r.Keys.Any(key => key.Contains(".paired.", StringComparison.Ordinal)))))
+            {
+                var cells = new List<string>();
+                foreach (int size in cfg.RelaySizes)
+                {
+                    string k = $"relay.{size}.paired";
+                    var runs = results[sv.Name].Where(r => r.ContainsKey(k + ".per_core")).ToList();
+                    string range = runs.Count == 0 ? "" : $" [{N(runs.Min(r => r[k + ".per_core_min"]), 0)}–{N(runs.Max(r => r[k + ".per_core_max"]), 0)}]";
+                    cells.Add(N(Med(sv.Name, k + ".per_core"), 0) + range);
+                    var ratioRuns = results[sv.Name].Where(r => r.ContainsKey(k + ".ratio_n4")).ToList();
+                    cells.Add(ratioRuns.Count == 0 ? "–" : $"{N(Med(sv.Name, k + ".ratio_n4"), 2)}× [{N(ratioRuns.Min(r => r[k + ".ratio_n4_min"]), 2)}–{N(ratioRuns.Max(r => r[k + ".ratio_n4_max"]), 2)}]");
+                }
+                L($"| {sv.Label} | " + string.Join(" | ", cells) + " |");
             }
             L("");
         }
@@ -222,6 +260,25 @@ public sealed class Report(Config cfg, List<ServerDef> servers, Dictionary<strin
         }
         return sb.ToString();
 
+        void PairedGoal(int size)
+        {
+            string k = $"relay.{size}.paired";
+            if (!results.TryGetValue(Ours, out var runs))
+            {
+                return;
+            }
+            var perRun = runs.Where(r => r.TryGetValue(k + ".ratio_n4", out var v) && !double.IsNaN(v)).Select(r => r[k + ".ratio_n4"]).Order().ToList();
+            if (perRun.Count == 0)
+            {
+                return;
+            }
+            double lo = runs.Where(r => r.ContainsKey(k + ".ratio_n4_min")).Min(r => r[k + ".ratio_n4_min"]);
+            double hi = runs.Where(r => r.ContainsKey(k + ".ratio_n4_max")).Max(r => r[k + ".ratio_n4_max"]);
+            double med = perRun[perRun.Count / 2];
+            L($"| relay throughput per server core, {size} B, servers interleaved | ≥ 2× Node | {N(Med(Ours, k + ".per_core"), 1)} msg/s | {N(Med(Node4, k + ".per_core"), 1)} msg/s | " +
+              $"{med.ToString("0.00", Inv)}× [{perRun[0].ToString("0.00", Inv)}–{perRun[^1].ToString("0.00", Inv)}] (rounds {lo.ToString("0.00", Inv)}–{hi.ToString("0.00", Inv)}) | {Met(med, r => r >= 2)} |");
+        }
+
         void Goal(string what, string target, string key, string unit, Func<double, bool> ok, string versus)
         {
             var (med, min, max) = RunRatio(Ours, key, versus, key);
@@ -244,11 +301,11 @@ public sealed class Report(Config cfg, List<ServerDef> servers, Dictionary<strin
 
     // ---------------- SVG ----------------
 
-    private static readonly string[] Colors = ["#1f77b4", "#2ca02c", "#d62728", "#ff7f0e", "#7f7f7f"];
+    private static readonly string[] Colors = ["#1f77b4", "#2ca02c", "#d62728", "#ff7f0e", "#9467bd", "#7f7f7f", "#8c564b"];
 
     public string Svg()
     {
-        int panels = 1 + cfg.RelaySizes.Length;
+        int panels = 2 + cfg.RelaySizes.Length;
         int pw = 420, ph = 320, W = pw * panels, H = ph + 70;
         var sb = new StringBuilder();
         sb.Append(Inv, $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{W}\" height=\"{H}\" viewBox=\"0 0 {W} {H}\" font-family=\"sans-serif\" font-size=\"11\">\n");
@@ -322,8 +379,58 @@ public sealed class Report(Config cfg, List<ServerDef> servers, Dictionary<strin
             // the 20 ms goal
             sb.Append(Inv, $"<line x1=\"{x0}\" x2=\"{x0 + w}\" y1=\"{Y(20):F1}\" y2=\"{Y(20):F1}\" stroke=\"black\" stroke-dasharray=\"4 3\"/><text x=\"{x0 + w - 2}\" y=\"{Y(20) - 3:F1}\" text-anchor=\"end\">20 ms goal</text>\n");
         }
+        // (c) msg/s per server core at saturation, servers interleaved (else sequential): median bars, min–max whiskers
+        {
+            int p = 1 + cfg.RelaySizes.Length;
+            var (x0, y0, w, h) = (pw * p + 60.0, 40.0, pw - 80.0, ph - 80.0);
+            bool paired = servers.Any(sv => !double.IsNaN(Med(sv.Name, $"relay.{cfg.RelaySizes[0]}.paired.per_core")));
+            string key = paired ? "paired" : "sat";
+            sb.Append(Inv, $"<text x=\"{x0 - 10}\" y=\"20\" font-size=\"13\" font-weight=\"bold\">(c) relay msg/s per server core{(paired ? ", interleaved" : "")} (median, range)</text>\n");
+            double max = 1;
+            foreach (var sv in servers)
+            {
+                foreach (int size in cfg.RelaySizes)
+                {
+                    max = Math.Max(max, Nz(RangeOf(sv.Name, $"relay.{size}.{key}").Max));
+                }
+            }
+            max = NiceCeil(max);
+            Axes(sb, x0, y0, w, h, 0, max, false);
+            double groupW = w / cfg.RelaySizes.Length;
+            double barW = (groupW - 10) / servers.Count;
+            for (int g = 0; g < cfg.RelaySizes.Length; g++)
+            {
+                double gx = x0 + g * groupW + 5;
+                sb.Append(Inv, $"<text x=\"{gx + groupW / 2 - 5}\" y=\"{y0 + h + 15}\" text-anchor=\"middle\">{cfg.RelaySizes[g]} B</text>\n");
+                for (int i = 0; i < servers.Count; i++)
+                {
+                    string k = $"relay.{cfg.RelaySizes[g]}.{key}";
+                    double v = Nz(Med(servers[i].Name, k + ".per_core"));
+                    var (lo, hi) = RangeOf(servers[i].Name, k);
+                    double bh = h * Math.Max(0, v) / max;
+                    double bx = gx + i * barW;
+                    sb.Append(Inv, $"<rect x=\"{bx:F1}\" y=\"{y0 + h - bh:F1}\" width=\"{barW - 1:F1}\" height=\"{bh:F1}\" fill=\"{Colors[i % Colors.Length]}\"><title>{Esc(servers[i].Label)}: {v:F0} msg/s per core [{Nz(lo):F0}–{Nz(hi):F0}]</title></rect>\n");
+                    if (!double.IsNaN(lo) && !double.IsNaN(hi))
+                    {
+                        double cx = bx + (barW - 1) / 2;
+                        sb.Append(Inv, $"<line x1=\"{cx:F1}\" x2=\"{cx:F1}\" y1=\"{y0 + h - h * hi / max:F1}\" y2=\"{y0 + h - h * lo / max:F1}\" stroke=\"black\"/>\n");
+                    }
+                }
+            }
+        }
         sb.Append("</svg>\n");
         return sb.ToString();
+    }
+
+    /// <summary>Lowest <c>.per_core_min</c> and highest <c>.per_core_max</c> of a key over the runs.</summary>
+    private (double Min, double Max) RangeOf(string server, string key)
+    {
+        if (!results.TryGetValue(server, out var runs))
+        {
+            return (double.NaN, double.NaN);
+        }
+        var with = runs.Where(r => r.TryGetValue(key + ".per_core_min", out var v) && !double.IsNaN(v)).ToList();
+        return with.Count == 0 ? (double.NaN, double.NaN) : (with.Min(r => r[key + ".per_core_min"]), with.Max(r => r[key + ".per_core_max"]));
     }
 
     private static void Axes(StringBuilder sb, double x0, double y0, double w, double h, double lo, double hi, bool log)

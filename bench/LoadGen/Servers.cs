@@ -9,6 +9,7 @@ public enum ServerKind
 {
     Ours,
     Node,
+    Python,
     Echo,
 }
 
@@ -58,6 +59,15 @@ public sealed class ServerProcess : IDisposable
             case ServerKind.Echo:
                 exe = "dotnet";
                 args.AddRange([cfg.EchoDll, "--port", port.ToString(CultureInfo.InvariantCulture)]);
+                break;
+            case ServerKind.Python:
+                exe = cfg.Python;
+                args.Add(Path.Combine(cfg.Root, def.Script!));
+                env["PORT"] = port.ToString(CultureInfo.InvariantCulture);
+                if (pingIntervalMs is { } pyms)
+                {
+                    env["BENCH_PING_INTERVAL"] = pyms.ToString(CultureInfo.InvariantCulture);
+                }
                 break;
             default:
                 exe = "node";
@@ -358,6 +368,23 @@ public static class ProcStat
     public static double CpuSeconds(int pid) => CpuSecondsOf($"/proc/{pid}/stat");
 
     public static double SelfCpuSeconds() => CpuSecondsOf("/proc/self/stat");
+
+    /// <summary>Busy time of one CPU (every process on it: user, nice, system, irq, softirq, steal), seconds, from /proc/stat.</summary>
+    public static double CoreBusySeconds(string cpu)
+    {
+        foreach (var line in File.ReadLines("/proc/stat"))
+        {
+            if (line.StartsWith("cpu" + cpu + " ", StringComparison.Ordinal))
+            {
+                var f = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                // cpuN user nice system idle iowait irq softirq steal
+                long busy = long.Parse(f[1], CultureInfo.InvariantCulture) + long.Parse(f[2], CultureInfo.InvariantCulture) + long.Parse(f[3], CultureInfo.InvariantCulture)
+                    + long.Parse(f[6], CultureInfo.InvariantCulture) + long.Parse(f[7], CultureInfo.InvariantCulture) + long.Parse(f[8], CultureInfo.InvariantCulture);
+                return busy / ClockTicks;
+            }
+        }
+        return double.NaN;
+    }
 
     private static double CpuSecondsOf(string path)
     {

@@ -292,7 +292,8 @@ internal ref struct MessagePackReader(ReadOnlySpan<byte> data)
     }
 
     /// <summary>An integer 0xcf above long.MaxValue, as JavaScript would read it (a double).</summary>
-    public readonly bool PeekIsLargeUnsigned() => Peek() == 0xcf && BinaryPrimitives.ReadUInt64BigEndian(_data.Slice(_position + 1, 8)) > long.MaxValue;
+    public readonly bool PeekIsLargeUnsigned() =>
+        Peek() == 0xcf && _data.Length - _position > 8 && BinaryPrimitives.ReadUInt64BigEndian(_data.Slice(_position + 1, 8)) > long.MaxValue;
 
     public double ReadDouble()
     {
@@ -315,7 +316,7 @@ internal ref struct MessagePackReader(ReadOnlySpan<byte> data)
             >= 0xa0 and <= 0xbf => code & 0x1f,
             0xd9 => ReadByte(),
             0xda => BinaryPrimitives.ReadUInt16BigEndian(Take(2)),
-            0xdb => checked((int)BinaryPrimitives.ReadUInt32BigEndian(Take(4))),
+            0xdb => Length(BinaryPrimitives.ReadUInt32BigEndian(Take(4))),
             _ => throw new FormatException("MessagePack: string expected"),
         };
         return Take(length);
@@ -330,7 +331,7 @@ internal ref struct MessagePackReader(ReadOnlySpan<byte> data)
         {
             0xc4 => ReadByte(),
             0xc5 => BinaryPrimitives.ReadUInt16BigEndian(Take(2)),
-            0xc6 => checked((int)BinaryPrimitives.ReadUInt32BigEndian(Take(4))),
+            0xc6 => Length(BinaryPrimitives.ReadUInt32BigEndian(Take(4))),
             _ => throw new FormatException("MessagePack: binary expected"),
         };
         return Take(length);
@@ -343,7 +344,7 @@ internal ref struct MessagePackReader(ReadOnlySpan<byte> data)
         {
             >= 0x90 and <= 0x9f => code & 0x0f,
             0xdc => BinaryPrimitives.ReadUInt16BigEndian(Take(2)),
-            0xdd => checked((int)BinaryPrimitives.ReadUInt32BigEndian(Take(4))),
+            0xdd => Length(BinaryPrimitives.ReadUInt32BigEndian(Take(4))),
             _ => throw new FormatException("MessagePack: array expected"),
         };
     }
@@ -355,7 +356,7 @@ internal ref struct MessagePackReader(ReadOnlySpan<byte> data)
         {
             >= 0x80 and <= 0x8f => code & 0x0f,
             0xde => BinaryPrimitives.ReadUInt16BigEndian(Take(2)),
-            0xdf => checked((int)BinaryPrimitives.ReadUInt32BigEndian(Take(4))),
+            0xdf => Length(BinaryPrimitives.ReadUInt32BigEndian(Take(4))),
             _ => throw new FormatException("MessagePack: map expected"),
         };
     }
@@ -372,16 +373,25 @@ internal ref struct MessagePackReader(ReadOnlySpan<byte> data)
             0xd8 => 16,
             0xc7 => ReadByte(),
             0xc8 => BinaryPrimitives.ReadUInt16BigEndian(Take(2)),
-            0xc9 => checked((int)BinaryPrimitives.ReadUInt32BigEndian(Take(4))),
+            0xc9 => Length(BinaryPrimitives.ReadUInt32BigEndian(Take(4))),
             _ => throw new FormatException("MessagePack: extension expected"),
         };
         type = (sbyte)ReadByte();
         return Take(length);
     }
 
-    /// <summary>Skips one whole value (with its children).</summary>
-    public void Skip()
+    /// <summary>Skips one whole value (with its children), at most <see cref="MaxDepth"/> levels deep.</summary>
+    public void Skip() => Skip(0);
+
+    /// <summary>Nesting deeper than this is refused: a hostile message must not exhaust the stack.</summary>
+    public const int MaxDepth = 256;
+
+    private void Skip(int depth)
     {
+        if (depth > MaxDepth)
+        {
+            throw new FormatException("MessagePack: nested too deeply");
+        }
         switch (PeekType())
         {
             case MessagePackType.Nil:
@@ -415,17 +425,21 @@ internal ref struct MessagePackReader(ReadOnlySpan<byte> data)
             case MessagePackType.Array:
                 for (int n = ReadArrayHeader(); n > 0; n--)
                 {
-                    Skip();
+                    Skip(depth + 1);
                 }
                 break;
             case MessagePackType.Map:
-                for (int n = ReadMapHeader() * 2; n > 0; n--)
+                for (long n = ReadMapHeader() * 2L; n > 0; n--)
                 {
-                    Skip();
+                    Skip(depth + 1);
                 }
                 break;
         }
     }
+
+    /// <summary>A 32-bit length as an int; beyond int (or beyond what is left) is malformed, not an overflow.</summary>
+    private readonly int Length(uint length) =>
+        length > (uint)(_data.Length - _position) ? throw new FormatException("MessagePack: length beyond the message") : (int)length;
 
     private readonly byte Peek()
     {

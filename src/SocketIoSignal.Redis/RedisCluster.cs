@@ -6,6 +6,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SocketIoSignal.EngineIO;
+using SocketIoSignal.Redis.Classic;
 using StackExchange.Redis;
 
 namespace SocketIoSignal.Redis;
@@ -59,10 +60,19 @@ internal sealed partial class RedisCluster : IRoomAdapterFactory, IHostedService
         _received = meter.CreateCounter<long>("redis.broadcasts.received");
         _purged = meter.CreateCounter<long>("redis.members.purged");
         _heartbeatFailures = meter.CreateCounter<long>("redis.heartbeat.failures");
+        Counters = new ClusterCounters(meter);
         meter.CreateObservableGauge("redis.rooms.local", () => _adapters.Values.Sum(a => (long)a.LocalRoomCount));
     }
 
     public RedisOptions Options { get; }
+
+    internal TimeProvider Time => _time;
+
+    /// <summary>What the request protocol did (answered, sent, timed out, dropped by reason).</summary>
+    internal ClusterCounters Counters { get; }
+
+    /// <summary>The adapter of a namespace, when this node has made it.</summary>
+    internal RedisRoomAdapter? AdapterOf(string nsp) => _adapters.TryGetValue(nsp, out var adapter) ? adapter : null;
 
     /// <summary>This node's uid: in every message it publishes (so it ignores its own) and every member it owns.</summary>
     public string NodeId { get; }
@@ -173,8 +183,9 @@ internal sealed partial class RedisCluster : IRoomAdapterFactory, IHostedService
                 adapter.DeliverRemote(broadcast);
             }
         }
-        catch (FormatException ex)
+        catch (Exception ex) when (ex is FormatException or InvalidOperationException or ArgumentException)
         {
+            Counters.Dropped("malformed");
             LogBadMessage(ex, message.Channel.ToString());
         }
     }
@@ -189,6 +200,10 @@ internal sealed partial class RedisCluster : IRoomAdapterFactory, IHostedService
                 try
                 {
                     await SubscribeAsync();
+                    foreach (var adapter in _adapters.Values)
+                    {
+                        await adapter.Requests.EnsureSubscribedAsync();
+                    }
                     await BeatAsync();
                     await SweepAsync(null);
                 }
@@ -260,8 +275,14 @@ internal sealed partial class RedisCluster : IRoomAdapterFactory, IHostedService
     [LoggerMessage(Level = LogLevel.Information, Message = "purged {Count} room memberships of dead nodes")]
     private partial void LogPurged(long count);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "ignored a malformed message on {Channel}")]
+    [LoggerMessage(Level = LogLevel.Debug, Message = "ignored a malformed message on {Channel}")]
     private partial void LogBadMessage(Exception ex, string channel);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "dropped a message on {Channel}")]
+    internal partial void LogDropped(Exception ex, string channel);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "a cluster request ({What}) failed")]
+    internal partial void LogRequestFailed(Exception ex, string what);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "could not leave the cluster cleanly")]
     private partial void LogLeaveFailed(Exception ex);

@@ -37,6 +37,10 @@ internal sealed class RedisOptionsValidation : IValidateOptions<RedisOptions>
             .Positive(nameof(o.HeartbeatInterval), o.HeartbeatInterval)
             .Check(o.NodeTimeout > o.HeartbeatInterval && o.NodeTimeout <= TimeSpan.FromDays(24), nameof(o.NodeTimeout), o.NodeTimeout, "longer than HeartbeatInterval")
             .Positive(nameof(o.ConnectTimeout), o.ConnectTimeout)
+            .Positive(nameof(o.RequestsTimeout), o.RequestsTimeout)
+            .Positive(nameof(o.MaxRemoteAckTimeout), o.MaxRemoteAckTimeout)
+            .Check(o.MaxPendingRequests > 0, nameof(o.MaxPendingRequests), o.MaxPendingRequests, "a positive count")
+            .Check(o.MaxMessageBytes > 0, nameof(o.MaxMessageBytes), o.MaxMessageBytes, "a positive size in bytes")
             .Check(!string.IsNullOrWhiteSpace(o.KeyPrefix) && !o.KeyPrefix.Contains('#'), nameof(o.KeyPrefix), o.KeyPrefix, "a prefix without '#'")
             .Check(IsAddress(o.Configuration, out var why), nameof(o.Configuration), o.Configuration, "a Redis address such as 127.0.0.1:6379" + why);
         return problems.Result();

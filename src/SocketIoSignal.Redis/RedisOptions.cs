@@ -20,4 +20,19 @@ public sealed class RedisOptions
 
     /// <summary>How long the first connection may take at start-up before the node starts without Redis; 5 s.</summary>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long a cluster-wide request (fetch, all rooms, server-side emit with ack) waits for every node; 5 s, the Node adapter's <c>requestsTimeout</c>.</summary>
+    public TimeSpan RequestsTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Answer on the requester's own response channel (<c>…-response#nsp#uid#</c>) instead of the shared one; false, as the Node adapter's <c>publishOnSpecificResponseChannel</c>.</summary>
+    public bool PublishOnSpecificResponseChannel { get; set; }
+
+    /// <summary>Requests of this node waiting for answers, and other nodes' acknowledged broadcasts waiting here, per namespace; beyond it they fail at once; 1000.</summary>
+    public int MaxPendingRequests { get; set; } = 1000;
+
+    /// <summary>The longest acknowledgement timeout another node's broadcast may ask this node to wait; 60 s.</summary>
+    public TimeSpan MaxRemoteAckTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>A request or response larger than this is dropped unread; 16 MiB.</summary>
+    public int MaxMessageBytes { get; set; } = 16 << 20;
 }

@@ -1,3 +1,4 @@
+using SocketIoSignal.Redis.Classic;
 using SocketIoSignal.SocketIO;
 using SocketIoSignal.SocketIO.Adapter;
 using SocketIoSignal.SocketIO.Protocol;
@@ -32,7 +33,15 @@ internal sealed class RedisRoomAdapter : IRoomAdapter
         _keyPrefix = cluster.Prefix + "#room#" + escaped + "#";
         _allKey = cluster.Prefix + "#sockets#" + escaped;
         _allChannel = RedisChannel.Literal(cluster.Prefix + "#" + nsp + "#");
+        Local = new NamespaceLocal(this, _local, delivery as SocketIoNamespace);
+        Requests = new ClassicRequests(cluster, nsp, Local);
     }
+
+    /// <summary>This node's half of the cluster calls (what it answers other nodes with).</summary>
+    internal NamespaceLocal Local { get; }
+
+    /// <summary>The cluster-wide calls: requests to and answers from every node of the namespace.</summary>
+    internal ClassicRequests Requests { get; }
 
     public string Namespace { get; }
 
@@ -234,6 +243,7 @@ internal sealed class RedisRoomAdapter : IRoomAdapter
     public async ValueTask DisposeAsync()
     {
         _cluster.Forget(this);
+        await Requests.DisposeAsync();
         await _local.DisposeAsync();
     }
 

@@ -86,7 +86,7 @@ internal static class RedisWire
     }
 
     /// <summary>The JSON part of an encoded EVENT packet as a MessagePack array, attachments in place.</summary>
-    private static void WriteData(ref MessagePackWriter w, EncodedPacket packet)
+    internal static void WriteData(ref MessagePackWriter w, EncodedPacket packet)
     {
         string text = packet.Text;
         int start = JsonStart(text);
@@ -125,7 +125,8 @@ internal static class RedisWire
         return i;
     }
 
-    private static void WriteElement(ref MessagePackWriter w, JsonElement e, IReadOnlyList<ReadOnlyMemory<byte>> attachments)
+    /// <summary>A JSON value as MessagePack; placeholders naming one of <paramref name="attachments"/> become binary.</summary>
+    internal static void WriteElement(ref MessagePackWriter w, JsonElement e, IReadOnlyList<ReadOnlyMemory<byte>> attachments)
     {
         switch (e.ValueKind)
         {
@@ -287,7 +288,7 @@ internal static class RedisWire
         return new RemoteBroadcast(nsp, new EncodedPacket(text, data.Value.Attachments), new BroadcastTarget(rooms, except));
     }
 
-    private readonly record struct EncodedPacketParts(string Json, IReadOnlyList<ReadOnlyMemory<byte>> Attachments);
+    internal readonly record struct EncodedPacketParts(string Json, IReadOnlyList<ReadOnlyMemory<byte>> Attachments);
 
     private static ReadOnlySpan<byte> ReadKey(ref MessagePackReader r)
     {
@@ -319,6 +320,13 @@ internal static class RedisWire
                     break;
             }
         }
+    }
+
+    /// <summary>A whole MessagePack value as JSON text (binary values as placeholders, in order) and the binaries.</summary>
+    internal static EncodedPacketParts ToJson(ReadOnlySpan<byte> message)
+    {
+        var r = new MessagePackReader(message);
+        return ReadData(ref r);
     }
 
     private static EncodedPacketParts ReadData(ref MessagePackReader r)

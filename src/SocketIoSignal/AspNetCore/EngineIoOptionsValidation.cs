@@ -17,6 +17,13 @@ internal sealed class EngineIoOptionsValidation : IValidateOptions<EngineIoOptio
         .Positive(nameof(o.MaxQueuedBytes), o.MaxQueuedBytes)
         .Positive(nameof(o.MaxSessions), o.MaxSessions)
         .NotNegative(nameof(o.HandshakesPerIpPerMinute), o.HandshakesPerIpPerMinute)
+        .Check(o.HttpCompression is not null, nameof(o.HttpCompression), null, "compression options")
+        .NotNegative("HttpCompression:Threshold", o.HttpCompression?.Threshold ?? 0)
+        .NotNegative(nameof(o.PerMessageDeflateThreshold), o.PerMessageDeflateThreshold)
+        .Check(o.PerMessageDeflateServerMaxWindowBits is >= 9 and <= 15, nameof(o.PerMessageDeflateServerMaxWindowBits),
+            o.PerMessageDeflateServerMaxWindowBits.ToString(System.Globalization.CultureInfo.InvariantCulture), "9 to 15")
+        .Check(o.PerMessageDeflateClientMaxWindowBits is >= 9 and <= 15, nameof(o.PerMessageDeflateClientMaxWindowBits),
+            o.PerMessageDeflateClientMaxWindowBits.ToString(System.Globalization.CultureInfo.InvariantCulture), "9 to 15")
         .Check(o.Transports is { Length: > 0 } && o.Transports.All(KnownTransports.Contains), nameof(o.Transports),
             o.Transports is null ? null : string.Join(",", o.Transports), "\"polling\", \"websocket\" or both")
         .Check(o.AllowedOrigins is not null && o.AllowedOrigins.All(a => a == "*" || Uri.TryCreate(a, UriKind.Absolute, out _)),

@@ -70,4 +70,42 @@ public sealed class EngineIoOptions
 
     /// <summary>How long a WebSocket close handshake may take, and how long shutdown waits for sessions to close (2 s).</summary>
     public TimeSpan CloseTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// Compression of polling responses (engine.io's <c>httpCompression</c>): on, from 1024 bytes, gzip or deflate as
+    /// the request accepts. <c>EngineIo:HttpCompression:Enabled=false</c> turns it off.
+    /// </summary>
+    public HttpCompressionOptions HttpCompression { get; set; } = new();
+
+    /// <summary>
+    /// Whether WebSocket messages may be compressed (permessage-deflate, RFC 7692) with clients that offer it. Off by
+    /// default, as in socket.io 2 and later: it costs CPU per message, and memory per connection with context takeover.
+    /// </summary>
+    public bool PerMessageDeflate { get; set; }
+
+    /// <summary>With <see cref="PerMessageDeflate"/>: messages smaller than this many bytes are sent uncompressed (1024).</summary>
+    public int PerMessageDeflateThreshold { get; set; } = 1024;
+
+    /// <summary>
+    /// With <see cref="PerMessageDeflate"/>: the server compresses each message on its own
+    /// (<c>server_no_context_takeover</c>), so a connection holds no compressor between messages. On by default;
+    /// off compresses better and costs a compressor (about 300 KB of native memory) per connection.
+    /// </summary>
+    public bool PerMessageDeflateServerNoContextTakeover { get; set; } = true;
+
+    /// <summary>
+    /// With <see cref="PerMessageDeflate"/>: asks clients to compress each message on its own
+    /// (<c>client_no_context_takeover</c>), so a connection holds no decompressor between messages. On by default;
+    /// off costs a decompressor (a window of 2^<see cref="PerMessageDeflateClientMaxWindowBits"/> bytes and about 7 KB) per connection.
+    /// </summary>
+    public bool PerMessageDeflateClientNoContextTakeover { get; set; } = true;
+
+    /// <summary>With <see cref="PerMessageDeflate"/>: the largest window the server compresses with, in bits (9–15, 15).</summary>
+    public int PerMessageDeflateServerMaxWindowBits { get; set; } = 15;
+
+    /// <summary>
+    /// With <see cref="PerMessageDeflate"/>: the largest window asked of clients that let the server choose
+    /// (<c>client_max_window_bits</c>), in bits (9–15, 15).
+    /// </summary>
+    public int PerMessageDeflateClientMaxWindowBits { get; set; } = 15;
 }

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SocketIoSignal.EngineIO.Protocol;
+using SocketIoSignal.EngineIO.WebSockets;
 
 namespace SocketIoSignal.EngineIO;
 
@@ -126,19 +127,26 @@ internal sealed partial class EngineIoServer : IDisposable
                 await WriteNotWebSocketAsync(context);
                 return;
             }
-            var accepted = await TryAcceptWebSocketAsync(context);
+            var accepted = await TryAcceptWebSocketAsync(context, session.Protocol);
             if (accepted is null)
             {
                 await WriteErrorAsync(context, EngineIoError.Forbidden);
                 return;
             }
-            if (!Options.AllowUpgrades)
+            try
             {
-                // As the reference: the WebSocket is accepted, then closed; the session goes on.
-                await session.RejectProbeAsync(accepted.Socket);
-                return;
+                if (!Options.AllowUpgrades)
+                {
+                    // As the reference: the WebSocket is accepted, then closed; the session goes on.
+                    await EngineIoSession.RejectProbeAsync(accepted);
+                    return;
+                }
+                await session.RunProbeAsync(accepted);
             }
-            await session.RunProbeAsync(accepted);
+            finally
+            {
+                accepted.Finish();
+            }
             return;
         }
         if (HttpMethods.IsGet(context.Request.Method))
@@ -202,11 +210,11 @@ internal sealed partial class EngineIoServer : IDisposable
         // Copied before the await below: this method's frame lives as long as the WebSocket, and must not keep the query.
         var handshake = HandshakeInfo.From(context, query, Time);
         query = null;
-        AcceptedWebSocket? ws = null;
+        WebSocketConnection? ws = null;
         if (request.Transport == TransportKind.WebSocket)
         {
             // Accepted before the session exists: an upgrade Kestrel refuses leaves nothing behind.
-            ws = await TryAcceptWebSocketAsync(context);
+            ws = await TryAcceptWebSocketAsync(context, request.Protocol);
             if (ws is null)
             {
                 await WriteErrorAsync(context, EngineIoError.Forbidden);
@@ -230,7 +238,14 @@ internal sealed partial class EngineIoServer : IDisposable
         session.StartHeartbeat();
         if (ws is not null)
         {
-            await session.RunWebSocketAsync(ws);
+            try
+            {
+                await session.RunWebSocketAsync(ws);
+            }
+            finally
+            {
+                ws.Finish();
+            }
         }
         else
         {
@@ -240,19 +255,29 @@ internal sealed partial class EngineIoServer : IDisposable
 
     /// <summary>
     /// Accepts the WebSocket, or null when Kestrel refuses the upgrade (Kestrel:Limits:MaxConcurrentUpgradedConnections
-    /// reached): the client gets 403 code 4 instead of an exception and a 500. The handshake is answered here rather
-    /// than by ASP.NET's WebSocket middleware so that the upgraded stream passes through a
-    /// <see cref="WebSocketFrameGuard"/> before the WebSocket reads it.
+    /// reached): the client gets 403 code 4 instead of an exception and a 500. The handshake is answered here, and
+    /// the WebSocket runs on the upgraded connection's own pipes (HTTP/1.1) or stream (HTTP/2) with our framing.
+    /// permessage-deflate is agreed when EngineIo:PerMessageDeflate is on and the client offers it.
     /// </summary>
-    private async Task<AcceptedWebSocket?> TryAcceptWebSocketAsync(HttpContext context)
+    internal async Task<WebSocketConnection?> TryAcceptWebSocketAsync(HttpContext context, int protocol)
     {
-        Stream stream;
+        var headers = context.Response.Headers;
+        DeflateParameters? deflate = null;
+        if (Options.PerMessageDeflate)
+        {
+            deflate = PerMessageDeflate.Negotiate(context.Request.Headers.SecWebSocketExtensions, Options);
+            if (deflate is not null)
+            {
+                headers.SecWebSocketExtensions = deflate.ResponseHeader;
+            }
+        }
         // WebSocket over HTTP/2 (RFC 8441, extended CONNECT): what browsers use on an HTTPS endpoint that speaks h2.
         var connect = context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpExtendedConnectFeature>();
         if (connect is { IsExtendedConnect: true } && string.Equals(connect.Protocol, "websocket", StringComparison.OrdinalIgnoreCase))
         {
-            stream = await connect.AcceptAsync();
-            return Guarded(context, stream);
+            var stream = await connect.AcceptAsync();
+            DisableRequestTimeout(context);
+            return new WebSocketConnection(stream, protocol, Options.MaxHttpBufferSize, Deflater(deflate), Options.CloseTimeout, Metrics, context.Abort);
         }
         var upgrade = context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpUpgradeFeature>();
         if (upgrade is null || !upgrade.IsUpgradableRequest)
@@ -260,38 +285,32 @@ internal sealed partial class EngineIoServer : IDisposable
             Metrics.Refused("upgrade limit");
             return null;
         }
-        var headers = context.Response.Headers;
         headers.Connection = "Upgrade";
         headers.Upgrade = "websocket";
         headers.SecWebSocketAccept = WebSocketAcceptKey(context.Request.Headers.SecWebSocketKey.ToString());
+        Stream upgraded;
         try
         {
-            stream = await upgrade.UpgradeAsync();
+            upgraded = await upgrade.UpgradeAsync();
         }
         catch (InvalidOperationException) when (!context.Response.HasStarted)
         {
             headers.Remove("Connection");
             headers.Remove("Upgrade");
             headers.Remove("Sec-WebSocket-Accept");
+            headers.Remove("Sec-WebSocket-Extensions");
             Metrics.Refused("upgrade limit");
             return null;
         }
-        return Guarded(context, stream);
+        DisableRequestTimeout(context);
+        return new WebSocketConnection(upgraded, protocol, Options.MaxHttpBufferSize, Deflater(deflate), Options.CloseTimeout, Metrics, context.Abort);
     }
 
-    /// <summary>The WebSocket over an accepted stream, every byte from the client passing through the guard first.</summary>
-    private AcceptedWebSocket Guarded(HttpContext context, Stream stream)
-    {
+    private PerMessageDeflate? Deflater(DeflateParameters? parameters) =>
+        parameters is null ? null : new PerMessageDeflate(parameters, Options.PerMessageDeflateThreshold);
+
+    private static void DisableRequestTimeout(HttpContext context) =>
         context.Features.Get<Microsoft.AspNetCore.Http.Timeouts.IHttpRequestTimeoutFeature>()?.DisableTimeout();
-        var guard = new WebSocketFrameGuard(stream, Options.MaxHttpBufferSize, Options.CloseTimeout, context.Abort);
-        var ws = System.Net.WebSockets.WebSocket.CreateFromStream(guard, new System.Net.WebSockets.WebSocketCreationOptions
-        {
-            IsServer = true,
-            KeepAliveInterval = TimeSpan.Zero,
-        });
-        guard.Socket = ws;
-        return new AcceptedWebSocket(ws, guard);
-    }
 
     /// <summary>Sec-WebSocket-Accept for a client's key (RFC 6455 §4.2.2).</summary>
     internal static string WebSocketAcceptKey(string key)
@@ -493,44 +512,48 @@ internal sealed partial class EngineIoServer : IDisposable
     internal Task WritePayloadAsync(HttpContext context, EngineIoRequest request, EngineIoSession session, List<EngineIoPacket> packets) =>
         WritePayloadAsync(context, request, session.Protocol, session.SupportsBinary, packets);
 
-    private async Task WritePayloadAsync(HttpContext context, EngineIoRequest request, int protocol, bool supportsBinary, List<EngineIoPacket> packets)
+    private Task WritePayloadAsync(HttpContext context, EngineIoRequest request, int protocol, bool supportsBinary, List<EngineIoPacket> packets)
     {
-        var response = context.Response;
         Metrics.PacketsOut(packets.Count);
         if (request.IsJsonp)
         {
             var script = PollingPayload.EncodeJsonp(PollingPayload.EncodeV3Text(packets), request.JsonpIndex!);
-            response.ContentType = "text/javascript; charset=UTF-8";
-            await WriteUtf8Async(response, script);
-            return;
+            return WriteBodyAsync(context, "text/javascript; charset=UTF-8", Encoding.UTF8.GetBytes(script));
         }
         switch (PollingPayload.ChooseEncoding(protocol, supportsBinary, packets))
         {
             case PollingPayload.Encoding3Or4.V4:
-                response.ContentType = "text/plain; charset=UTF-8";
-                await WriteUtf8Async(response, PollingPayload.EncodeV4(packets));
-                break;
+                return WriteBodyAsync(context, "text/plain; charset=UTF-8", Encoding.UTF8.GetBytes(PollingPayload.EncodeV4(packets)));
             case PollingPayload.Encoding3Or4.V3Text:
-                response.ContentType = "text/plain; charset=UTF-8";
-                await WriteUtf8Async(response, PollingPayload.EncodeV3Text(packets));
-                break;
+                return WriteBodyAsync(context, "text/plain; charset=UTF-8", Encoding.UTF8.GetBytes(PollingPayload.EncodeV3Text(packets)));
             default:
                 var buffer = new ArrayBufferWriter<byte>();
                 PollingPayload.EncodeV3Binary(packets, buffer);
-                response.ContentType = "application/octet-stream";
-                response.ContentLength = buffer.WrittenCount;
-                Metrics.BytesOut(buffer.WrittenCount);
-                await response.Body.WriteAsync(buffer.WrittenMemory, context.RequestAborted);
-                break;
+                return WriteBodyAsync(context, "application/octet-stream", buffer.WrittenMemory);
         }
     }
 
-    private async Task WriteUtf8Async(HttpResponse response, string text)
+    /// <summary>
+    /// A poll's response: compressed as engine.io's httpCompression does (at least the threshold, and a coding the
+    /// request accepts), with the length of what is sent.
+    /// </summary>
+    private Task WriteBodyAsync(HttpContext context, string contentType, ReadOnlyMemory<byte> body)
     {
-        var bytes = Encoding.UTF8.GetBytes(text);
-        response.ContentLength = bytes.Length;
-        Metrics.BytesOut(bytes.Length);
-        await response.Body.WriteAsync(bytes, response.HttpContext.RequestAborted);
+        var response = context.Response;
+        response.ContentType = contentType;
+        var compression = Options.HttpCompression;
+        if (compression.Enabled && body.Length >= compression.Threshold)
+        {
+            var coding = HttpCompression.Choose(context.Request.Headers.AcceptEncoding.ToString());
+            if (coding != ContentCoding.Identity)
+            {
+                body = HttpCompression.Compress(body.Span, coding);
+                response.Headers.ContentEncoding = HttpCompression.Name(coding);
+            }
+        }
+        response.ContentLength = body.Length;
+        Metrics.BytesOut(body.Length);
+        return response.Body.WriteAsync(body, context.RequestAborted).AsTask();
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "session {Sid} opened (EIO {Protocol}, {Transport})")]

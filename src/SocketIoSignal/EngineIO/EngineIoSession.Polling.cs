@@ -205,6 +205,14 @@ internal sealed partial class EngineIoSession
             await _server.WriteErrorAsync(context, EngineIoError.BadRequest);
             return;
         }
+        if (HasContentCoding(context.Request))
+        {
+            // A compressed body would be inflated past what MaxHttpBufferSize bounds; no client sends one.
+            _server.OnProtocolError(this, "content-encoding");
+            Abort(CloseReason.ParseError);
+            await _server.WriteErrorAsync(context, EngineIoError.BadRequest);
+            return;
+        }
         if (context.Request.ContentLength > max)
         {
             Abort(CloseReason.MessageTooBig);
@@ -285,6 +293,23 @@ internal sealed partial class EngineIoSession
     /// </summary>
     private static bool IsKestrelBadRequest(Exception ex) =>
         ex.GetType().FullName == "Microsoft.AspNetCore.Server.Kestrel.Core.BadHttpRequestException";
+
+    /// <summary>Whether the body comes with a content coding other than identity.</summary>
+    private static bool HasContentCoding(HttpRequest request)
+    {
+        foreach (var value in request.Headers.ContentEncoding)
+        {
+            foreach (var coding in (value ?? "").Split(','))
+            {
+                var name = coding.Trim();
+                if (name.Length > 0 && !name.Equals("identity", StringComparison.OrdinalIgnoreCase))
+                {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
 
     private static bool IsOctetStream(string? contentType) =>
         contentType is not null && contentType.StartsWith("application/octet-stream", StringComparison.OrdinalIgnoreCase);

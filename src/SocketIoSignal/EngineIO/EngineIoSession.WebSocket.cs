@@ -1,30 +1,27 @@
-using System.Buffers;
 using System.Net.WebSockets;
-using System.Text;
 using SocketIoSignal.EngineIO.Protocol;
+using SocketIoSignal.EngineIO.WebSockets;
 
 namespace SocketIoSignal.EngineIO;
 
 /// <summary>
-/// The WebSocket transport and the upgrade from polling. ASP.NET sets no message size limit, so the receive loop
-/// enforces MaxHttpBufferSize itself and closes with 1009 before buffering past it.
+/// The WebSocket transport and the upgrade from polling, over a <see cref="WebSocketConnection"/> (our own RFC 6455
+/// framing on the upgraded connection). The decoder refuses a message over MaxHttpBufferSize at the frame header that
+/// would go past it, with 1009, before buffering it.
 /// </summary>
 internal sealed partial class EngineIoSession
 {
     /// <summary>Frames one message may be split into; real clients send one.</summary>
-    internal const int MaxFragmentsPerMessage = 1024;
-
-    private const int InitialReceiveBuffer = 4096;
+    internal const int MaxFragmentsPerMessage = WebSocketFrameDecoder.MaxFragmentsPerMessage;
 
     /// <summary>Runs a WebSocket that carries the session from its handshake.</summary>
-    internal async Task RunWebSocketAsync(AcceptedWebSocket accepted)
+    internal async Task RunWebSocketAsync(WebSocketConnection ws)
     {
-        var ws = accepted.Socket;
         lock (_gate)
         {
             _webSocket = ws;
         }
-        var reader = ReceiveLoopAsync(ws, accepted.Guard, probing: false);
+        var reader = ReceiveLoopAsync(ws, probing: false);
         // Let Kestrel's sender take the 101 response before the open packet is written, so the two leave in
         // separate segments: a client that attaches its message listener once "open" fired (the published suites
         // do) must not get the open packet in the same read as the 101. The writer starts from a work item in the
@@ -45,9 +42,8 @@ internal sealed partial class EngineIoSession
     }
 
     /// <summary>Runs a WebSocket that probes an upgrade of this polling session.</summary>
-    internal async Task RunProbeAsync(AcceptedWebSocket accepted)
+    internal async Task RunProbeAsync(WebSocketConnection ws)
     {
-        var ws = accepted.Socket;
         bool reject = false;
         lock (_gate)
         {
@@ -68,7 +64,7 @@ internal sealed partial class EngineIoSession
             await RejectProbeAsync(ws);
             return;
         }
-        await ReceiveLoopAsync(ws, accepted.Guard, probing: true);
+        await ReceiveLoopAsync(ws, probing: true);
         bool upgraded;
         lock (_gate)
         {
@@ -93,11 +89,7 @@ internal sealed partial class EngineIoSession
     }
 
     /// <summary>Closes a WebSocket that may not join this session, with a close frame rather than a reset.</summary>
-    internal async Task RejectProbeAsync(WebSocket ws)
-    {
-        await CloseQuietlyAsync(ws, WebSocketCloseStatus.NormalClosure, "");
-        ws.Dispose();
-    }
+    internal static async Task RejectProbeAsync(WebSocketConnection ws) => await ws.SendCloseAsync(1000, "");
 
     private void OnUpgradeTimeout()
     {
@@ -117,79 +109,23 @@ internal sealed partial class EngineIoSession
     }
 
     /// <summary>
-    /// Reads messages until the WebSocket ends. Between messages it holds no buffer: a read into an empty buffer
-    /// waits for the next frame's header (ManagedWebSocket keeps the header in its own small buffer and consumes no
-    /// payload), and only then is a buffer rented — an idle connection costs no receive buffer. When the next frame
-    /// is already there (a busy connection) the buffer is kept for it.
+    /// Reads messages until the WebSocket ends. Between messages it holds no buffer (the connection waits on
+    /// Kestrel's input with nothing of its own); the decoder answers pings and protocol violations itself.
     /// </summary>
-    private async Task ReceiveLoopAsync(WebSocket ws, WebSocketFrameGuard guard, bool probing)
+    private async Task ReceiveLoopAsync(WebSocketConnection ws, bool probing)
     {
-        int max = _server.Options.MaxHttpBufferSize;
-        byte[]? buffer = null;
-        int count = 0;
-        int fragments = 0;
-        CloseReason reason = CloseReason.TransportClose;
-        try
+        CloseReason reason;
+        while (true)
         {
-            while (true)
+            var received = await ws.ReceiveAsync();
+            if (received.Kind is ReceivedKind.Text or ReceivedKind.Binary)
             {
-                ValueWebSocketReceiveResult result;
-                if (count == 0 && fragments == 0)
-                {
-                    // Between messages: wait for a frame header without a buffer. The limit on fragments counts
-                    // reads of payload, so this read is not one of them.
-                    var next = ws.ReceiveAsync(Memory<byte>.Empty, CancellationToken.None);
-                    if (!next.IsCompleted && buffer is not null)
-                    {
-                        ReturnReceiveBuffer(buffer);
-                        buffer = null;
-                    }
-                    result = await next;
-                    if (result.MessageType != WebSocketMessageType.Close && !result.EndOfMessage)
-                    {
-                        buffer ??= RentReceiveBuffer(InitialReceiveBuffer);
-                        result = await ws.ReceiveAsync(buffer.AsMemory(0, Math.Min(buffer.Length, max + 1)), CancellationToken.None);
-                    }
-                    // else: a close, or an empty final frame, taken below as a read into the buffer would have been.
-                }
-                else
-                {
-                    buffer ??= RentReceiveBuffer(InitialReceiveBuffer);
-                    if (count == buffer.Length)
-                    {
-                        var bigger = RentReceiveBuffer(Math.Min(buffer.Length * 2, max + 1));
-                        buffer.AsSpan(0, count).CopyTo(bigger);
-                        ReturnReceiveBuffer(buffer);
-                        buffer = bigger;
-                    }
-                    result = await ws.ReceiveAsync(buffer.AsMemory(count, Math.Min(buffer.Length, max + 1) - count), CancellationToken.None);
-                }
-                if (result.MessageType == WebSocketMessageType.Close)
-                {
-                    // Complete the close handshake the client started (its close frame may answer ours).
-                    await CloseQuietlyAsync(ws, WebSocketCloseStatus.NormalClosure, "");
-                    break;
-                }
-                count += result.Count;
-                fragments++;
-                if (count > max || fragments > MaxFragmentsPerMessage)
-                {
-                    reason = CloseReason.MessageTooBig;
-                    await CloseQuietlyAsync(ws, WebSocketCloseStatus.MessageTooBig, "message too big");
-                    await DiscardUntilCloseAsync(ws);
-                    break;
-                }
-                if (!result.EndOfMessage)
-                {
-                    continue;
-                }
-                var message = buffer is null ? Memory<byte>.Empty : buffer.AsMemory(0, count);
-                _server.Metrics.BytesIn(count);
+                var message = received.Data!;
+                _server.Metrics.BytesIn(message.Length);
+                var type = received.Kind == ReceivedKind.Text ? WebSocketMessageType.Text : WebSocketMessageType.Binary;
                 bool ok = probing
-                    ? await OnProbeMessageAsync(ws, message, result.MessageType)
-                    : OnWebSocketMessage(message.Span, result.MessageType);
-                count = 0;
-                fragments = 0;
+                    ? await OnProbeMessageAsync(ws, message, type)
+                    : OnWebSocketMessage(message, type);
                 if (!ok)
                 {
                     reason = CloseReason.ParseError;
@@ -199,34 +135,20 @@ internal sealed partial class EngineIoSession
                 {
                     probing = false;
                 }
-                if (buffer is not null && buffer.Length > InitialReceiveBuffer * 4)
-                {
-                    ReturnReceiveBuffer(buffer);
-                    buffer = null;
-                }
+                continue;
             }
-        }
-        catch (WebSocketException ex) when (ex.WebSocketErrorCode is WebSocketError.InvalidMessageType or WebSocketError.Faulted or WebSocketError.HeaderError)
-        {
-            reason = CloseReason.ParseError;
-        }
-        catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException)
-        {
-            reason = CloseReason.TransportClose;
-        }
-        finally
-        {
-            if (buffer is not null)
+            if (received.Kind == ReceivedKind.Failed)
             {
-                ReturnReceiveBuffer(buffer);
+                // The close frame has told the client why, and the close handshake is over: the connection now
+                // ends with a FIN.
+                reason = ws.FailureCode == WebSocketFrameDecoder.TooBig ? CloseReason.MessageTooBig : CloseReason.ParseError;
+                _server.OnProtocolError(this, "websocket: " + ws.FailureReason);
             }
-        }
-        if (guard.Failure is { } failure)
-        {
-            // The guard has sent the close frame and finished the close handshake: the WebSocket's read failed
-            // after that, and the connection now ends with a FIN.
-            reason = failure == WebSocketCloseStatus.MessageTooBig ? CloseReason.MessageTooBig : CloseReason.ParseError;
-            _server.OnProtocolError(this, "websocket: " + guard.FailureReason);
+            else
+            {
+                reason = CloseReason.TransportClose;
+            }
+            break;
         }
         if (!probing)
         {
@@ -247,19 +169,7 @@ internal sealed partial class EngineIoSession
         Abort(reason);
     }
 
-    private byte[] RentReceiveBuffer(int size)
-    {
-        _server.Metrics.ReceiveBufferRented();
-        return ArrayPool<byte>.Shared.Rent(size);
-    }
-
-    private void ReturnReceiveBuffer(byte[] buffer)
-    {
-        _server.Metrics.ReceiveBufferReturned();
-        ArrayPool<byte>.Shared.Return(buffer);
-    }
-
-    private bool OnWebSocketMessage(ReadOnlySpan<byte> message, WebSocketMessageType type)
+    private bool OnWebSocketMessage(byte[] message, WebSocketMessageType type)
     {
         var error = TryDecodeFrame(message, type, out var packet);
         if (error != DecodeError.None)
@@ -274,7 +184,8 @@ internal sealed partial class EngineIoSession
         return true;
     }
 
-    private DecodeError TryDecodeFrame(ReadOnlySpan<byte> message, WebSocketMessageType type, out EngineIoPacket? packet)
+    /// <summary>Decodes a whole WebSocket message; the array becomes the packet's own (it is the receiver's).</summary>
+    private DecodeError TryDecodeFrame(byte[] message, WebSocketMessageType type, out EngineIoPacket? packet)
     {
         packet = null;
         if (type == WebSocketMessageType.Binary)
@@ -283,16 +194,16 @@ internal sealed partial class EngineIoSession
             {
                 return PacketCodec.TryDecodeV3BinaryFrame(message, out packet);
             }
-            packet = EngineIoPacket.CreateBinary(message.ToArray());
+            packet = EngineIoPacket.CreateBinary(message);
             return DecodeError.None;
         }
         return PacketCodec.TryDecodeTextFrame(message, Protocol, out packet);
     }
 
     /// <summary>The probe: <c>2probe</c> is answered <c>3probe</c>, then <c>5</c> switches the session over.</summary>
-    private async ValueTask<bool> OnProbeMessageAsync(WebSocket ws, ReadOnlyMemory<byte> message, WebSocketMessageType type)
+    private async ValueTask<bool> OnProbeMessageAsync(WebSocketConnection ws, byte[] message, WebSocketMessageType type)
     {
-        var error = TryDecodeFrame(message.Span, type, out var packet);
+        var error = TryDecodeFrame(message, type, out var packet);
         if (error != DecodeError.None)
         {
             return false;
@@ -306,7 +217,14 @@ internal sealed partial class EngineIoSession
                     return false;
                 }
             }
-            await ws.SendAsync(EngineIoPacket.Create(EngineIoPacketType.Pong, "probe").TextFrame(), WebSocketMessageType.Text, true, CancellationToken.None);
+            try
+            {
+                await ws.SendAsync([EngineIoPacket.Create(EngineIoPacketType.Pong, "probe")]);
+            }
+            catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
+            {
+                return false;
+            }
             lock (_gate)
             {
                 if (_probe != ws)
@@ -361,9 +279,9 @@ internal sealed partial class EngineIoSession
             TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
     /// <summary>Lets the writer write to <paramref name="ws"/> from now on, and writes what is queued already.</summary>
-    private void StartWriter(WebSocket ws)
+    private void StartWriter(WebSocketConnection ws)
     {
-        WebSocket? claimed;
+        WebSocketConnection? claimed;
         lock (_gate)
         {
             _writerSocket = ws;
@@ -385,7 +303,7 @@ internal sealed partial class EngineIoSession
     /// (and must call <see cref="WriteAsync"/> after leaving the lock). Writing on the thread that queued saves a
     /// hop through the thread pool per packet; a write that cannot complete at once continues asynchronously.
     /// </summary>
-    private WebSocket? ClaimWriterLocked()
+    private WebSocketConnection? ClaimWriterLocked()
     {
         if (_writing || _writerSocket is null || _outbox.Count == 0)
         {
@@ -399,7 +317,7 @@ internal sealed partial class EngineIoSession
     /// Drains the outbox into the WebSocket until it is empty; after the close packet, closes the WebSocket
     /// (bounded wait for the client's close frame) and ends the session.
     /// </summary>
-    private async Task WriteAsync(WebSocket ws)
+    private async Task WriteAsync(WebSocketConnection ws)
     {
         try
         {
@@ -422,21 +340,12 @@ internal sealed partial class EngineIoSession
                     closing = _state == State.Closing;
                     _outbox.Drain(_writeBatch);
                 }
-                foreach (var packet in _writeBatch)
-                {
-                    if (packet.IsBinary)
-                    {
-                        await ws.SendAsync(packet.BinaryFrame(Protocol), WebSocketMessageType.Binary, true, CancellationToken.None);
-                    }
-                    else
-                    {
-                        await ws.SendAsync(packet.TextFrame(), WebSocketMessageType.Text, true, CancellationToken.None);
-                    }
-                }
+                // Every frame of the batch into the output, then one flush: one send for all of them.
+                await ws.SendAsync(_writeBatch);
                 _writeBatch.Clear();
                 if (closing)
                 {
-                    await CloseQuietlyAsync(ws, WebSocketCloseStatus.NormalClosure, "");
+                    await ws.SendCloseAsync(1000, "");
                     // Let the receive loop take the client's close frame before the connection is cut, bounded.
                     try
                     {
@@ -452,7 +361,7 @@ internal sealed partial class EngineIoSession
                 }
             }
         }
-        catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException)
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
         {
             _writeBatch.Clear();
             Abort(CloseReason.TransportError);
@@ -467,48 +376,5 @@ internal sealed partial class EngineIoSession
             _writing = false;
         }
         _writerEnded.TrySetResult();
-    }
-
-    private async Task CloseQuietlyAsync(WebSocket ws, WebSocketCloseStatus status, string description)
-    {
-        try
-        {
-            // Wall clock: an I/O guard, not a protocol timer; a fake TimeProvider must not leave it waiting forever.
-            using var cts = new CancellationTokenSource(_server.Options.CloseTimeout);
-            await ws.CloseOutputAsync(status, description, cts.Token);
-        }
-        catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException)
-        {
-            // The peer is gone already; nothing more to say to it.
-        }
-    }
-
-    /// <summary>
-    /// After our close frame: reads (into a small scratch buffer, nothing kept) until the client's close frame,
-    /// so the close status reaches it before the connection is cut. Bounded by CloseTimeout.
-    /// </summary>
-    private async Task DiscardUntilCloseAsync(WebSocket ws)
-    {
-        var scratch = ArrayPool<byte>.Shared.Rent(InitialReceiveBuffer);
-        try
-        {
-            using var cts = new CancellationTokenSource(_server.Options.CloseTimeout);
-            while (ws.State == WebSocketState.CloseSent)
-            {
-                var result = await ws.ReceiveAsync(scratch.AsMemory(), cts.Token);
-                if (result.MessageType == WebSocketMessageType.Close)
-                {
-                    break;
-                }
-            }
-        }
-        catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException)
-        {
-            // Gone or too slow; it is cut off by the caller.
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(scratch);
-        }
     }
 }

@@ -1,5 +1,5 @@
-using System.Net.WebSockets;
 using SocketIoSignal.EngineIO.Protocol;
+using SocketIoSignal.EngineIO.WebSockets;
 
 namespace SocketIoSignal.EngineIO;
 
@@ -47,7 +47,7 @@ internal sealed partial class EngineIoSession
     private readonly Outbox _outbox = new();
 
     // ---- upgrade probe ----
-    private WebSocket? _probe;
+    private WebSocketConnection? _probe;
     private bool _upgrading;
     private ITimer? _upgradeTimer;
 
@@ -56,13 +56,13 @@ internal sealed partial class EngineIoSession
     private bool _postActive;
 
     // ---- WebSocket transport ----
-    private WebSocket? _webSocket;
+    private WebSocketConnection? _webSocket;
 
     /// <summary>Completed when the receive loop of the session's WebSocket has ended.</summary>
     private readonly TaskCompletionSource _receiveEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>The WebSocket the session writes to, once it may (after the first-frame pause or the upgrade).</summary>
-    private WebSocket? _writerSocket;
+    private WebSocketConnection? _writerSocket;
 
     /// <summary>A writer is draining the outbox into <see cref="_writerSocket"/>; there is never more than one.</summary>
     private bool _writing;
@@ -130,7 +130,9 @@ internal sealed partial class EngineIoSession
     public bool SendBinary(ReadOnlyMemory<byte> data) => Send(EngineIoPacket.CreateBinary(data));
 
     /// <summary>Queues a packet; false when the session is no longer open. Shared packets are encoded once.</summary>
-    public bool Send(EngineIoPacket packet) => Send([packet]);
+    /// <param name="packet">The packet.</param>
+    /// <param name="compress">False: never compressed (permessage-deflate), whatever its size.</param>
+    public bool Send(EngineIoPacket packet, bool compress = true) => Send([packet], compress);
 
     /// <summary>When packets were last queued (a Stopwatch timestamp), for <see cref="Writable"/>.</summary>
     private long _lastSendTimestamp;
@@ -139,7 +141,7 @@ internal sealed partial class EngineIoSession
     /// Whether the transport can take a packet now (Node's <c>transport.writable</c>): a poll is waiting, or the
     /// WebSocket is not in the middle of a write. A volatile packet is dropped when it cannot.
     /// </summary>
-    internal bool Writable
+    public bool Writable
     {
         get
         {
@@ -159,17 +161,13 @@ internal sealed partial class EngineIoSession
         }
     }
 
-    /// <summary>
-    /// Queues packets that must stay together, with Node's <c>compress</c> flag: false asks the transport not to
-    /// compress them (permessage-deflate); the WebSocket writer is where it applies.
-    /// </summary>
-    internal bool Send(IReadOnlyList<EngineIoPacket> packets, bool compress) => Send(packets);
-
     /// <summary>Queues packets that must stay together (a Socket.IO packet and its attachments).</summary>
-    public bool Send(IReadOnlyList<EngineIoPacket> packets)
+    /// <param name="packets">The packets, in order.</param>
+    /// <param name="compress">False: none of them is compressed (permessage-deflate), whatever its size.</param>
+    public bool Send(IReadOnlyList<EngineIoPacket> packets, bool compress = true)
     {
         bool overflow = false;
-        WebSocket? writer = null;
+        WebSocketConnection? writer = null;
         lock (_gate)
         {
             if (_state != State.Open)
@@ -189,7 +187,7 @@ internal sealed partial class EngineIoSession
             {
                 for (int i = 0; i < packets.Count; i++)
                 {
-                    EnqueueLocked(packets[i]);
+                    EnqueueLocked(compress ? packets[i] : packets[i].WithoutCompression());
                 }
                 _lastSendTimestamp = System.Diagnostics.Stopwatch.GetTimestamp();
                 writer = ClaimWriterLocked();
@@ -213,7 +211,7 @@ internal sealed partial class EngineIoSession
 
     internal void BeginClose(CloseReason reason)
     {
-        WebSocket? writer;
+        WebSocketConnection? writer;
         lock (_gate)
         {
             if (_state != State.Open)
@@ -243,7 +241,7 @@ internal sealed partial class EngineIoSession
     /// <summary>Ends the session now, without delivering what is queued.</summary>
     internal void Abort(CloseReason reason)
     {
-        WebSocket? ws;
+        WebSocketConnection? ws;
         bool wasOpen;
         lock (_gate)
         {
@@ -344,7 +342,7 @@ internal sealed partial class EngineIoSession
     {
         bool timedOut = false;
         bool closing = false;
-        WebSocket? writer = null;
+        WebSocketConnection? writer = null;
         lock (_gate)
         {
             if (_state == State.Closing)

@@ -96,6 +96,19 @@ public readonly struct BroadcastOperator
         {
             return EmitToChildrenAsync(eventName, args);
         }
+        if (_nsp.Recovery is { } recovery && !_flags.Volatile)
+        {
+            // Connection state recovery: the event is kept, with its offset, and delivered in offset order (a
+            // volatile one is not kept, as in Node).
+            var adapter = _nsp.Adapter;
+            var target = Target;
+            return recovery.Emit(eventName, args, target, p =>
+            {
+                p.EventName = eventName;
+                p.EventArgs = args;
+                return adapter.BroadcastAsync(p, target);
+            });
+        }
         var packet = SocketIoEncoder.EncodeEvent(_nsp.Name, eventName, args);
         packet.EventName = eventName;
         packet.EventArgs = args;

@@ -12,6 +12,8 @@ namespace SocketIoSignal.SocketIO;
 internal sealed class SocketIoClient
 {
     private readonly SocketIoServer _server;
+
+    internal SocketIoServer Server => _server;
     private readonly Dictionary<string, SocketIoSocket> _sockets = new(StringComparer.Ordinal);
     private SocketIoPacket? _pendingBinary;
     private List<ReadOnlyMemory<byte>>? _attachments;
@@ -25,14 +27,14 @@ internal sealed class SocketIoClient
     private long _lastRefill;
     private long _limitedSince;
 
-    public SocketIoClient(SocketIoServer server, EngineIoSession session)
+    public SocketIoClient(SocketIoServer server, IEngineIoConnection session)
     {
         _server = server;
         Session = session;
         Protocol = session.Protocol >= 4 ? 5 : 4;
     }
 
-    public EngineIoSession Session { get; }
+    public IEngineIoConnection Session { get; }
 
     public int Protocol { get; }
 
@@ -309,11 +311,25 @@ internal sealed class SocketIoClient
                     return;
                 }
             }
-            string id = Protocol == 4 ? (name == "/" ? Session.Id : $"{name}#{Session.Id}") : SessionId.New();
+            // Connection state recovery: a CONNECT with the pid and offset of a session kept here takes that session.
+            var restored = Protocol >= 5 && nsp!.Recovery is { } recovery ? Recovery.Restoring.Take(recovery, auth) : null;
+            string id = restored?.Session.Sid ?? (Protocol == 4 ? (name == "/" ? Session.Id : $"{name}#{Session.Id}") : SessionId.New());
             var socket = new SocketIoSocket(this, nsp!, id, handshake);
+            if (restored is not null)
+            {
+                socket.Restore(restored.Session);
+            }
+            else if (Protocol >= 5 && nsp!.Recovery is not null)
+            {
+                // A separate secret: the socket id is seen by other clients, the pid only by its own.
+                socket.Pid = SessionId.New();
+            }
             try
             {
-                await nsp!.RunMiddlewareAsync(socket).ConfigureAwait(false);
+                if (restored is null || !_server.Options.ConnectionStateRecovery.SkipMiddlewares)
+                {
+                    await nsp!.RunMiddlewareAsync(socket).ConfigureAwait(false);
+                }
             }
             catch (ConnectRejectedException rejected)
             {
@@ -336,9 +352,16 @@ internal sealed class SocketIoClient
             }
             // Connected: the connect timeout is over for good, and its timer goes (no timer per connected client).
             _connectTimer?.Dispose();
-            Send(SocketIoEncoder.EncodeConnect(name, Protocol >= 5 ? id : null));
-            _server.Metrics.SocketConnected();
-            nsp.AddSocket(socket);
+            if (socket.Pid is not null)
+            {
+                Recovery.Restoring.Connect(this, nsp!, socket, restored);
+            }
+            else
+            {
+                Send(SocketIoEncoder.EncodeConnect(name, Protocol >= 5 ? id : null));
+                _server.Metrics.SocketConnected();
+                nsp!.AddSocket(socket);
+            }
             socket.MarkReady();
         }
         finally
@@ -414,8 +437,12 @@ internal sealed class SocketIoClient
         }
     }
 
+    /// <summary>The connection was closed for bad input: its sockets are not kept for recovery.</summary>
+    internal bool Failed { get; private set; }
+
     private void Fail(string why)
     {
+        Failed = true;
         _server.OnProtocolError(why);
         Session.Close();
     }

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using SocketIoSignal.SocketIO.Adapter;
 using SocketIoSignal.SocketIO.Protocol;
+using SocketIoSignal.SocketIO.Recovery;
 
 namespace SocketIoSignal.SocketIO;
 
@@ -25,7 +26,15 @@ public sealed class SocketIoNamespace : ILocalDelivery
         Name = name;
         Adapter = adapters.Create(name, this);
         _children = parent ? [] : null;
+        // Connection state recovery: nothing exists (and nothing is checked on the way) unless it is on.
+        if (server.Options.ConnectionStateRecovery.Enabled)
+        {
+            Recovery = new SessionStore(name, server.Options.ConnectionStateRecovery, server.Time);
+        }
     }
+
+    /// <summary>Connection state recovery's store; null when recovery is off.</summary>
+    internal SessionStore? Recovery { get; }
 
     /// <summary>The namespace's name, e.g. <c>/</c> or <c>/chat</c> (a parent's is <c>/_0</c>, <c>/_1</c>…, as Node's).</summary>
     public string Name { get; }
@@ -267,6 +276,11 @@ public sealed class SocketIoNamespace : ILocalDelivery
 
     void ILocalDelivery.Deliver(IEnumerable<string> socketIds, EncodedPacket packet)
     {
+        if (packet.RecoverySeq != 0)
+        {
+            DeliverKept(socketIds, packet);
+            return;
+        }
         if (socketIds is List<string> list)
         {
             // The in-memory adapter's own list: no enumerator to allocate.
@@ -288,6 +302,10 @@ public sealed class SocketIoNamespace : ILocalDelivery
         {
             if (_sockets.TryGetValue(id, out var socket))
             {
+                if (packet.RecoverySeq != 0)
+                {
+                    socket.LastSeq = packet.RecoverySeq;
+                }
                 socket.SendPacket(packet, flags);
             }
         }
@@ -298,6 +316,19 @@ public sealed class SocketIoNamespace : ILocalDelivery
         if (_sockets.TryGetValue(id, out var socket))
         {
             socket.SendBroadcast(packet);
+        }
+    }
+
+    /// <summary>Connection state recovery: a kept event, and the offset of the last one each socket was sent.</summary>
+    private void DeliverKept(IEnumerable<string> socketIds, EncodedPacket packet)
+    {
+        foreach (var id in socketIds)
+        {
+            if (_sockets.TryGetValue(id, out var socket))
+            {
+                socket.LastSeq = packet.RecoverySeq;
+                socket.SendBroadcast(packet);
+            }
         }
     }
 
@@ -327,8 +358,20 @@ public sealed class SocketIoNamespace : ILocalDelivery
 
     internal void AddSocket(SocketIoSocket socket)
     {
+        Register(socket, [socket.Id]);
+        Announce(socket);
+    }
+
+    /// <summary>The socket receives from now on: in the namespace's sockets and in <paramref name="rooms"/>.</summary>
+    internal void Register(SocketIoSocket socket, IReadOnlyCollection<string> rooms)
+    {
         _sockets[socket.Id] = socket;
-        Observe(Adapter.AddAllAsync(socket.Id, [socket.Id]));
+        Observe(Adapter.AddAllAsync(socket.Id, rooms));
+    }
+
+    /// <summary>The connection handlers run.</summary>
+    internal void Announce(SocketIoSocket socket)
+    {
         Server.RaiseSocketConnected(socket);
         Action<SocketIoSocket>[] handlers;
         lock (_onConnection)

@@ -42,6 +42,9 @@ public sealed class SocketIoOptions
     /// </summary>
     public TimeSpan RateLimitDisconnectAfter { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>Connection state recovery (Node's <c>connectionStateRecovery</c>); off unless its duration is set.</summary>
+    public ConnectionStateRecoveryOptions ConnectionStateRecovery { get; set; } = new();
+
     /// <summary>
     /// Acknowledgements one socket may wait for at once (its emits with acknowledgement and the acknowledged
     /// broadcasts that reach it); past it an emit with acknowledgement fails at once and an acknowledged broadcast

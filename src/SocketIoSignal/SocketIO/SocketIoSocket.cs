@@ -63,9 +63,30 @@ public sealed class SocketIoSocket
 
     /// <summary>
     /// The application's data about this socket (Node's <c>socket.data</c>): any value System.Text.Json serializes.
-    /// It travels with <see cref="SocketIoNamespace.FetchSocketsAsync"/>.
+    /// It travels with <see cref="SocketIoNamespace.FetchSocketsAsync"/> and is kept across a connection state recovery.
     /// </summary>
     public object? Data { get; set; }
+
+    /// <summary>
+    /// Whether this socket is a recovered one (Node's <c>socket.recovered</c>): the same id, rooms and
+    /// <see cref="Data"/> as before a transport drop, and the events missed meanwhile already sent.
+    /// </summary>
+    public bool Recovered { get; private set; }
+
+    // ---- connection state recovery (SocketIO/Recovery) ----
+
+    /// <summary>The private session id a protocol 5 client shows to recover; null when recovery is off.</summary>
+    internal string? Pid { get; set; }
+
+    /// <summary>The offset of the last kept event sent to this socket (written under the store's lock).</summary>
+    internal long LastSeq { get; set; }
+
+    internal void Restore(Recovery.KeptSession session)
+    {
+        Pid = session.Pid;
+        Data = session.Data;
+        Recovered = true;
+    }
 
     /// <summary>The rooms the socket is in, its own room (named by its id) included.</summary>
     public IReadOnlyCollection<string> Rooms => Namespace.Adapter.RoomsOf(Id);
@@ -332,6 +353,18 @@ public sealed class SocketIoSocket
             return false;
         }
         Namespace.Server.RaiseEventSent(this, eventName, args);
+        if (Namespace.Recovery is { } recovery && !flags.Volatile)
+        {
+            // Connection state recovery: kept, with its offset, as Node's emit through the adapter to the socket's
+            // room (a volatile one is not kept).
+            return recovery.Emit(eventName, args, new Adapter.BroadcastTarget(Adapter.RoomSet.With(Adapter.RoomSet.Empty, Id), Adapter.RoomSet.Empty), p =>
+            {
+                LastSeq = p.RecoverySeq;
+                p.EventName = eventName;
+                p.EventArgs = args;
+                return SendPacket(p, flags);
+            });
+        }
         var packet = SocketIoEncoder.EncodeEvent(Namespace.Name, eventName, args);
         if (_anyOutgoing is null && !flags.AffectsDelivery)
         {
@@ -810,7 +843,14 @@ public sealed class SocketIoSocket
             return;
         }
         Fire(_onDisconnecting, reason);
-        Namespace.Observe(Namespace.Adapter.DeleteAllAsync(Id));
+        if (Namespace.Recovery is { } recovery && KeepsSessionOn(reason))
+        {
+            recovery.Persist(this, () => Namespace.Observe(Namespace.Adapter.DeleteAllAsync(Id)));
+        }
+        else
+        {
+            Namespace.Observe(Namespace.Adapter.DeleteAllAsync(Id));
+        }
         Namespace.RemoveSocket(this);
         foreach (var (id, receiver) in _acks)
         {
@@ -826,6 +866,18 @@ public sealed class SocketIoSocket
         }
         Fire(_onDisconnect, reason);
     }
+
+    /// <summary>
+    /// Whether leaving for <paramref name="reason"/> keeps the session for recovery: recovery on, and one of Node's
+    /// recoverable reasons (the transport failed or closed, the heartbeat was missed, the server is going away); not a
+    /// deliberate disconnect, nor a connection the server closed for bad input.
+    /// </summary>
+    internal bool KeepsSessionOn(DisconnectReason reason) => Namespace.Recovery is not null && Pid is not null && reason switch
+    {
+        DisconnectReason.TransportClose or DisconnectReason.TransportError or DisconnectReason.PingTimeout or DisconnectReason.ServerShuttingDown => true,
+        DisconnectReason.ForcedClose => !_client.Failed,
+        _ => false,
+    };
 
     private void Fire(List<Action<DisconnectReason>> handlers, DisconnectReason reason)
     {

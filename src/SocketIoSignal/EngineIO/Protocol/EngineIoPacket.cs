@@ -12,6 +12,10 @@ internal sealed class EngineIoPacket
     private byte[]? _textFrame;
     private byte[]? _v3BinaryFrame;
     private string? _text;
+    private DeflatedForm? _deflated;
+
+    /// <summary>A compressed payload made for permessage-deflate without context takeover, and its window.</summary>
+    private sealed record DeflatedForm(int WindowBits, byte[]? Data);
 
     private EngineIoPacket(EngineIoPacketType type, string? text, ReadOnlyMemory<byte> binary, bool isBinary)
     {
@@ -110,6 +114,49 @@ internal sealed class EngineIoPacket
             _v3BinaryFrame = frame;
         }
         return frame;
+    }
+
+    /// <summary>
+    /// Whether the packet may be compressed (permessage-deflate over WebSocket, when agreed and over the threshold);
+    /// false for an emit made with <c>compress(false)</c>.
+    /// </summary>
+    public bool Compress { get; private init; } = true;
+
+    /// <summary>The same packet (sharing its encoded forms) with <see cref="Compress"/> off.</summary>
+    public EngineIoPacket WithoutCompression()
+    {
+        if (!Compress)
+        {
+            return this;
+        }
+        return new EngineIoPacket(this) { Compress = false };
+    }
+
+    private EngineIoPacket(EngineIoPacket from)
+    {
+        Type = from.Type;
+        _text = from._text;
+        _textFrame = from._textFrame;
+        _v3BinaryFrame = from._v3BinaryFrame;
+        Binary = from.Binary;
+        IsBinary = from.IsBinary;
+    }
+
+    /// <summary>
+    /// The text packet's WebSocket payload compressed by <paramref name="deflate"/> (which has no server context
+    /// takeover, so the result depends on the window alone and is made once for every receiver), or null when
+    /// compressing does not make it smaller.
+    /// </summary>
+    internal byte[]? Deflated(SocketIoSignal.EngineIO.WebSockets.PerMessageDeflate deflate)
+    {
+        int bits = deflate.Parameters.ServerMaxWindowBits;
+        if (_deflated is { } cached && cached.WindowBits == bits)
+        {
+            return cached.Data;
+        }
+        var data = deflate.Compress(TextFrame().Span);
+        _deflated = new DeflatedForm(bits, data);
+        return data;
     }
 
     public override string ToString() => IsBinary ? $"binary({Binary.Length})" : ToWireString();

@@ -43,7 +43,14 @@ internal static class PacketCodec
     /// Decodes a WebSocket text frame from its UTF-8 bytes without making a string: the packet holds one copy of
     /// the frame. Base64 binary (<c>b…</c>) goes through <see cref="TryDecode"/>.
     /// </summary>
-    public static DecodeError TryDecodeTextFrame(ReadOnlySpan<byte> frame, int protocol, out EngineIoPacket? packet)
+    public static DecodeError TryDecodeTextFrame(ReadOnlySpan<byte> frame, int protocol, out EngineIoPacket? packet) =>
+        TryDecodeTextFrame(frame, null, protocol, out packet);
+
+    /// <summary>As the span overload, with the frame's own array taken as the packet's (not copied): it must not change afterwards.</summary>
+    public static DecodeError TryDecodeTextFrame(byte[] frame, int protocol, out EngineIoPacket? packet) =>
+        TryDecodeTextFrame(frame, frame, protocol, out packet);
+
+    private static DecodeError TryDecodeTextFrame(ReadOnlySpan<byte> frame, byte[]? owned, int protocol, out EngineIoPacket? packet)
     {
         packet = null;
         if (frame.IsEmpty)
@@ -63,7 +70,7 @@ internal static class PacketCodec
         {
             return DecodeError.UnknownType;
         }
-        packet = EngineIoPacket.FromTextFrame(frame.ToArray());
+        packet = EngineIoPacket.FromTextFrame(owned ?? frame.ToArray());
         return DecodeError.None;
     }
 

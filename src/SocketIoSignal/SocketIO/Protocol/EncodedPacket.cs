@@ -30,6 +30,9 @@ internal sealed class EncodedPacket
 
     public IReadOnlyList<ReadOnlyMemory<byte>> Attachments { get; }
 
+    /// <summary>Connection state recovery: the event's offset in its namespace, 0 when it is not kept.</summary>
+    internal long RecoverySeq { get; set; }
+
     /// <summary>The event's name and arguments as the server emitted them, for outgoing catch-all listeners (null when unknown).</summary>
     internal string? EventName { get; set; }
 

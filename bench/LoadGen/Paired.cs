@@ -1,0 +1,164 @@
+using System.Diagnostics;
+
+namespace LoadGen;
+
+/// <summary>
+/// Relay saturation with the servers interleaved (scenario c, "paired"): every Socket.IO server of the run is started
+/// at once, pinned to the same core, each with its own relay pair; then, round after round, each server in turn
+/// saturates its pair for one window while the others sit idle. A ratio of two servers is taken within a round —
+/// two windows seconds apart, under the same load from the rest of the machine — and the figure is the median over
+/// the rounds, with its range. Messages per server CPU-second use the CPU time of the server process (/proc), so time
+/// the core gives to other processes does not count against a server.
+/// </summary>
+public static class Paired
+{
+    public const string Baseline = "node-4.8.1";
+
+    private sealed class Pair
+    {
+        public required ServerDef Def { get; init; }
+        public required ServerProcess Server { get; init; }
+        public required Conn A { get; init; }
+        public required Conn B { get; init; }
+        public long Received;
+        public SemaphoreSlim WindowA = new(0);
+        public SemaphoreSlim WindowB = new(0);
+        public readonly List<double> PerCore = [];
+    }
+
+    /// <summary>Runs the interleaved saturation for every size; metrics go to each server's <paramref name="metrics"/> of this run.</summary>
+    public static async Task RunAsync(IReadOnlyList<ServerDef> defs, Config cfg, IReadOnlyDictionary<string, Metrics> metrics, int run)
+    {
+        var pairs = new List<Pair>();
+        try
+        {
+            foreach (var def in defs)
+            {
+                var server = await ServerProcess.StartAsync(def, cfg, null);
+                try
+                {
+                    var a = await ConnectAsync(server, def, "paired");
+                    var b = await ConnectAsync(server, def, "paired");
+                    var pair = new Pair { Def = def, Server = server, A = a, B = b };
+                    void OnEvent(Conn c, ReadOnlySpan<byte> frame)
+                    {
+                        if (Payload.TryReadStamp(frame, false, out _))
+                        {
+                            Interlocked.Increment(ref pair.Received);
+                            (c == pair.B ? pair.WindowA : pair.WindowB).Release();
+                        }
+                    }
+                    a.OnEvent = OnEvent;
+                    b.OnEvent = OnEvent;
+                    a.StartLoop();
+                    b.StartLoop();
+                    pairs.Add(pair);
+                }
+                catch
+                {
+                    server.Dispose();
+                    throw;
+                }
+            }
+            foreach (int size in cfg.RelaySizes)
+            {
+                var payload = new Payload(4, size);
+                foreach (var p in pairs)
+                {
+                    p.PerCore.Clear();
+                }
+                var ratios = new List<double>();
+                // A round that does not count: each server's first saturation after its start (V8's and .NET's JIT
+                // still at work) came out far below the rest.
+                foreach (var p in pairs)
+                {
+                    await WindowAsync(p, payload, cfg);
+                }
+                for (int round = 0; round < cfg.SatWindows; round++)
+                {
+                    // Each round starts one server further along, so no server always follows the same one.
+                    var inRound = new Dictionary<string, double>();
+                    for (int j = 0; j < pairs.Count; j++)
+                    {
+                        var p = pairs[(j + round + run) % pairs.Count];
+                        double perCore = await WindowAsync(p, payload, cfg);
+                        p.PerCore.Add(perCore);
+                        inRound[p.Def.Name] = perCore;
+                    }
+                    if (inRound.TryGetValue(Baseline, out var baseline) && baseline > 0)
+                    {
+                        Console.WriteLine("    round " + (round + 1) + ": " + string.Join(", ", inRound.Select(kv => $"{kv.Key} {kv.Value:F0}")) + " msg/s per core");
+                    }
+                    ratios.Add(inRound.TryGetValue("ours-codelab", out var ours) && baseline > 0 ? ours / baseline : double.NaN);
+                }
+                foreach (var p in pairs)
+                {
+                    var m = metrics[p.Def.Name];
+                    string k = $"relay.{size}.paired";
+                    m.Set($"{k}.per_core", Scenarios.Median(p.PerCore));
+                    m.Set($"{k}.per_core_min", p.PerCore.Count == 0 ? double.NaN : p.PerCore.Min());
+                    m.Set($"{k}.per_core_max", p.PerCore.Count == 0 ? double.NaN : p.PerCore.Max());
+                    if (p.Def.Name != Baseline && metrics.ContainsKey(Baseline))
+                    {
+                        var own = new List<double>();
+                        var baselinePerCore = pairs.First(q => q.Def.Name == Baseline).PerCore;
+                        for (int i = 0; i < Math.Min(p.PerCore.Count, baselinePerCore.Count); i++)
+                        {
+                            if (baselinePerCore[i] > 0)
+                            {
+                                own.Add(p.PerCore[i] / baselinePerCore[i]);
+                            }
+                        }
+                        m.Set($"{k}.ratio_n4", Scenarios.Median(own));
+                        m.Set($"{k}.ratio_n4_min", own.Count == 0 ? double.NaN : own.Min());
+                        m.Set($"{k}.ratio_n4_max", own.Count == 0 ? double.NaN : own.Max());
+                    }
+                    Console.WriteLine($"  paired saturation {size} B, {p.Def.Label}: {Scenarios.Median(p.PerCore):F0} msg/s per server core " +
+                                      $"[{(p.PerCore.Count == 0 ? 0 : p.PerCore.Min()):F0}–{(p.PerCore.Count == 0 ? 0 : p.PerCore.Max()):F0}] over {p.PerCore.Count} rounds" +
+                                      (m.TryGetValue($"{k}.ratio_n4", out var r) ? $", {r:F2}× Node 4.8.1 [{m[$"{k}.ratio_n4_min"]:F2}–{m[$"{k}.ratio_n4_max"]:F2}]" : ""));
+                }
+            }
+        }
+        finally
+        {
+            foreach (var p in pairs)
+            {
+                p.A.Abort();
+                p.B.Abort();
+                p.Server.Dispose();
+            }
+        }
+    }
+
+    private static async Task<Conn> ConnectAsync(ServerProcess server, ServerDef def, string room)
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        var c = await Conn.ConnectWebSocketAsync(server.Port, def.Eio, cts.Token);
+        await c.CreateOrJoinAsync(room, cts.Token);
+        return c;
+    }
+
+    /// <summary>Warm-up, then one saturation window on this pair alone; messages per server CPU-second.</summary>
+    private static async Task<double> WindowAsync(Pair p, Payload payload, Config cfg)
+    {
+        p.WindowA = new SemaphoreSlim(cfg.Window);
+        p.WindowB = new SemaphoreSlim(cfg.Window);
+        using var cts = new CancellationTokenSource();
+        var run = Task.WhenAll(Scenarios.Windowed(p.A, payload, p.WindowA, cts.Token), Scenarios.Windowed(p.B, payload, p.WindowB, cts.Token));
+        await Task.Delay(cfg.WarmupMs);
+        long r0 = Interlocked.Read(ref p.Received);
+        double c0 = p.Server.CpuSeconds();
+        var sw = Stopwatch.StartNew();
+        await Task.Delay(TimeSpan.FromSeconds(cfg.RelaySeconds));
+        long got = Interlocked.Read(ref p.Received) - r0;
+        double cpu = p.Server.CpuSeconds() - c0;
+        await cts.CancelAsync();
+        await run;
+        await Scenarios.DrainAsync(() => Interlocked.Read(ref p.Received));
+        if (p.A.Closed || p.B.Closed)
+        {
+            throw new InvalidOperationException($"{p.Def.Name} dropped a relay client");
+        }
+        return cpu > 0 ? got / cpu : double.NaN;
+    }
+}
