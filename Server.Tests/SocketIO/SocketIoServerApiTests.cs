@@ -344,7 +344,7 @@ public sealed class SocketIoServerApiTests
 
         // a GET is waiting: the volatile packet goes
         var poll = raw.GetTextAsync(raw.Query(4, "polling", sid));
-        await Eventually.UntilAsync(() => socket.Client.Session.HasPendingPoll, TimeSpan.FromSeconds(10), "the poll is waiting");
+        await Eventually.UntilAsync(() => ((SocketIoSignal.EngineIO.EngineIoSession)socket.Client.Session).HasPendingPoll, TimeSpan.FromSeconds(10), "the poll is waiting");
         socket.Volatile.Emit("sent");
         Assert.That((await poll).Body, Is.EqualTo("42[\"sent\"]"));
     }
