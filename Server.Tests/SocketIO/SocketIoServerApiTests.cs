@@ -41,7 +41,12 @@ public sealed class SocketIoServerApiTests
         var socket = await sockets.Reader.ReadAsync().AsTask().Within();
         var seen = new ConcurrentQueue<string>();
         var got = Signal<bool>();
-        Action<SocketIoEvent> second = e => seen.Enqueue("second:" + e.Name + ":" + e.Arg(0)?.ToJsonString());
+        var firstSeen = Signal<bool>();
+        Action<SocketIoEvent> second = e =>
+        {
+            seen.Enqueue("second:" + e.Name + ":" + e.Arg(0)?.ToJsonString());
+            firstSeen.TrySetResult(true);
+        };
         socket.OnAny(e =>
         {
             seen.Enqueue("first:" + e.Name);
@@ -55,6 +60,7 @@ public sealed class SocketIoServerApiTests
         Assert.That(socket.ListenersAny(), Has.Count.EqualTo(3));
 
         await client.SendAsync("2[\"nobody-handles\",{\"a\":1}]");
+        await firstSeen.Task.Within();
         socket.OffAny(second);
         await client.SendAsync("2[\"last\"]");
         await got.Task.Within();
@@ -341,6 +347,35 @@ public sealed class SocketIoServerApiTests
         await Eventually.UntilAsync(() => ((SocketIoSignal.EngineIO.EngineIoSession)socket.Client.Session).HasPendingPoll, TimeSpan.FromSeconds(10), "the poll is waiting");
         socket.Volatile.Emit("sent");
         Assert.That((await poll).Body, Is.EqualTo("42[\"sent\"]"));
+    }
+
+    [Test]
+    public async Task OverWebSocketAVolatileEmitRightAfterARegularOneIsDroppedAndALaterOneSent()
+    {
+        var (server, _, sockets) = await StartAsync();
+        await using var _ = server;
+        await using var client = await RawSocketIoClient.ConnectAsync(server.BaseUri, 4);
+        var socket = await sockets.Reader.ReadAsync().AsTask().Within();
+        // As Node's "should not emit volatile event after regular event (ws)": the transport is busy with the first.
+        socket.Emit("ev", "regular");
+        socket.Volatile.Emit("ev", "volatile");
+        Assert.That(await client.NextTextAsync(), Is.EqualTo("2[\"ev\",\"regular\"]"));
+        await Eventually.UntilAsync(() => socket.Client.Session.Writable, TimeSpan.FromSeconds(10), "the transport is writable again");
+        socket.Volatile.Emit("ev", "later");
+        Assert.That(await client.NextTextAsync(), Is.EqualTo("2[\"ev\",\"later\"]"), "the dropped one never came");
+    }
+
+    [Test]
+    public async Task SendAndWriteEmitMessage()
+    {
+        var (server, io, sockets) = await StartAsync();
+        await using var _ = server;
+        await using var client = await RawSocketIoClient.ConnectAsync(server.BaseUri, 4);
+        var socket = await sockets.Reader.ReadAsync().AsTask().Within();
+        socket.Send("a", 1);
+        io.Write("b");
+        Assert.That(await client.NextTextAsync(), Is.EqualTo("2[\"message\",\"a\",1]"));
+        Assert.That(await client.NextTextAsync(), Is.EqualTo("2[\"message\",\"b\"]"));
     }
 
     [Test]

@@ -174,6 +174,9 @@ internal sealed partial class EngineIoSession
     /// <param name="compress">False: never compressed (permessage-deflate), whatever its size.</param>
     public bool Send(EngineIoPacket packet, bool compress = true) => Send([packet], compress);
 
+    /// <summary>When packets were last queued (a Stopwatch timestamp), for <see cref="Writable"/>.</summary>
+    private long _lastSendTimestamp;
+
     /// <summary>
     /// Whether the transport can take a packet now (Node's <c>transport.writable</c>): a poll is waiting, or the
     /// WebSocket is not in the middle of a write. A volatile packet is dropped when it cannot.
@@ -188,7 +191,12 @@ internal sealed partial class EngineIoSession
                 {
                     return false;
                 }
-                return Transport == TransportKind.Polling ? _pendingPoll is not null : _writerSocket is not null && !_writing;
+                // A WebSocket write that completed at once still counts as in progress for a short while (10 ms), as
+                // Node's transport is unwritable until its send callback, a turn of the event loop later.
+                return Transport == TransportKind.Polling
+                    ? _pendingPoll is not null
+                    : _writerSocket is not null && !_writing && _outbox.Count == 0
+                        && System.Diagnostics.Stopwatch.GetTimestamp() - _lastSendTimestamp > System.Diagnostics.Stopwatch.Frequency / 100;
             }
         }
     }
@@ -221,6 +229,7 @@ internal sealed partial class EngineIoSession
                 {
                     EnqueueLocked(compress ? packets[i] : packets[i].WithoutCompression());
                 }
+                _lastSendTimestamp = System.Diagnostics.Stopwatch.GetTimestamp();
                 writer = ClaimWriterLocked();
             }
         }

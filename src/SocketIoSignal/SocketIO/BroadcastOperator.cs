@@ -75,10 +75,10 @@ public readonly struct BroadcastOperator
     /// <see cref="EmitWithAckAsync"/> waits at most <paramref name="timeout"/> for every answer (Node's
     /// <c>timeout(ms)</c>).
     /// </summary>
-    /// <param name="timeout">How long to wait; above zero.</param>
+    /// <param name="timeout">How long to wait; zero or more.</param>
     public BroadcastOperator Timeout(TimeSpan timeout)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(timeout, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfLessThan(timeout, TimeSpan.Zero);
         return WithFlags(_flags with { Timeout = timeout });
     }
 
@@ -123,6 +123,14 @@ public readonly struct BroadcastOperator
             await new BroadcastOperator(child, _rooms, _except, _flags).EmitAsync(eventName, args).ConfigureAwait(false);
         }
     }
+
+    /// <summary>Emits a <c>message</c> event (Node's <c>send</c>).</summary>
+    /// <param name="args">Its arguments.</param>
+    public void Send(params object?[] args) => Emit("message", args);
+
+    /// <summary>The same as <see cref="Send"/> (Node's <c>write</c>).</summary>
+    /// <param name="args">Its arguments.</param>
+    public void Write(params object?[] args) => Emit("message", args);
 
     /// <summary>Emits without waiting; an adapter failure is logged.</summary>
     /// <param name="eventName">The event's name (not a reserved one).</param>

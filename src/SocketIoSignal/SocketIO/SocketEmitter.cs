@@ -19,10 +19,10 @@ public readonly struct SocketEmitter
     }
 
     /// <summary>Acknowledgements are awaited at most <paramref name="timeout"/>, then fail with <see cref="AckTimeoutException"/>.</summary>
-    /// <param name="timeout">How long to wait; above zero.</param>
+    /// <param name="timeout">How long to wait; zero or more.</param>
     public SocketEmitter Timeout(TimeSpan timeout)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(timeout, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfLessThan(timeout, TimeSpan.Zero);
         return new(_socket, _flags with { Timeout = timeout });
     }
 

@@ -216,6 +216,20 @@ public sealed class SocketIoNamespace : ILocalDelivery
     /// <param name="args">Its arguments.</param>
     public ValueTask EmitAsync(string eventName, params object?[] args) => All.EmitAsync(eventName, args);
 
+    /// <summary>Emits a <c>message</c> event to every socket of the namespace (Node's <c>send</c>).</summary>
+    /// <param name="args">Its arguments.</param>
+    /// <returns>This namespace.</returns>
+    public SocketIoNamespace Send(params object?[] args)
+    {
+        All.Send(args);
+        return this;
+    }
+
+    /// <summary>The same as <see cref="Send"/> (Node's <c>write</c>).</summary>
+    /// <param name="args">Its arguments.</param>
+    /// <returns>This namespace.</returns>
+    public SocketIoNamespace Write(params object?[] args) => Send(args);
+
     /// <summary>Every socket of the namespace, on every node (Node's <c>fetchSockets</c>).</summary>
     public ValueTask<IReadOnlyList<RemoteSocket>> FetchSocketsAsync() => All.FetchSocketsAsync();
 

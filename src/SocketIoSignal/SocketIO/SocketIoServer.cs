@@ -264,6 +264,20 @@ public sealed partial class SocketIoServer : IEngineIoHandler, ISocketIoServer
     /// <inheritdoc/>
     public void Emit(string eventName, params object?[] args) => Sockets.Emit(eventName, args);
 
+    /// <summary>Emits a <c>message</c> event to every socket of the main namespace (Node's <c>io.send</c>).</summary>
+    /// <param name="args">Its arguments.</param>
+    /// <returns>This server.</returns>
+    public SocketIoServer Send(params object?[] args)
+    {
+        Sockets.Send(args);
+        return this;
+    }
+
+    /// <summary>The same as <see cref="Send"/> (Node's <c>io.write</c>).</summary>
+    /// <param name="args">Its arguments.</param>
+    /// <returns>This server.</returns>
+    public SocketIoServer Write(params object?[] args) => Send(args);
+
     /// <inheritdoc/>
     public BroadcastOperator Volatile => Sockets.Volatile;
 

@@ -462,6 +462,20 @@ public sealed class SocketIoSocket
         }
     }
 
+    /// <summary>Emits a <c>message</c> event to the client (Node's <c>socket.send</c>).</summary>
+    /// <param name="args">Its arguments.</param>
+    /// <returns>This socket.</returns>
+    public SocketIoSocket Send(params object?[] args)
+    {
+        Emit("message", args);
+        return this;
+    }
+
+    /// <summary>The same as <see cref="Send"/> (Node's <c>socket.write</c>).</summary>
+    /// <param name="args">Its arguments.</param>
+    /// <returns>This socket.</returns>
+    public SocketIoSocket Write(params object?[] args) => Send(args);
+
     /// <summary>Every other socket in <paramref name="room"/>.</summary>
     /// <param name="room">A room name.</param>
     public BroadcastOperator To(string room) => Broadcast.To(room);
