@@ -123,9 +123,6 @@ internal sealed partial class PlainWebSocketConnection : IEngineIoConnection
 
     public string ReadyState => IsOpen ? "open" : "closed";
 
-    /// <summary>Node's <c>socket.conn</c>: the plain transport raises none of the Engine.IO events.</summary>
-    public EngineConnection Connection => EngineConnection.Of(this);
-
     /// <summary>
     /// With connection state recovery on, every event carries its offset as a last string argument
     /// (<c>,"XXXXXXXX.123"]</c>: eight URL-safe base64 characters, a dot, digits). A plain client cannot recover,

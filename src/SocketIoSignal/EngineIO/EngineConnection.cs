@@ -42,7 +42,7 @@ public sealed class EngineConnection
     public int Protocol => _connection.Protocol;
 
     /// <summary>"open", "closing" or "closed" (Node's <c>conn.readyState</c>).</summary>
-    public string ReadyState => _session?.ReadyState ?? "open";
+    public string ReadyState => _connection.ReadyState;
 
     /// <summary>A client began to upgrade: its WebSocket probe was answered (Node's <c>"upgrading"</c>); the transport's name.</summary>
     public EngineConnection OnUpgrading(Action<string> handler)

@@ -25,9 +25,6 @@ internal interface IEngineIoConnection
     /// <summary>"open", "closing" or "closed", as Node's readyState.</summary>
     string ReadyState { get; }
 
-    /// <summary>The connection as the public API shows it (Node's <c>socket.conn</c>).</summary>
-    EngineConnection Connection { get; }
-
     /// <summary>Whether the transport can take a packet now (Node's <c>transport.writable</c>); volatile packets are dropped when not.</summary>
     bool Writable { get; }
 
