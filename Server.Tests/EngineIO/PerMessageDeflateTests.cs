@@ -9,6 +9,8 @@ using SocketIoSignal.EngineIO.WebSockets;
 using SocketIoSignal.Tests.Hostile;
 using SocketIoSignal.Tests.Infrastructure;
 
+using static SocketIoSignal.Tests.Infrastructure.ClientFrames;
+
 namespace SocketIoSignal.Tests.EngineIO;
 
 /// <summary>
@@ -199,20 +201,6 @@ internal sealed class PerMessageDeflateTests
         return head;
     }
 
-    /// <summary>Raw DEFLATE of <paramref name="data"/> as permessage-deflate sends it (sync flush, 00 00 FF FF removed).</summary>
-    internal static byte[] DeflateRaw(byte[] data)
-    {
-        using var ms = new MemoryStream();
-        using (var deflate = new DeflateStream(ms, CompressionLevel.Optimal, leaveOpen: true))
-        {
-            deflate.Write(data);
-            deflate.Flush();
-            var bytes = ms.ToArray();
-            Assert.That(bytes[^4..], Is.EqualTo(new byte[] { 0, 0, 0xFF, 0xFF }));
-            return bytes[..^4];
-        }
-    }
-
     internal static string Inflate(byte[] payload)
     {
         using var input = new MemoryStream([.. payload, 0, 0, 0xFF, 0xFF]);
@@ -232,37 +220,6 @@ internal sealed class PerMessageDeflateTests
             // The stream has no final block: it ends where the input does.
         }
         return Encoding.UTF8.GetString(output.ToArray());
-    }
-
-    /// <summary>A masked client frame with the given first byte.</summary>
-    internal static byte[] Frame(int b0, byte[] payload)
-    {
-        var key = System.Security.Cryptography.RandomNumberGenerator.GetBytes(4);
-        var frame = new List<byte> { (byte)b0 };
-        if (payload.Length < 126)
-        {
-            frame.Add((byte)(0x80 | payload.Length));
-        }
-        else if (payload.Length <= ushort.MaxValue)
-        {
-            frame.Add(0x80 | 126);
-            frame.Add((byte)(payload.Length >> 8));
-            frame.Add((byte)payload.Length);
-        }
-        else
-        {
-            frame.Add(0x80 | 127);
-            for (int i = 7; i >= 0; i--)
-            {
-                frame.Add((byte)((long)payload.Length >> (8 * i)));
-            }
-        }
-        frame.AddRange(key);
-        for (int i = 0; i < payload.Length; i++)
-        {
-            frame.Add((byte)(payload[i] ^ key[i % 4]));
-        }
-        return [.. frame];
     }
 
     /// <summary>One compressed message in one frame (RSV1 set).</summary>

@@ -5,6 +5,8 @@ using System.Text;
 using NUnit.Framework;
 using SocketIoSignal.EngineIO.WebSockets;
 
+using static SocketIoSignal.Tests.Infrastructure.ClientFrames;
+
 namespace SocketIoSignal.Tests.Fuzz;
 
 /// <summary>
@@ -107,7 +109,7 @@ internal sealed class WebSocketFrameDecoderFuzzTests
                     bool text = rng.Next(2) == 0;
                     byte[] message = text ? Encoding.UTF8.GetBytes(RandomText(rng, rng.Next(0, 300))) : RandomBytes(rng, rng.Next(0, 300));
                     bool compress = deflate && rng.Next(2) == 0;
-                    var payload = compress ? DeflateRaw(message) : message;
+                    var payload = compress ? DeflateRaw(message, CompressionLevel.Fastest) : message;
                     int pieces = rng.Next(1, 4);
                     int at = 0;
                     for (int p = 0; p < pieces; p++)
@@ -145,42 +147,6 @@ internal sealed class WebSocketFrameDecoderFuzzTests
         var b = new byte[length];
         rng.NextBytes(b);
         return b;
-    }
-
-    private static byte[] DeflateRaw(byte[] data)
-    {
-        if (data.Length == 0)
-        {
-            // RFC 7692 §7.2.3.6: an empty message compressed is one empty stored block, 00 (00 00 FF FF removed).
-            return [0x00];
-        }
-        using var ms = new MemoryStream();
-        using var deflate = new DeflateStream(ms, CompressionLevel.Fastest, leaveOpen: true);
-        deflate.Write(data);
-        deflate.Flush();
-        return ms.ToArray()[..^4];
-    }
-
-    private static byte[] Frame(int b0, byte[] payload)
-    {
-        var key = RandomNumberGenerator.GetBytes(4);
-        var frame = new List<byte> { (byte)b0 };
-        if (payload.Length < 126)
-        {
-            frame.Add((byte)(0x80 | payload.Length));
-        }
-        else
-        {
-            frame.Add(0x80 | 126);
-            frame.Add((byte)(payload.Length >> 8));
-            frame.Add((byte)payload.Length);
-        }
-        frame.AddRange(key);
-        for (int i = 0; i < payload.Length; i++)
-        {
-            frame.Add((byte)(payload[i] ^ key[i % 4]));
-        }
-        return [.. frame];
     }
 
     private static byte[] Mutate(Random rng, byte[] input)

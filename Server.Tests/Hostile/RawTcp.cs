@@ -150,39 +150,8 @@ public sealed class RawTcp : IAsyncDisposable
     }
 
     /// <summary>One client WebSocket frame (masked unless told otherwise).</summary>
-    public Task SendFrameAsync(int opcode, byte[] payload, bool fin = true, bool mask = true)
-    {
-        var frame = new List<byte> { (byte)((fin ? 0x80 : 0) | opcode) };
-        byte maskBit = mask ? (byte)0x80 : (byte)0;
-        if (payload.Length < 126)
-        {
-            frame.Add((byte)(maskBit | payload.Length));
-        }
-        else if (payload.Length <= ushort.MaxValue)
-        {
-            frame.Add((byte)(maskBit | 126));
-            frame.Add((byte)(payload.Length >> 8));
-            frame.Add((byte)payload.Length);
-        }
-        else
-        {
-            frame.Add((byte)(maskBit | 127));
-            for (int i = 7; i >= 0; i--)
-            {
-                frame.Add((byte)((long)payload.Length >> (8 * i)));
-            }
-        }
-        var key = RandomNumberGenerator.GetBytes(4);
-        if (mask)
-        {
-            frame.AddRange(key);
-        }
-        for (int i = 0; i < payload.Length; i++)
-        {
-            frame.Add(mask ? (byte)(payload[i] ^ key[i % 4]) : payload[i]);
-        }
-        return SendAsync([.. frame]);
-    }
+    public Task SendFrameAsync(int opcode, byte[] payload, bool fin = true, bool mask = true) =>
+        SendAsync(ClientFrames.Frame((fin ? 0x80 : 0) | opcode, payload, mask));
 
     /// <summary>Reads one server frame (unmasked, as servers send them): its first byte and its payload.</summary>
     public async Task<(int B0, byte[] Payload)> ReadFrameAsync(TimeSpan? timeout = null)

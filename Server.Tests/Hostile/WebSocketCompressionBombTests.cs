@@ -3,6 +3,8 @@ using NUnit.Framework;
 using SocketIoSignal.Tests.EngineIO;
 using SocketIoSignal.Tests.Infrastructure;
 
+using static SocketIoSignal.Tests.Infrastructure.ClientFrames;
+
 namespace SocketIoSignal.Tests.Hostile;
 
 /// <summary>
@@ -45,10 +47,10 @@ internal sealed class WebSocketCompressionBombTests
             await using var tcp = await RawTcp.ConnectAsync(h.Port);
             var head = await PerMessageDeflateTests.UpgradeAsync(tcp, "/socket.io/?EIO=4&transport=websocket", "permessage-deflate; client_max_window_bits");
             Assert.That(head, Does.Contain("Sec-WebSocket-Extensions: permessage-deflate"));
-            await tcp.SendAsync(PerMessageDeflateTests.Frame(0xC1, bomb));
+            await tcp.SendAsync(Frame(0xC1, bomb));
             var (code, reason) = await tcp.ReadCloseFrameAsync(TimeSpan.FromSeconds(30));
             Assert.That((code, reason), Is.EqualTo((1009, "message too big")));
-            await tcp.SendAsync(PerMessageDeflateTests.Frame(0x88, [0x03, 0xf1]));
+            await tcp.SendAsync(Frame(0x88, [0x03, 0xf1]));
             Assert.That(await tcp.EndsWithFinAsync(), Is.True);
         }
         // The test process hosts the server: three bombs of 200 MB would allocate 600 MB if inflated whole.
@@ -65,10 +67,10 @@ internal sealed class WebSocketCompressionBombTests
         {
             await using var tcp = await RawTcp.ConnectAsync(h.Port);
             await PerMessageDeflateTests.UpgradeAsync(tcp, "/socket.io/?EIO=4&transport=websocket", "permessage-deflate");
-            await tcp.SendAsync(PerMessageDeflateTests.Frame(0xC1, payload));
+            await tcp.SendAsync(Frame(0xC1, payload));
             var (code, _) = await tcp.ReadCloseFrameAsync(TimeSpan.FromSeconds(30));
             Assert.That(code, Is.EqualTo(1007), Convert.ToHexString(payload));
-            await tcp.SendAsync(PerMessageDeflateTests.Frame(0x88, [0x03, 0xef]));
+            await tcp.SendAsync(Frame(0x88, [0x03, 0xef]));
             Assert.That(await tcp.EndsWithFinAsync(), Is.True);
         }
         await h.FinishAsync();

@@ -3,6 +3,8 @@ using System.Text;
 using NUnit.Framework;
 using SocketIoSignal.Tests.Infrastructure;
 
+using static SocketIoSignal.Tests.Infrastructure.ClientFrames;
+
 namespace SocketIoSignal.Tests.Hostile;
 
 /// <summary>
@@ -20,47 +22,6 @@ public sealed class WebSocketProtocolErrorTests
     private const int ProtocolError = 1002;
     private const int InvalidPayload = 1007;
     private const int TooBig = 1009;
-
-    /// <summary>One client frame: first byte as given, masked unless told otherwise, the length as announced.</summary>
-    private static byte[] Frame(int b0, byte[] payload, bool mask = true, ulong? announced = null)
-    {
-        var frame = new List<byte> { (byte)b0 };
-        ulong length = announced ?? (ulong)payload.Length;
-        byte maskBit = mask ? (byte)0x80 : (byte)0;
-        if (length < 126)
-        {
-            frame.Add((byte)(maskBit | (byte)length));
-        }
-        else if (length <= ushort.MaxValue)
-        {
-            frame.Add((byte)(maskBit | 126));
-            frame.Add((byte)(length >> 8));
-            frame.Add((byte)length);
-        }
-        else
-        {
-            frame.Add((byte)(maskBit | 127));
-            for (int i = 7; i >= 0; i--)
-            {
-                frame.Add((byte)(length >> (8 * i)));
-            }
-        }
-        var key = RandomNumberGenerator.GetBytes(4);
-        if (mask)
-        {
-            frame.AddRange(key);
-        }
-        for (int i = 0; i < payload.Length; i++)
-        {
-            frame.Add(mask ? (byte)(payload[i] ^ key[i % 4]) : payload[i]);
-        }
-        return [.. frame];
-    }
-
-    private static byte[] Cat(params byte[][] parts) => parts.SelectMany(p => p).ToArray();
-
-    private static byte[] Close(int code, byte[]? reason = null) =>
-        Frame(0x88, [(byte)(code >> 8), (byte)code, .. reason ?? []]);
 
     public static IEnumerable<TestCaseData> Cases()
     {

@@ -4,6 +4,8 @@ using NUnit.Framework;
 using SocketIoSignal.Tests.EngineIO;
 using SocketIoSignal.Tests.Infrastructure;
 
+using static SocketIoSignal.Tests.Infrastructure.ClientFrames;
+
 namespace SocketIoSignal.Tests.Hostile;
 
 /// <summary>
@@ -32,49 +34,10 @@ internal sealed class WebSocketRfc6455Tests
         public override string ToString() => Id + " " + Name;
     }
 
-    private static byte[] Frame(int b0, byte[] payload, bool mask = true, ulong? announced = null)
-    {
-        var frame = new List<byte> { (byte)b0 };
-        ulong length = announced ?? (ulong)payload.Length;
-        byte maskBit = mask ? (byte)0x80 : (byte)0;
-        if (length < 126)
-        {
-            frame.Add((byte)(maskBit | (byte)length));
-        }
-        else if (length <= ushort.MaxValue)
-        {
-            frame.Add((byte)(maskBit | 126));
-            frame.Add((byte)(length >> 8));
-            frame.Add((byte)length);
-        }
-        else
-        {
-            frame.Add((byte)(maskBit | 127));
-            for (int i = 7; i >= 0; i--)
-            {
-                frame.Add((byte)(length >> (8 * i)));
-            }
-        }
-        var key = RandomNumberGenerator.GetBytes(4);
-        if (mask)
-        {
-            frame.AddRange(key);
-        }
-        for (int i = 0; i < payload.Length; i++)
-        {
-            frame.Add(mask ? (byte)(payload[i] ^ key[i % 4]) : payload[i]);
-        }
-        return [.. frame];
-    }
-
-    private static byte[] Cat(params byte[][] parts) => parts.SelectMany(p => p).ToArray();
-
     private static byte[] Utf8(string s) => Encoding.UTF8.GetBytes(s);
 
     /// <summary>An Engine.IO message of <paramref name="size"/> bytes in all ("4" and filler).</summary>
     private static byte[] Message(int size) => Utf8("4" + new string('*', size - 1));
-
-    private static byte[] Close(int code, byte[]? reason = null) => Frame(0x88, [(byte)(code >> 8), (byte)code, .. reason ?? []]);
 
     private static Expected Text(byte[] payload) => new(0x81, payload);
 
