@@ -26,6 +26,11 @@ public sealed class ChromiumHost : IAsyncDisposable
 
     public IBrowser Browser { get; }
 
+    /// <summary>A browser for WebRTC calls between pages: fake camera and microphone, no permission prompt, host candidates as IPs.</summary>
+    public static Task<ChromiumHost> LaunchForCallsAsync() => LaunchAsync(
+        "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+        "--disable-features=WebRtcHideLocalIpsWithMdns");
+
     public static async Task<ChromiumHost> LaunchAsync(params string[] extraArgs)
     {
         if (!File.Exists(ExecutablePath))

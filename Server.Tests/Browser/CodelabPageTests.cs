@@ -12,36 +12,6 @@ namespace SocketIoSignal.Tests.Browser;
 [TestFixture]
 public sealed class CodelabPageTests
 {
-    /// <summary>
-    /// Test instrumentation, not part of the page: records every Socket.IO event the page's socket receives
-    /// (the page itself prints nothing for joined and ready) by wrapping io.connect when the bundle defines io.
-    /// </summary>
-    private const string RecordSocketEvents = """
-        (() => {
-          window.__sioEvents = [];
-          let io;
-          Object.defineProperty(window, 'io', {
-            configurable: true,
-            get() { return io; },
-            set(value) {
-              const connect = value.connect || value;
-              value.connect = function () {
-                const socket = connect.apply(this, arguments);
-                const record = args => window.__sioEvents.push(args.map(a => typeof a === 'string' ? a : JSON.stringify(a)));
-                if (typeof socket.onAny === 'function') {
-                  socket.onAny(function () { record(Array.from(arguments)); });
-                } else {
-                  const onevent = socket.onevent;
-                  socket.onevent = function (packet) { record(packet.data || []); return onevent.apply(this, arguments); };
-                }
-                return socket;
-              };
-              io = value;
-            }
-          });
-        })();
-        """;
-
     private ChromiumHost _chromium = null!;
 
     [OneTimeSetUp]
@@ -137,7 +107,7 @@ public sealed class CodelabPageTests
                 await dialog.AcceptAsync(answer);
             }
         };
-        await page.AddInitScriptAsync(RecordSocketEvents).WaitAsync(TimeSpan.FromSeconds(15));
+        await page.AddInitScriptAsync(PageScripts.RecordSocketEvents("__sioEvents")).WaitAsync(TimeSpan.FromSeconds(15));
         var response = await page.GotoAsync(url, new PageGotoOptions { Timeout = 15000 });
         Assert.That(response?.Status, Is.EqualTo(200), url);
         return (page, console);

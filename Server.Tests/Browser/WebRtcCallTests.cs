@@ -118,9 +118,7 @@ public sealed class WebRtcCallTests
         Directory.CreateDirectory(Path.Combine(_root, "js"));
         File.WriteAllText(Path.Combine(_root, "call.html"), CallHtml);
         File.WriteAllText(Path.Combine(_root, "js", "call.js"), CallJs);
-        _chromium = await ChromiumHost.LaunchAsync(
-            "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-            "--disable-features=WebRtcHideLocalIpsWithMdns");
+        _chromium = await ChromiumHost.LaunchForCallsAsync();
     }
 
     [OneTimeTearDown]

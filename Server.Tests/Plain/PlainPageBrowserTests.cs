@@ -29,33 +29,6 @@ public sealed class PlainPageBrowserTests
         })();
         """;
 
-    /// <summary>Records every Socket.IO event of a page's socket (as CodelabPageTests does).</summary>
-    private const string RecordSocketEvents = """
-        (() => {
-          window.__frames = window.__frames || [];
-          let io;
-          Object.defineProperty(window, 'io', {
-            configurable: true,
-            get() { return io; },
-            set(value) {
-              const connect = value.connect || value;
-              value.connect = function () {
-                const socket = connect.apply(this, arguments);
-                const record = args => window.__frames.push(args.map(a => typeof a === 'string' ? a : JSON.stringify(a)));
-                if (typeof socket.onAny === 'function') {
-                  socket.onAny(function () { record(Array.from(arguments)); });
-                } else {
-                  const onevent = socket.onevent;
-                  socket.onevent = function (packet) { record(packet.data || []); return onevent.apply(this, arguments); };
-                }
-                return socket;
-              };
-              io = value;
-            }
-          });
-        })();
-        """;
-
     private ChromiumHost _chromium = null!;
     private string _callRoot = null!;
 
@@ -77,9 +50,7 @@ public sealed class PlainPageBrowserTests
 
             """);
         File.WriteAllText(Path.Combine(_callRoot, "js", "main.js"), WebRtcCallTests.CallJs);
-        _chromium = await ChromiumHost.LaunchAsync(
-            "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-            "--disable-features=WebRtcHideLocalIpsWithMdns");
+        _chromium = await ChromiumHost.LaunchForCallsAsync();
     }
 
     [OneTimeTearDown]
@@ -159,7 +130,7 @@ public sealed class PlainPageBrowserTests
         var console = new PageConsole(page);
         page.Dialog += async (_, dialog) => await dialog.AcceptAsync(answer);
         await page.AddInitScriptAsync(RecordPlainFrames).WaitAsync(TimeSpan.FromSeconds(15));
-        await page.AddInitScriptAsync(RecordSocketEvents).WaitAsync(TimeSpan.FromSeconds(15));
+        await page.AddInitScriptAsync(PageScripts.RecordSocketEvents("__frames")).WaitAsync(TimeSpan.FromSeconds(15));
         var response = await page.GotoAsync(url, new PageGotoOptions { Timeout = 15000 });
         Assert.That(response?.Status, Is.EqualTo(200), url);
         return (page, console);
