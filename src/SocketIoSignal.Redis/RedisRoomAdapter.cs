@@ -233,7 +233,7 @@ internal sealed class RedisRoomAdapter : IRoomAdapter
         {
             // Without a timeout the tracker ends at once (as Node's); the other nodes still get the packet.
             var timeout = target.Flags.Timeout ?? TimeSpan.FromMilliseconds(1);
-            Requests.PublishBroadcastWithAck(packet, target, timeout, ack.ClientCount, answer => ack.Answer([answer]));
+            Requests.PublishBroadcastWithAck(packet, target, timeout, ack.Task, ack.ClientCount, answer => ack.Answer([answer]));
         }
         return _local.BroadcastWithAckAsync(packet, target, ack);
     }

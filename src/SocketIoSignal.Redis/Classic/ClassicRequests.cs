@@ -542,15 +542,18 @@ internal sealed class ClassicRequests : IClusterRequests
     /// BROADCAST_CLIENT_COUNT and BROADCAST_ACK answers go to the callbacks until <paramref name="timeout"/>.
     /// False (nothing sent) when this node already waits for as many requests as it may.
     /// </summary>
-    public bool PublishBroadcastWithAck(EncodedPacket packet, BroadcastTarget target, TimeSpan timeout, Action<int> onClientCount, Action<JsonNode?> onAck)
+    public bool PublishBroadcastWithAck(EncodedPacket packet, BroadcastTarget target, TimeSpan timeout, Task done, Action<int> onClientCount, Action<JsonNode?> onAck)
     {
         string requestId = ClusterCodec.NewId();
-        if (!_pending.TryAdd(requestId, new ForwardedAckRequest(onClientCount, onAck), timeout))
+        var request = new ForwardedAckRequest(onClientCount, onAck);
+        if (!_pending.TryAdd(requestId, request, timeout))
         {
             Counters.Dropped("request-limit");
             return false;
         }
         PublishBroadcastRequest(requestId, packet, target, timeout);
+        // Gone as soon as the tracker is done (every answer in, or its timeout): a late answer has nowhere to go.
+        done.ContinueWith(_ => _pending.Complete(requestId, request), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         return true;
     }
 

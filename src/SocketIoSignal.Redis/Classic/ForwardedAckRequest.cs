@@ -5,8 +5,7 @@ namespace SocketIoSignal.Redis.Classic;
 /// <summary>
 /// An acknowledged broadcast of the server API (<c>io.timeout(t).emitWithAck</c>): each other node's client count
 /// and each of its clients' answers go straight to the broadcast's own tracker, which decides when it is done.
-/// As the Node adapter's <c>ackRequests</c>, the entry stays until the broadcast's timeout, since only the
-/// tracker knows whether every answer came.
+/// The entry goes when the tracker is done (every answer in, or its timeout), which only the tracker knows.
 /// </summary>
 internal sealed class ForwardedAckRequest(Action<int> onClientCount, Action<JsonNode?> onAck) : PendingRequest
 {
