@@ -43,7 +43,7 @@ internal interface ISuiteServer : IAsyncDisposable
     /// <summary><c>servers[i].of(nsp)[.local].to(rooms).except(except).emit(name, ...args)</c>; <paramref name="numeric"/>: rooms as numbers where the server has them.</summary>
     Task EmitAsync(string name, object?[] args, string[]? rooms = null, string[]? except = null, bool local = false, string nsp = "/", bool numeric = false);
 
-    Task<SuiteAnswers> EmitWithAckAsync(string name, TimeSpan timeout, string[]? rooms = null);
+    Task<SuiteAnswers> EmitWithAckAsync(string name, TimeSpan timeout, string[]? rooms = null, object?[]? args = null);
 
     Task SocketsJoinAsync(string room, string[]? rooms = null);
 
@@ -233,9 +233,9 @@ internal sealed class NodeSuiteServer(SuiteNodeProcess node) : ISuiteServer
     public Task EmitAsync(string name, object?[] args, string[]? rooms = null, string[]? except = null, bool local = false, string nsp = "/", bool numeric = false) =>
         node.CallAsync("emit", new JsonObject { ["name"] = name, ["args"] = Args(args), ["rooms"] = Array(rooms), ["except"] = Array(except), ["local"] = local, ["nsp"] = nsp, ["numeric"] = numeric });
 
-    public async Task<SuiteAnswers> EmitWithAckAsync(string name, TimeSpan timeout, string[]? rooms = null)
+    public async Task<SuiteAnswers> EmitWithAckAsync(string name, TimeSpan timeout, string[]? rooms = null, object?[]? args = null)
     {
-        var reply = await node.CallAsync("emitAck", new JsonObject { ["name"] = name, ["timeout"] = timeout.TotalMilliseconds, ["rooms"] = Array(rooms) });
+        var reply = await node.CallAsync("emitAck", new JsonObject { ["name"] = name, ["timeout"] = timeout.TotalMilliseconds, ["rooms"] = Array(rooms), ["args"] = Args(args ?? []) });
         return new SuiteAnswers(reply["error"]?.GetValue<string>(), [.. reply["responses"]!.AsArray().Select(SuiteValues.FromNodeJson)]);
     }
 
@@ -335,11 +335,11 @@ internal sealed class OurSuiteServer : ISuiteServer
     public async Task EmitAsync(string name, object?[] args, string[]? rooms = null, string[]? except = null, bool local = false, string nsp = "/", bool numeric = false) =>
         await Select(rooms, except, local, nsp).EmitAsync(name, args);
 
-    public async Task<SuiteAnswers> EmitWithAckAsync(string name, TimeSpan timeout, string[]? rooms = null)
+    public async Task<SuiteAnswers> EmitWithAckAsync(string name, TimeSpan timeout, string[]? rooms = null, object?[]? args = null)
     {
         try
         {
-            return new SuiteAnswers(null, await Select(rooms).Timeout(timeout).EmitWithAckAsync(name).Within(timeout + TimeSpan.FromSeconds(10)));
+            return new SuiteAnswers(null, await Select(rooms).Timeout(timeout).EmitWithAckAsync(name, args ?? []).Within(timeout + TimeSpan.FromSeconds(10)));
         }
         catch (AckTimeoutException ex)
         {

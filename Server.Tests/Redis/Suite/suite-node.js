@@ -143,7 +143,7 @@ async function main() {
     },
     async emitAck(c) {
       return await new Promise((resolve) => {
-        select(c).timeout(c.timeout).emit(c.name, (err, responses) =>
+        select(c).timeout(c.timeout).emit(c.name, ...revive(c.args || []), (err, responses) =>
           resolve({ error: err ? err.message : null, responses: plain(responses || []) }));
       });
     },
