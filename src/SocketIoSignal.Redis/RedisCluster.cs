@@ -156,8 +156,20 @@ internal sealed partial class RedisCluster : IRoomAdapterFactory, IHostedService
 
     internal void Publish(RedisChannel channel, byte[] message)
     {
-        Database.Publish(channel, message, CommandFlags.FireAndForget);
-        _published.Add(1);
+        try
+        {
+            Database.Publish(channel, message, CommandFlags.FireAndForget);
+            _published.Add(1);
+        }
+        catch (RedisException ex)
+        {
+            LogRequestFailed(ex, "publish");
+        }
+        catch (ObjectDisposedException)
+        {
+            // A broadcast from a timer that outlives the node (its connection, and maybe its logger, are gone):
+            // dropped, never thrown into a timer thread, where nothing would catch it.
+        }
     }
 
     /// <summary>Sharded mode: the namespaces' channels are subscribed by each namespace, nothing by pattern.</summary>

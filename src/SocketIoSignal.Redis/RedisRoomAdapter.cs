@@ -222,10 +222,21 @@ internal sealed class RedisRoomAdapter : IRoomAdapter
 
     public IReadOnlyCollection<string> RoomsOf(string socketId) => _local.RoomsOf(socketId);
 
-    // The utilities below act on this node's sockets; making them cluster-wide (requests to the other nodes and
-    // their answers, as the Node cluster adapter) is the next step of the Redis adapter.
-
-    public ValueTask BroadcastWithAckAsync(EncodedPacket packet, BroadcastTarget target, BroadcastAck ack) => _local.BroadcastWithAckAsync(packet, target, ack);
+    /// <summary>
+    /// Published first (BROADCAST with a request id, as the Node adapter), then delivered here: every other node
+    /// reports its client count and forwards each client's answer to <paramref name="ack"/>, which ends when every
+    /// server counted (<c>serverCount</c>) and every counted client answered, or at its timeout with what came.
+    /// </summary>
+    public ValueTask BroadcastWithAckAsync(EncodedPacket packet, BroadcastTarget target, BroadcastAck ack)
+    {
+        if (!target.Flags.Local)
+        {
+            // Without a timeout the tracker ends at once (as Node's); the other nodes still get the packet.
+            var timeout = target.Flags.Timeout ?? TimeSpan.FromMilliseconds(1);
+            Requests.PublishBroadcastWithAck(packet, target, timeout, ack.Task, ack.ClientCount, answer => ack.Answer([answer]));
+        }
+        return _local.BroadcastWithAckAsync(packet, target, ack);
+    }
 
     /// <summary>
     /// This node's sockets and, through REMOTE_FETCH (or FETCH_SOCKETS), every other node's; a node that does not

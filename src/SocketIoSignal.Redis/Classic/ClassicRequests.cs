@@ -276,12 +276,17 @@ internal sealed class ClassicRequests : IClusterRequests
         }
         var args = EventArgs(data, request.Attachments);
         int count = _local.BroadcastWithAck(name.GetValue<string>(), args, Target(opts), timeout, answer =>
+        {
+            // Binary answers travel as MessagePack binary, as Node's parser writes a Buffer.
+            var attachments = new List<ReadOnlyMemory<byte>>();
+            var packet = ClusterBinary.Extract(answer, attachments);
             Respond(request, ClusterCodec.EncodeMessagePack(new JsonObject
             {
                 ["type"] = (int)ClusterRequestType.BroadcastAck,
                 ["requestId"] = requestId,
-                ["packet"] = answer?.DeepClone(),
-            }, [])));
+                ["packet"] = packet,
+            }, attachments));
+        });
         RespondClientCount(request, requestId, count);
         _ = ReleaseAfter(timeout);
         return true;
@@ -307,7 +312,7 @@ internal sealed class ClassicRequests : IClusterRequests
             ["clientCount"] = count,
         });
 
-    /// <summary>An event's arguments: JSON values, and the top-level binary ones as bytes again.</summary>
+    /// <summary>An event's arguments: JSON values with their binary parts restored (top-level ones as bytes).</summary>
     internal static object?[] EventArgs(JsonArray data, IReadOnlyList<ReadOnlyMemory<byte>> attachments)
     {
         var args = new object?[data.Count - 1];
@@ -321,7 +326,7 @@ internal sealed class ClassicRequests : IClusterRequests
             }
             else
             {
-                args[i - 1] = item?.DeepClone();
+                args[i - 1] = ClusterBinary.Restore(item, attachments);
             }
         }
         return args;
@@ -496,33 +501,7 @@ internal sealed class ClassicRequests : IClusterRequests
             Counters.Dropped("request-limit");
             return new ClusterAnswer<IReadOnlyList<JsonNode?>>([], false, 0, -1);
         }
-        var packet = SocketIoEncoder.EncodeEvent(Namespace, eventName, args);
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>(256);
-        var w = new MessagePackWriter(buffer);
-        w.WriteMapHeader(5);
-        w.WriteString("uid"u8);
-        w.WriteString(_cluster.NodeId);
-        w.WriteString("requestId"u8);
-        w.WriteString(requestId);
-        w.WriteString("type"u8);
-        w.WriteInteger((int)ClusterRequestType.Broadcast);
-        w.WriteString("packet"u8);
-        w.WriteMapHeader(4);
-        w.WriteString("type"u8);
-        w.WriteInteger(2);
-        w.WriteString("data"u8);
-        RedisWire.WriteData(ref w, packet);
-        w.WriteString("nsp"u8);
-        w.WriteString(Namespace);
-        w.WriteString("id"u8);
-        w.WriteInteger(0);
-        w.WriteString("opts"u8);
-        using (var opts = JsonSerializer.SerializeToDocument(OptsWithTimeout(target, timeout), ClusterCodec.Json))
-        {
-            RedisWire.WriteElement(ref w, opts.RootElement, []);
-        }
-        Publish(RequestChannel, buffer.WrittenSpan.ToArray());
-        Counters.Sent(ClusterRequestType.Broadcast);
+        PublishBroadcastRequest(requestId, SocketIoEncoder.EncodeEvent(Namespace, eventName, args), target, timeout);
 
         int local = _local.BroadcastWithAck(eventName, args, target, timeout, answer => Fold(r => r.Ack(answer)));
         Fold(r => r.ClientCount(local));
@@ -556,6 +535,57 @@ internal sealed class ClassicRequests : IClusterRequests
                 _pending.Complete(requestId, request);
             }
         }
+    }
+
+    /// <summary>
+    /// The other nodes' half of an acknowledged broadcast of the server API: BROADCAST with a request id, whose
+    /// BROADCAST_CLIENT_COUNT and BROADCAST_ACK answers go to the callbacks until <paramref name="timeout"/>.
+    /// False (nothing sent) when this node already waits for as many requests as it may.
+    /// </summary>
+    public bool PublishBroadcastWithAck(EncodedPacket packet, BroadcastTarget target, TimeSpan timeout, Task done, Action<int> onClientCount, Action<JsonNode?> onAck)
+    {
+        string requestId = ClusterCodec.NewId();
+        var request = new ForwardedAckRequest(onClientCount, onAck);
+        if (!_pending.TryAdd(requestId, request, timeout))
+        {
+            Counters.Dropped("request-limit");
+            return false;
+        }
+        PublishBroadcastRequest(requestId, packet, target, timeout);
+        // Gone as soon as the tracker is done (every answer in, or its timeout): a late answer has nowhere to go.
+        done.ContinueWith(_ => _pending.Complete(requestId, request), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        return true;
+    }
+
+    /// <summary>BROADCAST with a request id, always MessagePack as the Node adapter sends it (the packet's ack id is not carried).</summary>
+    private void PublishBroadcastRequest(string requestId, EncodedPacket packet, BroadcastTarget target, TimeSpan timeout)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(256);
+        var w = new MessagePackWriter(buffer);
+        w.WriteMapHeader(5);
+        w.WriteString("uid"u8);
+        w.WriteString(_cluster.NodeId);
+        w.WriteString("requestId"u8);
+        w.WriteString(requestId);
+        w.WriteString("type"u8);
+        w.WriteInteger((int)ClusterRequestType.Broadcast);
+        w.WriteString("packet"u8);
+        w.WriteMapHeader(4);
+        w.WriteString("type"u8);
+        w.WriteInteger(2);
+        w.WriteString("data"u8);
+        RedisWire.WriteData(ref w, packet);
+        w.WriteString("nsp"u8);
+        w.WriteString(Namespace);
+        w.WriteString("id"u8);
+        w.WriteInteger(0);
+        w.WriteString("opts"u8);
+        using (var opts = JsonSerializer.SerializeToDocument(OptsWithTimeout(target, timeout), ClusterCodec.Json))
+        {
+            RedisWire.WriteElement(ref w, opts.RootElement, []);
+        }
+        Publish(RequestChannel, buffer.WrittenSpan.ToArray());
+        Counters.Sent(ClusterRequestType.Broadcast);
     }
 
     /// <summary>Classic broadcasts go out on the broadcast channels, which the cluster publishes itself.</summary>

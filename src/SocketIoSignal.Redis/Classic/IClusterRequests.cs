@@ -37,6 +37,13 @@ internal interface IClusterRequests : IAsyncDisposable
 
     Task<ClusterAnswer<IReadOnlyList<JsonNode?>>> BroadcastWithAckAsync(string eventName, IReadOnlyList<object?> args, BroadcastTarget target, TimeSpan timeout);
 
+    /// <summary>
+    /// The other nodes' half of an acknowledged broadcast (this node delivers its own part itself): each node's
+    /// client count and each client's answer go to the callbacks until <paramref name="done"/> completes or
+    /// <paramref name="timeout"/> passes. False when nothing was sent (this node waits for as many requests as it may).
+    /// </summary>
+    bool PublishBroadcastWithAck(EncodedPacket packet, BroadcastTarget target, TimeSpan timeout, Task done, Action<int> onClientCount, Action<JsonNode?> onAck);
+
     /// <summary>Publishes a broadcast for the other nodes (this node delivers its own part itself).</summary>
     void PublishBroadcast(EncodedPacket packet, BroadcastTarget target);
 

@@ -94,7 +94,7 @@ internal sealed class BroadcastAckRequest : PendingRequest
             case ClusterRequestType.BroadcastClientCount when response.Root["clientCount"] is JsonValue v && v.TryGetValue<int>(out int count) && count >= 0:
                 return ClientCount(count);
             case ClusterRequestType.BroadcastAck:
-                return Ack(response.Root["packet"]?.DeepClone());
+                return Ack(ClusterBinary.Restore(response.Root["packet"], response.Attachments));
             default:
                 return false;
         }

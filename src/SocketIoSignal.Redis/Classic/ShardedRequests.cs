@@ -319,7 +319,11 @@ internal sealed class ShardedRequests : IClusterRequests
             return;
         }
         int count = _local.BroadcastWithAck(name.GetValue<string>(), ClassicRequests.EventArgs(data, attachments), Target(opts), timeout, answer =>
-            Respond(requester, ClusterMessageType.BroadcastAck, new JsonObject { ["requestId"] = requestId, ["packet"] = answer?.DeepClone() }));
+        {
+            var binary = new List<ReadOnlyMemory<byte>>();
+            var packet = ClusterBinary.Extract(answer, binary);
+            Publish(Channel + requester + "#", ClusterMessageType.BroadcastAck, new JsonObject { ["requestId"] = requestId, ["packet"] = packet }, binary);
+        });
         Respond(requester, ClusterMessageType.BroadcastClientCount, new JsonObject { ["requestId"] = requestId, ["clientCount"] = count });
         _ = Release(timeout);
 
@@ -429,9 +433,20 @@ internal sealed class ShardedRequests : IClusterRequests
         return total;
     }
 
-    /// <summary>The sharded protocol has no request for every room: this node's rooms only, marked incomplete.</summary>
-    public Task<ClusterAnswer<IReadOnlyList<string>>> AllRoomsAsync() =>
-        Task.FromResult(new ClusterAnswer<IReadOnlyList<string>>([.. _local.Rooms()], false, 1, -1));
+    /// <summary>
+    /// The cluster adapter has no request for every room; the rooms of every socket (FETCH_SOCKETS, which Node's
+    /// sharded nodes answer too) are the same set: a room exists while it has a member.
+    /// </summary>
+    public async Task<ClusterAnswer<IReadOnlyList<string>>> AllRoomsAsync()
+    {
+        var fetched = await FetchSocketsAsync(BroadcastTarget.All);
+        var rooms = new HashSet<string>(_local.Rooms(), StringComparer.Ordinal);
+        foreach (var socket in fetched.Value)
+        {
+            rooms.UnionWith(socket.Rooms);
+        }
+        return new ClusterAnswer<IReadOnlyList<string>>([.. rooms], fetched.Complete, fetched.Answered, fetched.Expected);
+    }
 
     /// <summary>Through FETCH_SOCKETS, as the cluster adapter answers <c>allSockets</c>.</summary>
     public async Task<ClusterAnswer<IReadOnlyList<string>>> SocketIdsAsync(IReadOnlySet<string> rooms)
@@ -520,17 +535,7 @@ internal sealed class ShardedRequests : IClusterRequests
             Counters.Dropped("request-limit");
             return new ClusterAnswer<IReadOnlyList<JsonNode?>>([], false, 0, -1);
         }
-        var packet = SocketIoEncoder.EncodeEvent(Namespace, eventName, args);
-        string text = packet.Text;
-        var data = JsonNode.Parse(text.AsSpan(RedisWire.JsonStart(text)).ToString());
-        // Never on a room's channel: the count of servers is that of the namespace channel.
-        Publish(Channel, ClusterMessageType.Broadcast, new JsonObject
-        {
-            ["packet"] = new JsonObject { ["type"] = 2, ["data"] = data, ["nsp"] = Namespace },
-            ["requestId"] = requestId,
-            ["opts"] = ClassicRequests.OptsWithTimeout(target, timeout),
-        }, packet.Attachments);
-        Counters.Sent(ClusterRequestType.Broadcast);
+        PublishBroadcastRequest(requestId, SocketIoEncoder.EncodeEvent(Namespace, eventName, args), target, timeout);
         int local = _local.BroadcastWithAck(eventName, args, target, timeout, answer => Fold(r => r.Ack(answer)));
         Fold(r => r.ClientCount(local));
         int servers;
@@ -563,6 +568,35 @@ internal sealed class ShardedRequests : IClusterRequests
                 _pending.Complete(requestId, request);
             }
         }
+    }
+
+    public bool PublishBroadcastWithAck(EncodedPacket packet, BroadcastTarget target, TimeSpan timeout, Task done, Action<int> onClientCount, Action<JsonNode?> onAck)
+    {
+        string requestId = ClusterCodec.NewId();
+        var request = new ForwardedAckRequest(onClientCount, onAck);
+        if (!_pending.TryAdd(requestId, request, timeout))
+        {
+            Counters.Dropped("request-limit");
+            return false;
+        }
+        PublishBroadcastRequest(requestId, packet, target, timeout);
+        // Gone as soon as the tracker is done (every answer in, or its timeout): a late answer has nowhere to go.
+        done.ContinueWith(_ => _pending.Complete(requestId, request), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        return true;
+    }
+
+    private void PublishBroadcastRequest(string requestId, EncodedPacket packet, BroadcastTarget target, TimeSpan timeout)
+    {
+        string text = packet.Text;
+        var data = JsonNode.Parse(text.AsSpan(RedisWire.JsonStart(text)).ToString(), documentOptions: new JsonDocumentOptions { MaxDepth = 256 });
+        // Never on a room's channel: every node counted by SHARDNUMSUB of the namespace channel must answer.
+        Publish(Channel, ClusterMessageType.Broadcast, new JsonObject
+        {
+            ["packet"] = new JsonObject { ["type"] = 2, ["data"] = data, ["nsp"] = Namespace },
+            ["requestId"] = requestId,
+            ["opts"] = ClassicRequests.OptsWithTimeout(target, timeout),
+        }, packet.Attachments);
+        Counters.Sent(ClusterRequestType.Broadcast);
     }
 
     private static BroadcastTarget Target(JsonObject opts) =>
