@@ -118,7 +118,9 @@ public static class SignalServer
             app.UseConformance();
             return app;
         }
-        app.Services.GetRequiredService<CodelabSignaling>().Attach();
+        var signaling = app.Services.GetRequiredService<CodelabSignaling>();
+        signaling.Attach();
+        app.Lifetime.ApplicationStopping.Register(signaling.Dispose);
         var plainPath = app.Services.GetRequiredService<IOptions<SignalingOptions>>().Value.PlainWebSocketPath;
         if (plainPath.Length > 0 && (plainPath[0] != '/' || plainPath.StartsWith(PlainPage.Prefix + "/", StringComparison.Ordinal)))
         {

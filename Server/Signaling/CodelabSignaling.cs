@@ -12,7 +12,7 @@ namespace SocketIoSignal.Signaling;
 /// <c>create or join</c>, <c>ipaddr</c>, <c>bye</c>, in the mode chosen. The room decision is
 /// <see cref="RoomPolicy"/>; the count-and-join is one atomic adapter call, so a room never gets a third member.
 /// </summary>
-public sealed partial class CodelabSignaling(SocketIoServer io, IOptions<SignalingOptions> options, ILogger<CodelabSignaling> logger)
+public sealed partial class CodelabSignaling(SocketIoServer io, IOptions<SignalingOptions> options, ILogger<CodelabSignaling> logger) : IDisposable
 {
     private readonly SignalingOptions _options = options.Value;
 
@@ -64,8 +64,15 @@ public sealed partial class CodelabSignaling(SocketIoServer io, IOptions<Signali
     /// <summary>Rooms mode with recovery: the byes of peers that dropped and may still come back, by socket id.</summary>
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, ITimer> _pendingByes = new(StringComparer.Ordinal);
 
+    private volatile bool _stopped;
+
     private void DeferBye(string id, string[] rooms)
     {
+        if (_stopped)
+        {
+            // The server is going away: every peer is being disconnected, and no timer may outlive the host.
+            return;
+        }
         var timer = io.Time.CreateTimer(_ =>
         {
             if (_pendingByes.TryRemove(id, out var self))
@@ -85,6 +92,19 @@ public sealed partial class CodelabSignaling(SocketIoServer io, IOptions<Signali
         else
         {
             timer.Dispose();
+        }
+    }
+
+    /// <summary>Drops the byes still waiting (the host is stopping); none is armed after this.</summary>
+    public void Dispose()
+    {
+        _stopped = true;
+        foreach (var id in _pendingByes.Keys)
+        {
+            if (_pendingByes.TryRemove(id, out var timer))
+            {
+                timer.Dispose();
+            }
         }
     }
 

@@ -31,6 +31,35 @@ internal sealed class RoomsModeRecoveryTests
     }
 
     [Test]
+    public async Task NoByeTimerOutlivesTheServer()
+    {
+        var server = await TestServer.StartAsync(["--mode", "rooms"]);
+        var signaling = server.Get<CodelabSignaling>();
+        RawSocketIoClient? b = null;
+        try
+        {
+            await using var a = await RawSocketIoClient.ConnectAsync(server.BaseUri, 4);
+            b = await RawSocketIoClient.ConnectAsync(server.BaseUri, 4);
+            await a.EmitAsync("create or join", "r");
+            await a.WaitForAsync("created");
+            await b.EmitAsync("create or join", "r");
+            await b.WaitForAsync("ready");
+            await a.DisposeAsync();
+            await Eventually.UntilAsync(() => signaling.PendingByes == 1, TaskTimeouts.Default, "the bye is held back");
+        }
+        finally
+        {
+            // b is still in the room when the server stops: its disconnect must not arm a timer either.
+            await server.DisposeAsync();
+            if (b is not null)
+            {
+                await b.DisposeAsync();
+            }
+        }
+        Assert.That(signaling.PendingByes, Is.Zero, "the held-back bye is dropped with the host, not fired after it");
+    }
+
+    [Test]
     public async Task ADeliberateLeaveIsSaidByeAtOnce()
     {
         await using var server = await TestServer.StartAsync(["--mode", "rooms"]);
