@@ -1,8 +1,11 @@
 using System.Net;
 using System.Net.Sockets;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using NUnit.Framework;
 using SocketIoSignal.EngineIO;
+using SocketIoSignal.SocketIO;
 using SocketIoSignal.Tests.Infrastructure;
 using SocketIoSignal.Tests.NodeSuite.Support;
 
@@ -58,9 +61,40 @@ public sealed class CloseTests : NodeSuiteFixture
         AssertPortFree(server.Port);
     }
 
-#if NODESUITE_FAILING
-    // Ported but failing against the server as it is (docs/node-suite.md says how); build with
-    // -p:DefineConstants=NODESUITE_FAILING to run them.
+    [Test(Description = "should not throw when the underlying HTTP server is not running (callback)")]
+    public async Task ShouldNotThrowWhenTheUnderlyingHttpServerIsNotRunningCallback()
+    {
+        // Node hands the callback ERR_SERVER_NOT_RUNNING; here the task is the callback: it completes, it does not fault
+        await using var app = NeverStarted();
+        var io = app.Services.GetRequiredService<SocketIoServer>();
+        Exception? error = null;
+        await io.CloseAsync().ContinueWith(t => error = t.Exception, TaskScheduler.Default).Within();
+        Assert.That(error, Is.Null);
+        Assert.That(app.Services.GetRequiredService<EngineIoServer>().IsShuttingDown, Is.True, "the engine was closed");
+    }
+
+    [Test(Description = "should not throw when the underlying HTTP server is not running (Promise)")]
+    public async Task ShouldNotThrowWhenTheUnderlyingHttpServerIsNotRunningPromise()
+    {
+        await using var app = NeverStarted();
+        var io = app.Services.GetRequiredService<SocketIoServer>();
+        io.Of("/custom");
+        Assert.That(io.CloseAsync, Throws.Nothing);
+        // closing twice is as harmless
+        await io.CloseAsync().Within();
+        Assert.That(app.Services.GetRequiredService<EngineIoServer>().SessionCount, Is.Zero);
+    }
+
+    /// <summary>Node's <c>new Server(createServer())</c> with no <c>listen()</c>: the host built, never started.</summary>
+    private static WebApplication NeverStarted()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.Services.AddSocketIo();
+        var app = builder.Build();
+        app.MapSocketIo();
+        return app;
+    }
 
     [Test(Description = "protocol violations › should close the connection when receiving several CONNECT packets")]
     public async Task ProtocolViolationsShouldCloseTheConnectionWhenReceivingSeveralConnectPackets()
@@ -73,6 +107,7 @@ public sealed class CloseTests : NodeSuiteFixture
         // first the Socket.IO handshake's answer, then the session is cleanly closed
         Assert.That(await eio.PollAsync(sid), Does.StartWith("40{\"sid\":"));
         Assert.That(await eio.PollAsync(sid), Is.EqualTo("6\u001e1"));
+        await AssertGoneAsync(server, eio, sid);
     }
 
     [Test(Description = "protocol violations › should close the connection when receiving an EVENT packet while not connected")]
@@ -83,6 +118,7 @@ public sealed class CloseTests : NodeSuiteFixture
         var sid = await eio.HandshakeAsync();
         await eio.PushAsync(sid, "42[\"some event\"]");
         Assert.That(await eio.PollAsync(sid), Is.EqualTo("6\u001e1"));
+        await AssertGoneAsync(server, eio, sid);
     }
 
     [Test(Description = "protocol violations › should close the connection when receiving an invalid packet")]
@@ -95,6 +131,44 @@ public sealed class CloseTests : NodeSuiteFixture
         await eio.PushAsync(sid, "4abc");
         Assert.That(await eio.PollAsync(sid), Does.StartWith("40{\"sid\":"));
         Assert.That(await eio.PollAsync(sid), Is.EqualTo("6\u001e1"));
+        await AssertGoneAsync(server, eio, sid);
     }
-#endif
+
+    /// <summary>The session is gone after its close: the next poll is refused as Node refuses it, and the server goes on.</summary>
+    private static async Task AssertGoneAsync(SuiteServer server, RawPolling eio, string sid)
+    {
+        var engine = server.App.Services.GetRequiredService<EngineIoServer>();
+        await Eventually.UntilAsync(() => !engine.TryGetSession(sid, out _), TaskTimeouts.Default, "the session to end");
+        Assert.That(await eio.PollStatusAsync(sid), Is.EqualTo(400));
+        // another client is not harmed
+        var other = await eio.HandshakeAsync();
+        await eio.PushAsync(other, "40");
+        Assert.That(await eio.PollAsync(other), Does.StartWith("40{\"sid\":"));
+    }
+
+    /// <summary>Over WebSocket Node sends what was queued, then closes the WebSocket; the client is told the same way here.</summary>
+    [TestCase("40", "40", true, TestName = "ProtocolViolationsOverWebSocketSeveralConnectPackets")]
+    [TestCase("42[\"some event\"]", null, false, TestName = "ProtocolViolationsOverWebSocketEventWhileNotConnected")]
+    public async Task ProtocolViolationsOverWebSocket(string first, string? second, bool answered)
+    {
+        var server = await StartAsync();
+        using var ws = new System.Net.WebSockets.ClientWebSocket();
+        await ws.ConnectAsync(new Uri($"ws://127.0.0.1:{server.Port}/socket.io/?EIO=4&transport=websocket"), CancellationToken.None).Within();
+        Assert.That(await ws.ReceiveTextAsync(), Does.StartWith("0{"));
+        await ws.SendTextAsync(first);
+        if (answered)
+        {
+            Assert.That(await ws.ReceiveTextAsync(), Does.StartWith("40{\"sid\":"));
+        }
+        if (second is not null)
+        {
+            await ws.SendTextAsync(second);
+        }
+        // then nothing but the end of the connection (a close packet, then the close frame)
+        while (await ws.ReceiveMessageAsync() is var (type, data) && type != System.Net.WebSockets.WebSocketMessageType.Close)
+        {
+            Assert.That(System.Text.Encoding.UTF8.GetString(data), Is.EqualTo("1"));
+        }
+        Assert.That(ws.State, Is.EqualTo(System.Net.WebSockets.WebSocketState.CloseReceived).Or.EqualTo(System.Net.WebSockets.WebSocketState.Closed));
+    }
 }
