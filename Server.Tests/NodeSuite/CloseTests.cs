@@ -145,30 +145,4 @@ public sealed class CloseTests : NodeSuiteFixture
         await eio.PushAsync(other, "40");
         Assert.That(await eio.PollAsync(other), Does.StartWith("40{\"sid\":"));
     }
-
-    /// <summary>Over WebSocket Node sends what was queued, then closes the WebSocket; the client is told the same way here.</summary>
-    [TestCase("40", "40", true, TestName = "ProtocolViolationsOverWebSocketSeveralConnectPackets")]
-    [TestCase("42[\"some event\"]", null, false, TestName = "ProtocolViolationsOverWebSocketEventWhileNotConnected")]
-    public async Task ProtocolViolationsOverWebSocket(string first, string? second, bool answered)
-    {
-        var server = await StartAsync();
-        using var ws = new System.Net.WebSockets.ClientWebSocket();
-        await ws.ConnectAsync(new Uri($"ws://127.0.0.1:{server.Port}/socket.io/?EIO=4&transport=websocket"), CancellationToken.None).Within();
-        Assert.That(await ws.ReceiveTextAsync(), Does.StartWith("0{"));
-        await ws.SendTextAsync(first);
-        if (answered)
-        {
-            Assert.That(await ws.ReceiveTextAsync(), Does.StartWith("40{\"sid\":"));
-        }
-        if (second is not null)
-        {
-            await ws.SendTextAsync(second);
-        }
-        // then nothing but the end of the connection (a close packet, then the close frame)
-        while (await ws.ReceiveMessageAsync() is var (type, data) && type != System.Net.WebSockets.WebSocketMessageType.Close)
-        {
-            Assert.That(System.Text.Encoding.UTF8.GetString(data), Is.EqualTo("1"));
-        }
-        Assert.That(ws.State, Is.EqualTo(System.Net.WebSockets.WebSocketState.CloseReceived).Or.EqualTo(System.Net.WebSockets.WebSocketState.Closed));
-    }
 }

@@ -180,13 +180,6 @@ public sealed class ServerAttachmentTests : NodeSuiteFixture
     [Test(Description = "http.Server › should serve client (br)")]
     public Task HttpServerShouldServeClientBr() => CompressedAsync("socket.io.js", "br", "br");
 
-    /// <summary>Beyond the original: the coding chosen as Node's negotiator chooses it, for every file served.</summary>
-    [TestCase("socket.io.min.js", "deflate", "deflate")]
-    [TestCase("socket.io.esm.min.js.map", "gzip;q=0.5, br", "br")]
-    [TestCase("socket.io.msgpack.min.js", "*", "br")]
-    [TestCase("socket.io.min.js.map", "identity;q=1, deflate;q=0.5, gzip", "gzip")]
-    public Task ServesEveryFileInTheCodingNodeWouldChoose(string file, string accept, string coding) => CompressedAsync(file, accept, coding);
-
     [Test(Description = "http.Server › should serve client with necessary CORS headers")]
     public async Task HttpServerShouldServeClientWithNecessaryCorsHeaders()
     {
