@@ -247,6 +247,46 @@ public sealed class EngineHooksTests
         Assert.That(host.Logs.Errors, Is.Empty);
     }
 
+    /// <summary>
+    /// Node's "close" comes once the connection has closed, its readyState "closed": not when the close begins (a
+    /// polling client still has to fetch the close packet, and the connection is "closing" until it does).
+    /// </summary>
+    [TestCase("polling")]
+    [TestCase("websocket")]
+    public async Task TheCloseEventComesOnceTheConnectionIsClosed(string transport)
+    {
+        var (host, io) = await StartAsync();
+        await using var _ = host;
+        var seen = new TaskCompletionSource<(string Reason, string State)>(TaskCreationOptions.RunContinuationsAsynchronously);
+        io.Engine.OnConnection(c => c.OnClose(reason => seen.TrySetResult((reason, c.ReadyState))));
+        var socket = new TaskCompletionSource<SocketIoSocket>(TaskCreationOptions.RunContinuationsAsynchronously);
+        io.OnConnection(socket.SetResult);
+        if (transport == "polling")
+        {
+            using var raw = new EngineIoRaw(new Uri(host.Url));
+            var (sid, _) = await raw.HandshakeAsync(4);
+            Assert.That(await raw.PostTextAsync(raw.Query(4, "polling", sid), "40"), Is.EqualTo((HttpStatusCode.OK, "ok")));
+            Assert.That((await raw.GetTextAsync(raw.Query(4, "polling", sid))).Body, Does.StartWith("40{\"sid\":"));
+            var s = await socket.Task.Within();
+            s.Conn.Close();
+            Assert.That(s.Conn.ReadyState, Is.EqualTo("closing"));
+            Assert.That(seen.Task.IsCompleted, Is.False, "no close event while the close packet waits for a poll");
+            Assert.That((await raw.GetTextAsync(raw.Query(4, "polling", sid))).Body, Is.EqualTo("6\u001e1"));
+        }
+        else
+        {
+            using var ws = await OpenWebSocketAsync(host, "EIO=4&transport=websocket");
+            Assert.That(await ws.ReceiveTextAsync(), Does.StartWith("0{"));
+            await ws.SendTextAsync("40");
+            Assert.That(await ws.ReceiveTextAsync(), Does.StartWith("40{\"sid\":"));
+            var s = await socket.Task.Within();
+            s.Conn.Close();
+            Assert.That(await ws.ReceiveTextAsync(), Is.EqualTo("1"));
+        }
+        Assert.That(await seen.Task.Within(), Is.EqualTo(("forced close", "closed")));
+        Assert.That(host.Logs.Errors, Is.Empty);
+    }
+
     [Test]
     public async Task AListenerThatThrowsIsLoggedAndTheConnectionGoesOn()
     {

@@ -57,6 +57,8 @@ internal sealed class EngineIoTestHost : IAsyncDisposable
     {
         // A short close handshake bound keeps the host's shutdown quick when a test leaves sessions open.
         var engineOptions = new EngineIoOptions().WithCloseTimeout(200);
+        // The engine tests speak both protocol revisions (a test of the default sets it back).
+        engineOptions.AllowEIO3 = true;
         options?.Invoke(engineOptions);
 
         var logs = new LogSink();

@@ -1,8 +1,11 @@
 using System.Net;
 using System.Net.Sockets;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using NUnit.Framework;
 using SocketIoSignal.EngineIO;
+using SocketIoSignal.SocketIO;
 using SocketIoSignal.Tests.Infrastructure;
 using SocketIoSignal.Tests.NodeSuite.Support;
 
@@ -58,9 +61,40 @@ public sealed class CloseTests : NodeSuiteFixture
         AssertPortFree(server.Port);
     }
 
-#if NODESUITE_FAILING
-    // Ported but failing against the server as it is (docs/node-suite.md says how); build with
-    // -p:DefineConstants=NODESUITE_FAILING to run them.
+    [Test(Description = "should not throw when the underlying HTTP server is not running (callback)")]
+    public async Task ShouldNotThrowWhenTheUnderlyingHttpServerIsNotRunningCallback()
+    {
+        // Node hands the callback ERR_SERVER_NOT_RUNNING; here the task is the callback: it completes, it does not fault
+        await using var app = NeverStarted();
+        var io = app.Services.GetRequiredService<SocketIoServer>();
+        Exception? error = null;
+        await io.CloseAsync().ContinueWith(t => error = t.Exception, TaskScheduler.Default).Within();
+        Assert.That(error, Is.Null);
+        Assert.That(app.Services.GetRequiredService<EngineIoServer>().IsShuttingDown, Is.True, "the engine was closed");
+    }
+
+    [Test(Description = "should not throw when the underlying HTTP server is not running (Promise)")]
+    public async Task ShouldNotThrowWhenTheUnderlyingHttpServerIsNotRunningPromise()
+    {
+        await using var app = NeverStarted();
+        var io = app.Services.GetRequiredService<SocketIoServer>();
+        io.Of("/custom");
+        Assert.That(io.CloseAsync, Throws.Nothing);
+        // closing twice is as harmless
+        await io.CloseAsync().Within();
+        Assert.That(app.Services.GetRequiredService<EngineIoServer>().SessionCount, Is.Zero);
+    }
+
+    /// <summary>Node's <c>new Server(createServer())</c> with no <c>listen()</c>: the host built, never started.</summary>
+    private static WebApplication NeverStarted()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.Services.AddSocketIo();
+        var app = builder.Build();
+        app.MapSocketIo();
+        return app;
+    }
 
     [Test(Description = "protocol violations › should close the connection when receiving several CONNECT packets")]
     public async Task ProtocolViolationsShouldCloseTheConnectionWhenReceivingSeveralConnectPackets()
@@ -73,6 +107,7 @@ public sealed class CloseTests : NodeSuiteFixture
         // first the Socket.IO handshake's answer, then the session is cleanly closed
         Assert.That(await eio.PollAsync(sid), Does.StartWith("40{\"sid\":"));
         Assert.That(await eio.PollAsync(sid), Is.EqualTo("6\u001e1"));
+        await AssertGoneAsync(server, eio, sid);
     }
 
     [Test(Description = "protocol violations › should close the connection when receiving an EVENT packet while not connected")]
@@ -83,6 +118,7 @@ public sealed class CloseTests : NodeSuiteFixture
         var sid = await eio.HandshakeAsync();
         await eio.PushAsync(sid, "42[\"some event\"]");
         Assert.That(await eio.PollAsync(sid), Is.EqualTo("6\u001e1"));
+        await AssertGoneAsync(server, eio, sid);
     }
 
     [Test(Description = "protocol violations › should close the connection when receiving an invalid packet")]
@@ -95,6 +131,18 @@ public sealed class CloseTests : NodeSuiteFixture
         await eio.PushAsync(sid, "4abc");
         Assert.That(await eio.PollAsync(sid), Does.StartWith("40{\"sid\":"));
         Assert.That(await eio.PollAsync(sid), Is.EqualTo("6\u001e1"));
+        await AssertGoneAsync(server, eio, sid);
     }
-#endif
+
+    /// <summary>The session is gone after its close: the next poll is refused as Node refuses it, and the server goes on.</summary>
+    private static async Task AssertGoneAsync(SuiteServer server, RawPolling eio, string sid)
+    {
+        var engine = server.App.Services.GetRequiredService<EngineIoServer>();
+        await Eventually.UntilAsync(() => !engine.TryGetSession(sid, out _), TaskTimeouts.Default, "the session to end");
+        Assert.That(await eio.PollStatusAsync(sid), Is.EqualTo(400));
+        // another client is not harmed
+        var other = await eio.HandshakeAsync();
+        await eio.PushAsync(other, "40");
+        Assert.That(await eio.PollAsync(other), Does.StartWith("40{\"sid\":"));
+    }
 }

@@ -37,6 +37,7 @@ public static class ConformanceHost
             MaxHttpBufferSize = options.MaxHttpBufferSize,
             AllowedOrigins = options.AllowedOrigins,
             CookieV3 = false,
+            AllowEIO3 = options.AllowEIO3,
             FirstFrameDelay = options.FirstFrameDelay,
         };
         var echo = new EngineIoServer(

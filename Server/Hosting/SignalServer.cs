@@ -30,6 +30,7 @@ public static class SignalServer
         });
         // Kestrel's connection caps, under everything else: appsettings, environment and command line override them.
         builder.Configuration.Sources.Insert(0, new Microsoft.Extensions.Configuration.Memory.MemoryConfigurationSource { InitialData = KestrelLimitDefaults });
+        builder.Configuration.Sources.Insert(0, new Microsoft.Extensions.Configuration.Memory.MemoryConfigurationSource { InitialData = AppDefaults });
         var probe = builder.Configuration.Get<ServerOptions>() ?? new ServerOptions();
         if (probe.Mode == SignalingMode.Rooms)
         {
@@ -164,6 +165,16 @@ public static class SignalServer
     {
         ["Kestrel:Limits:MaxConcurrentConnections"] = "120000",
         ["Kestrel:Limits:MaxConcurrentUpgradedConnections"] = "100000",
+    };
+
+    /// <summary>
+    /// The app's own defaults, under everything configured: it accepts Engine.IO 3 (socket.io-client 1.x and 2.x,
+    /// the codelab's pages with --client 1 or 2, and the seed's clients), which the library refuses by default as
+    /// Node does.
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, string?> AppDefaults = new Dictionary<string, string?>
+    {
+        ["EngineIo:AllowEIO3"] = "true",
     };
 
     /// <summary>A listening address as a browser on this machine would open it: any or loopback address → localhost.</summary>

@@ -35,5 +35,12 @@ public sealed class RawPolling(SuiteServer server) : IDisposable
     /// <summary>One long-poll GET: the payload it brings.</summary>
     public Task<string> PollAsync(string sid) => _http.GetStringAsync(Url(sid)).Within();
 
+    /// <summary>One long-poll GET: its status code alone (a poll of a session that is gone gets 400).</summary>
+    public async Task<int> PollStatusAsync(string sid)
+    {
+        using var response = await _http.GetAsync(Url(sid)).Within();
+        return (int)response.StatusCode;
+    }
+
     public void Dispose() => _http.Dispose();
 }

@@ -28,5 +28,11 @@ internal sealed class EngineIoOptionsValidation : IValidateOptions<EngineIoOptio
             o.Transports is null ? null : string.Join(",", o.Transports), "\"polling\", \"websocket\" or both")
         .Check(o.AllowedOrigins is not null && o.AllowedOrigins.All(a => a == "*" || Uri.TryCreate(a, UriKind.Absolute, out _)),
             nameof(o.AllowedOrigins), o.AllowedOrigins is null ? null : string.Join(",", o.AllowedOrigins), "\"*\" or absolute origins such as https://app.example")
+        .Check(o.AllowedHeaders is not null && o.AllowedHeaders.All(IsToken),
+            nameof(o.AllowedHeaders), o.AllowedHeaders is null ? null : string.Join(",", o.AllowedHeaders), "header names such as content-type")
         .Result();
+
+    /// <summary>An HTTP header name (RFC 9110 token): what may go into Access-Control-Allow-Headers.</summary>
+    private static bool IsToken(string name) =>
+        !string.IsNullOrEmpty(name) && name.All(c => char.IsAsciiLetterOrDigit(c) || "!#$%&'*+-.^_`|~".Contains(c));
 }

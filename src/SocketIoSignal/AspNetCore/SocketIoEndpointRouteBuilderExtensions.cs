@@ -14,7 +14,7 @@ public static class SocketIoEndpointRouteBuilderExtensions
     /// <summary>
     /// Maps the Socket.IO endpoint at <paramref name="path"/> (Node's <c>path</c>, <c>/socket.io</c> by default):
     /// every request under it, polling and WebSocket, and, when <see cref="SocketIoOptions.ServeClient"/> is on, the
-    /// client bundle at <c>{path}/socket.io.js</c>. Conventions (<c>RequireCors</c>, <c>RequireAuthorization</c>,
+    /// client bundle at <c>{path}/socket.io.js</c> (and the files socket.io serves beside it). Conventions (<c>RequireCors</c>, <c>RequireAuthorization</c>,
     /// <c>RequireHost</c>, rate limiting) apply to all of them; the handshake sees <c>HttpContext.User</c>.
     /// </summary>
     /// <param name="endpoints">The application's endpoints.</param>
@@ -42,7 +42,7 @@ public static class SocketIoEndpointRouteBuilderExtensions
         var options = services.GetRequiredService<IOptions<SocketIoOptions>>().Value;
         if (options.ServeClient)
         {
-            var bundles = new ClientBundles(options.ClientVersion, path + "/");
+            var bundles = new ClientBundles(options.ClientVersion, path + "/", services.GetRequiredService<IOptions<EngineIoOptions>>().Value);
             foreach (var file in bundles.Paths)
             {
                 conventions.Add(endpoints.MapMethods(file, [HttpMethods.Get, HttpMethods.Head],

@@ -9,7 +9,10 @@ namespace SocketIoSignal.EngineIO;
 internal static class Cors
 {
     /// <summary>Adds the CORS headers a request earns; false when it is cross-origin and not allowed.</summary>
-    public static bool Apply(HttpContext context, string[] allowedOrigins)
+    /// <param name="context">The request.</param>
+    /// <param name="allowedOrigins">EngineIo:AllowedOrigins.</param>
+    /// <param name="allowedHeaders">EngineIo:AllowedHeaders: a preflight's Access-Control-Allow-Headers; empty: the requested ones.</param>
+    public static bool Apply(HttpContext context, string[] allowedOrigins, string[]? allowedHeaders = null)
     {
         var origin = context.Request.Headers.Origin.ToString();
         if (origin.Length == 0)
@@ -37,10 +40,18 @@ internal static class Cors
         if (allowed && HttpMethods.IsOptions(context.Request.Method))
         {
             headers.AccessControlAllowMethods = "GET,POST";
-            var requested = context.Request.Headers.AccessControlRequestHeaders.ToString();
-            if (requested.Length > 0)
+            if (allowedHeaders is { Length: > 0 })
             {
-                headers.AccessControlAllowHeaders = requested;
+                // a preflight is rare: joined as Node's cors joins the list ("a,b")
+                headers.AccessControlAllowHeaders = string.Join(",", allowedHeaders);
+            }
+            else
+            {
+                var requested = context.Request.Headers.AccessControlRequestHeaders.ToString();
+                if (requested.Length > 0)
+                {
+                    headers.AccessControlAllowHeaders = requested;
+                }
             }
         }
         return allowed;

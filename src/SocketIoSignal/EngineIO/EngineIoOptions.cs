@@ -61,6 +61,19 @@ public sealed class EngineIoOptions
     public string[] AllowedOrigins { get; set; } = [];
 
     /// <summary>
+    /// The request headers a cross-origin preflight allows (Node's <c>cors.allowedHeaders</c>), sent as
+    /// <c>Access-Control-Allow-Headers</c>, e.g. "content-type". Empty (default): the headers the preflight asks for
+    /// (<c>Access-Control-Request-Headers</c>) are allowed, as Node's cors does without the option.
+    /// </summary>
+    public string[] AllowedHeaders { get; set; } = [];
+
+    /// <summary>
+    /// Whether Engine.IO protocol 3 clients (socket.io-client 1.x and 2.x) may connect (Node's <c>allowEIO3</c>).
+    /// Off by default, as in Node: their handshake is refused with 400 code 5 ("Unsupported protocol version").
+    /// </summary>
+    public bool AllowEIO3 { get; set; }
+
+    /// <summary>
     /// How long the first frame of a WebSocket-only session waits after the 101 response. Zero (default): one trip
     /// through the thread pool, enough for the 101 to leave first. Clients that attach their message listener only
     /// once "open" has fired (the published protocol suites do) need the two in separate reads, which only a pause

@@ -89,7 +89,7 @@ internal sealed partial class EngineIoServer : IDisposable
     public Task HandleAsync(HttpContext context)
     {
         var request = EngineIoRequest.Parse(context, out var query);
-        if (!Cors.Apply(context, Options.AllowedOrigins))
+        if (!Cors.Apply(context, Options.AllowedOrigins, Options.AllowedHeaders))
         {
             return WriteErrorAsync(context, EngineIoError.Forbidden, Context("name", "ORIGIN_NOT_ALLOWED", "origin", context.Request.Headers.Origin.ToString()));
         }
@@ -210,6 +210,12 @@ internal sealed partial class EngineIoServer : IDisposable
             {
                 return;
             }
+        }
+        if (request.Protocol == 3 && !Options.AllowEIO3)
+        {
+            // After allowRequest, as Node: socket.io-client 1.x/2.x only where EngineIo:AllowEIO3 lets them in.
+            await WriteErrorAsync(context, EngineIoError.UnsupportedProtocolVersion, Context("protocol", 3));
+            return;
         }
         if (Volatile.Read(ref _shuttingDown))
         {
@@ -442,6 +448,7 @@ internal sealed partial class EngineIoServer : IDisposable
         }
     }
 
+    /// <summary>The session began to close (or closed at once): the layer above lets its sockets go.</summary>
     internal void OnSessionClosed(EngineIoSession session, CloseReason reason)
     {
         Metrics.SessionClosed(reason);
@@ -454,8 +461,11 @@ internal sealed partial class EngineIoServer : IDisposable
         {
             LogHandlerFailed(ex, session.Id);
         }
-        session.ObservedConnection?.RaiseClose(reason.ToWire());
     }
+
+    /// <summary>The session is closed for good (its transport too): the connection's "close" event.</summary>
+    internal void OnSessionEnded(EngineIoSession session, CloseReason reason) =>
+        session.ObservedConnection?.RaiseClose(reason.ToWire());
 
     internal void OnProtocolError(EngineIoSession session, string what)
     {

@@ -59,6 +59,11 @@ internal sealed partial class EngineIoSession
             {
                 packets = _outbox.Drain();
             }
+            else if (_closeOnPoll)
+            {
+                // What was queued has gone out: now the close, after a noop, as the reference's pending close.
+                packets = [EngineIoPacket.Noop, EngineIoPacket.ClosePacket];
+            }
             else
             {
                 wait = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -29,6 +29,12 @@ internal sealed partial class EngineIoSession
     private State _state = State.Open;
     private CloseReason _closeReason;
 
+    /// <summary>
+    /// Polling, closing with no GET waiting: the close goes out as the reference sends it, after what is queued,
+    /// as a noop and the close packet in a poll of their own (its <c>shouldClose</c>), not in the outbox.
+    /// </summary>
+    private bool _closeOnPoll;
+
     /// <summary>Hands incoming packets to <see cref="OnPacket"/> one at a time, whichever transport read them.</summary>
     private readonly object _dispatch = new();
 
@@ -264,7 +270,18 @@ internal sealed partial class EngineIoSession
             }
             _state = State.Closing;
             _closeReason = reason;
-            EnqueueLocked(EngineIoPacket.ClosePacket);
+            if (Transport == TransportKind.Polling && _pendingPoll is null && !_upgrading && reason != CloseReason.ServerShuttingDown)
+            {
+                // As the reference's polling transport when it cannot write: the next poll takes what is queued,
+                // the one after that (or the next one, if nothing is queued) a noop and the close packet. The close
+                // timer below still ends a session whose client stops polling. (At shutdown the reference discards
+                // sessions; here they keep the close packet in the outbox, so every poll learns of it at once.)
+                _closeOnPoll = true;
+            }
+            else
+            {
+                EnqueueLocked(EngineIoPacket.ClosePacket);
+            }
             if (!_upgrading)
             {
                 AbortProbeLocked();
@@ -288,6 +305,7 @@ internal sealed partial class EngineIoSession
     {
         WebSocketConnection? ws;
         bool wasOpen;
+        CloseReason closeReason;
         lock (_gate)
         {
             if (_state == State.Closed)
@@ -304,6 +322,7 @@ internal sealed partial class EngineIoSession
             {
                 _closeReason = reason;
             }
+            closeReason = _closeReason;
             _state = State.Closed;
             _server.Timers.Set(this, long.MaxValue);
             if (_timerLive)
@@ -327,6 +346,8 @@ internal sealed partial class EngineIoSession
         {
             _server.OnSessionClosed(this, reason);
         }
+        // Node's "close" comes once the transport has closed, with readyState "closed".
+        _server.OnSessionEnded(this, closeReason);
     }
 
     /// <summary>Queues a packet and wakes a waiting poll.</summary>

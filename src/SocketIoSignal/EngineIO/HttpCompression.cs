@@ -9,6 +9,7 @@ internal enum ContentCoding
     Identity,
     Gzip,
     Deflate,
+    Brotli,
 }
 
 /// <summary>
@@ -18,10 +19,17 @@ internal enum ContentCoding
 /// </summary>
 internal static class HttpCompression
 {
-    private static readonly string[] Provided = ["gzip", "deflate"];
+    /// <summary>What engine.io offers for polling responses, in its order.</summary>
+    private static readonly ContentCoding[] PollingCodings = [ContentCoding.Gzip, ContentCoding.Deflate];
+
+    /// <summary>What socket.io offers for the client bundle, in its order.</summary>
+    internal static readonly ContentCoding[] BundleCodings = [ContentCoding.Brotli, ContentCoding.Gzip, ContentCoding.Deflate];
 
     /// <summary>gzip or deflate when <paramref name="acceptEncoding"/> accepts one, else identity.</summary>
-    public static ContentCoding Choose(string? acceptEncoding)
+    public static ContentCoding Choose(string? acceptEncoding) => Choose(acceptEncoding, PollingCodings);
+
+    /// <summary>The coding of <paramref name="provided"/> (in the server's order of preference) the request prefers; identity if none.</summary>
+    public static ContentCoding Choose(string? acceptEncoding, ContentCoding[] provided)
     {
         if (string.IsNullOrEmpty(acceptEncoding))
         {
@@ -30,9 +38,9 @@ internal static class HttpCompression
         var entries = Parse(acceptEncoding);
         int best = -1;
         Priority bestPriority = default;
-        for (int i = 0; i < Provided.Length; i++)
+        for (int i = 0; i < provided.Length; i++)
         {
-            var priority = PriorityOf(Provided[i], i, entries);
+            var priority = PriorityOf(Name(provided[i]), i, entries);
             if (!(priority.Q > 0))
             {
                 continue;
@@ -43,23 +51,30 @@ internal static class HttpCompression
                 bestPriority = priority;
             }
         }
-        return best switch
-        {
-            0 => ContentCoding.Gzip,
-            1 => ContentCoding.Deflate,
-            _ => ContentCoding.Identity,
-        };
+        return best < 0 ? ContentCoding.Identity : provided[best];
     }
 
-    public static string Name(ContentCoding coding) => coding == ContentCoding.Gzip ? "gzip" : "deflate";
+    public static string Name(ContentCoding coding) => coding switch
+    {
+        ContentCoding.Gzip => "gzip",
+        ContentCoding.Deflate => "deflate",
+        ContentCoding.Brotli => "br",
+        _ => "identity",
+    };
 
-    /// <summary>The body compressed with <paramref name="coding"/> (zlib's format for deflate, as Node's createDeflate).</summary>
+    /// <summary>
+    /// The body compressed with <paramref name="coding"/> at Node's zlib defaults: gzip and deflate (zlib's format,
+    /// as Node's createDeflate) at level 6, brotli at quality 11.
+    /// </summary>
     public static byte[] Compress(ReadOnlySpan<byte> body, ContentCoding coding)
     {
         var output = new MemoryStream(body.Length / 2 + 64);
-        using (Stream zip = coding == ContentCoding.Gzip
-            ? new GZipStream(output, CompressionLevel.Optimal, leaveOpen: true)
-            : new ZLibStream(output, CompressionLevel.Optimal, leaveOpen: true))
+        using (Stream zip = coding switch
+        {
+            ContentCoding.Gzip => new GZipStream(output, CompressionLevel.Optimal, leaveOpen: true),
+            ContentCoding.Brotli => new BrotliStream(output, CompressionLevel.SmallestSize, leaveOpen: true),
+            _ => new ZLibStream(output, CompressionLevel.Optimal, leaveOpen: true),
+        })
         {
             zip.Write(body);
         }

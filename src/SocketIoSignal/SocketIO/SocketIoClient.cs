@@ -299,8 +299,9 @@ internal sealed class SocketIoClient
             {
                 Engine = Session.Handshake,
                 Query = MergeQuery(Session.Handshake.Query, nspQuery),
-                // The reference always hands protocol 5 handlers an object: {} when the CONNECT carried none.
-                Auth = Protocol >= 5 ? auth ?? [] : null,
+                // The reference always hands handlers an object: protocol 5's CONNECT payload ({} when it carried
+                // none), protocol 4's namespace query ({} without one).
+                Auth = Protocol >= 5 ? auth ?? [] : QueryObject(nspQuery),
             };
             if (!_server.TryGetNamespace(name, out var nsp))
             {
@@ -371,6 +372,22 @@ internal sealed class SocketIoClient
                 _connecting!.Remove(name);
             }
         }
+    }
+
+    /// <summary>A query as Node's <c>url.parse(nsp, true).query</c>: each key's value, an array when it repeats.</summary>
+    private static JsonObject QueryObject(string? query)
+    {
+        var result = new JsonObject();
+        if (!string.IsNullOrEmpty(query))
+        {
+            foreach (var (key, values) in Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(query))
+            {
+                result[key] = values.Count == 1
+                    ? JsonValue.Create(values[0] ?? "")
+                    : new JsonArray([.. values.Select(v => (JsonNode?)JsonValue.Create(v ?? ""))]);
+            }
+        }
+        return result;
     }
 
     private static Dictionary<string, string> MergeQuery(IReadOnlyDictionary<string, string> engine, string? nspQuery)

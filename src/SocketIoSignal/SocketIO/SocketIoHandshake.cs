@@ -15,7 +15,11 @@ public sealed class SocketIoHandshake
     /// <summary>The connection's query, merged with a protocol 4 namespace query.</summary>
     public IReadOnlyDictionary<string, string> Query { get; internal init; } = null!;
 
-    /// <summary>The protocol 5 CONNECT payload ({} when it carried none); null for protocol 4 clients.</summary>
+    /// <summary>
+    /// The CONNECT's payload, as Node gives it: protocol 5's object ({} when it carried none); for protocol 4 clients
+    /// (socket.io-client 1.x/2.x), the namespace's query as an object (<c>{"test":"123"}</c> for
+    /// <c>/nsp?test=123</c>; {} without one).
+    /// </summary>
     public JsonObject? Auth { get; internal init; }
 
     /// <summary>The request headers of the Engine.IO handshake (names case-insensitive).</summary>
