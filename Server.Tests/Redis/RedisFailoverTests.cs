@@ -1,26 +1,46 @@
 using System.Net;
 using NUnit.Framework;
 using SocketIoSignal.Tests.Infrastructure;
+using StackExchange.Redis;
 
 namespace SocketIoSignal.Tests.Redis;
 
 /// <summary>
 /// Real server processes (<c>dotnet SocketIoSignal.Server.dll --redis …</c>); one is killed in the middle of a call.
 /// Its members must leave every room within the node timeout, and its clients, reconnecting to a survivor,
-/// must get their room back.
+/// must get their room back. In every mode: classic and sharded on one Redis, sharded on a Redis Cluster.
 /// </summary>
-[TestFixture]
-public sealed class RedisFailoverTests
+[TestFixture("classic", false)]
+[TestFixture("sharded", false)]
+[TestFixture("sharded", true)]
+public sealed class RedisFailoverTests(string mode, bool onCluster)
 {
     private const int HeartbeatMs = 300;
     private const int NodeTimeoutMs = 1200;
 
-    private static async Task<(ChildProcess Process, Uri Uri)> StartNodeAsync(string prefix)
+    private string _redis = "";
+    private IDatabase _db = null!;
+
+    [OneTimeSetUp]
+    public async Task RedisAsync()
+    {
+        if (onCluster)
+        {
+            var cluster = await RedisSetUp.ClusterAsync().Within(TimeSpan.FromSeconds(60));
+            (_redis, _db) = (cluster.Configuration, cluster.Db);
+        }
+        else
+        {
+            (_redis, _db) = (RedisSetUp.Redis.Address, RedisSetUp.Redis.Db);
+        }
+    }
+
+    private async Task<(ChildProcess Process, Uri Uri)> StartNodeAsync(string prefix)
     {
         int port = FreePort.Find();
         var dll = Path.Combine(AppContext.BaseDirectory, "SocketIoSignal.Server.dll");
         var child = ChildProcess.Start("dotnet", [dll, "--port", port.ToString(), "--host", "127.0.0.1",
-            "--redis", RedisSetUp.Redis.Address, "--Redis:KeyPrefix", prefix,
+            "--redis", _redis, "--Redis:Mode", mode, "--Redis:KeyPrefix", prefix,
             "--Redis:HeartbeatInterval", HeartbeatMs.ToString(), "--Redis:NodeTimeout", NodeTimeoutMs.ToString()]);
         var uri = new Uri($"http://127.0.0.1:{port}");
         await child.WaitForLineAsync(l => l.Contains("serving", StringComparison.Ordinal), TimeSpan.FromSeconds(20));
@@ -34,7 +54,7 @@ public sealed class RedisFailoverTests
     public async Task ANodeKilledMidCallLeavesItsRoomsAndItsClientsRejoinOnASurvivor()
     {
         string prefix = RedisSetUp.UniquePrefix();
-        var db = RedisSetUp.Redis.Db;
+        var db = _db;
         string roomKey = prefix + "#room#/#call";
         var (doomed, doomedUri) = await StartNodeAsync(prefix);
         await using var _ = doomed;
@@ -88,6 +108,6 @@ public sealed class RedisFailoverTests
             await late.WaitForAsync("full");
         }
         Assert.That(await db.SetLengthAsync(roomKey).Within(), Is.EqualTo(2));
-        Assert.That(await db.SetLengthAsync(prefix + "#nodes").Within(), Is.EqualTo(1), "only the survivor is registered");
+        Assert.That(await db.SetLengthAsync(prefix + "#{nodes}").Within(), Is.EqualTo(1), "only the survivor is registered");
     }
 }

@@ -234,7 +234,7 @@ public sealed class RedisRoomAdapterTests
         await ConnectAsync(_b, "b1", "call");
         var db = RedisSetUp.Redis.Db;
         // As if B had been silent past NodeTimeout: its heartbeat gone, a survivor's sweep purges it.
-        await db.KeyDeleteAsync(_prefix + "#hb#" + _nodeB.NodeId).Within();
+        await db.KeyDeleteAsync(_nodeB.Keys.Heartbeat(_nodeB.CurrentOwner.Name)).Within();
         await _nodeA.SweepAsync(null).Within();
         Assert.That(await _a.RoomSizeAsync("call").Within(), Is.Zero);
 
@@ -264,7 +264,10 @@ public sealed class RedisRoomAdapterTests
 
         Assert.That((await s.JoinIfBelowAsync("s2", "call", 2).Within()).Joined, Is.True, "the room is not full forever");
         var db = RedisSetUp.Redis.Db;
-        Assert.That(await db.SetContainsAsync(prefix + "#nodes", doomed.NodeId).Within(), Is.False);
-        Assert.That(await db.KeyExistsAsync(prefix + "#index#" + doomed.NodeId).Within(), Is.False);
+        Assert.That(await db.SetContainsAsync(doomed.Keys.Nodes, doomed.NodeId).Within(), Is.False);
+        int slot = doomed.Keys.SlotOf(prefix + "#room#/#call");
+        Assert.That(await db.KeyExistsAsync(doomed.Keys.Index(slot, doomed.NodeId)).Within(), Is.False, "its index in the room's slot is gone");
+        Assert.That(await db.KeyExistsAsync(doomed.Keys.Gone(slot, doomed.NodeId)).Within(), Is.True, "a late write of it would be refused");
+        Assert.That(await db.SetLengthAsync(doomed.Keys.Purging).Within(), Is.Zero, "the purge finished");
     }
 }
