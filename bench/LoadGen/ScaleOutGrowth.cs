@@ -148,27 +148,39 @@ public static partial class ScaleOut
             lat.TakeAll();
             long own0 = Interlocked.Read(ref ownGot), other0 = Interlocked.Read(ref otherGot);
             double c0 = nodes[0].CpuSeconds(), o0 = nodes.Skip(1).Sum(n => n.CpuSeconds()), x0 = redis.CpuSeconds();
+            double read0 = await AllocatedBytesAsync(nodes[0]);
             var sw = Stopwatch.StartNew();
             await Task.WhenAll(PacedAsync(own, payload, ownRate, cfg.ScaleSeconds), PacedAsync(others, payload, otherRate, cfg.ScaleSeconds));
             await Scenarios.DrainAsync(Received);
             double secs = sw.Elapsed.TotalSeconds;
             double node0 = nodes[0].CpuSeconds() - c0, rest = nodes.Skip(1).Sum(n => n.CpuSeconds()) - o0, redisCpu = redis.CpuSeconds() - x0;
             long ownN = Interlocked.Read(ref ownGot) - own0, otherN = Interlocked.Read(ref otherGot) - other0;
+            double read = await AllocatedBytesAsync(nodes[0]) - read0;
             var (p50, p99, _, _) = Latencies.Stats(lat.TakeAll());
             string k = $"g.{step}";
             m.Set($"{k}.own_per_s", ownN / secs);
             m.Set($"{k}.other_per_s", otherN / secs);
             m.Set($"{k}.node0_cpu_pct", 100 * node0 / secs);
             m.Set($"{k}.node0_us_per_own", ownN == 0 ? double.NaN : node0 * 1e6 / ownN);
+            m.Set($"{k}.node0_alloc_b_per_own", ownN == 0 ? double.NaN : read / ownN);
             m.Set($"{k}.others_cpu_pct", 100 * rest / secs);
             m.Set($"{k}.redis_cpu_pct", 100 * redisCpu / secs);
             m.Set($"{k}.redis_us_per_msg", ownN + otherN == 0 ? double.NaN : redisCpu * 1e6 / (ownN + otherN));
             m.Set($"{k}.own_p50_ms", p50);
             m.Set($"{k}.own_p99_ms", p99);
-            Console.WriteLine($"  {step}x: own {ownN / secs:F0}/s, others {otherN / secs:F0}/s; node 0 cpu {100 * node0 / secs:F1}% = {node0 * 1e6 / Math.Max(1, ownN):F1} us/own msg; " +
+            Console.WriteLine($"  {step}x: own {ownN / secs:F0}/s, others {otherN / secs:F0}/s; node 0 cpu {100 * node0 / secs:F1}% = {node0 * 1e6 / Math.Max(1, ownN):F1} us/own msg, " +
+                              $"allocated {read / Math.Max(1, ownN):F0} B/own msg; " +
                               $"others cpu {100 * rest / secs:F0}%, redis cpu {100 * redisCpu / secs:F0}%; own p50 {p50:F2} p99 {p99:F2} ms");
             await Task.Delay(100);
         }
+    }
+
+    /// <summary>The bytes node 0 has allocated (its <c>/_diag/counters</c>): every message that reaches it, its own or another node's, allocates.</summary>
+    private static async Task<double> AllocatedBytesAsync(ServerProcess server)
+    {
+        var json = await Conn.Http.GetStringAsync($"http://127.0.0.1:{server.Port}/_diag/counters");
+        using var doc = JsonDocument.Parse(json);
+        return doc.RootElement.GetProperty("allocatedBytes").GetDouble();
     }
 
     private static string GrowthMarkdown(Config cfg, Dictionary<string, List<Metrics>> results, DateTime started, DateTime finished, string redisVersion,
@@ -189,7 +201,8 @@ public static partial class ScaleOut
           $"{cfg.GrowthOwnRate} msg/s of {PayloadSize} B in all, at every step; nodes 1–3 hold {cfg.GrowthPairs} pairs split across them, " +
           $"sending {string.Join(", ", cfg.GrowthSteps.Select(s => s + "×"))} that rate. Each step: {cfg.WarmupMs} ms warm-up, {cfg.ScaleSeconds} s measured. " +
           "\"µs per own message\" is node 0's CPU time over the messages delivered in its own rooms: what it pays for its own traffic plus whatever " +
-          "it pays for the others'.");
+          "it pays for the others'. \"Bytes allocated\" is node 0's managed allocation (`GC.GetTotalAllocatedBytes`, from its `/_diag/counters`) " +
+          "over the same messages: a measure of the work it does that does not drown in the CPU clock's 10 ms ticks. \"µs per added foreign msg\" is node 0's added CPU over the added messages of the others, against the first step.");
         L("");
         L(cfg.Pin
             ? $"Pinning: nodes and redis-server on CPU {cfg.ServerCpu}, the generator on the other core."
@@ -197,17 +210,25 @@ public static partial class ScaleOut
         L("");
         L("## Node 0's CPU per own message as the others' traffic grows");
         L("");
-        L("| mode | others' rate | own msg/s | others' msg/s | node 0 CPU % | node 0 µs/own msg | vs 1× | nodes 1–3 CPU % | Redis CPU % | Redis µs/msg | own p50 ms | own p99 ms |");
-        L("|---|---|---|---|---|---|---|---|---|---|---|---|");
+        L("| mode | others' rate | own msg/s | others' msg/s | node 0 CPU % | node 0 µs/own msg | vs 1× | node 0 µs per added foreign msg | node 0 bytes allocated/own msg | vs 1× | nodes 1–3 CPU % | Redis CPU % | Redis µs/msg | own p50 ms | own p99 ms |");
+        L("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (var mode in GrowthModes)
         {
-            double baseline = Md(mode, $"g.{cfg.GrowthSteps[0]}.node0_us_per_own");
+            string b = $"g.{cfg.GrowthSteps[0]}";
+            double baseline = Md(mode, b + ".node0_us_per_own");
+            double readBase = Md(mode, b + ".node0_alloc_b_per_own");
             foreach (int step in cfg.GrowthSteps)
             {
                 string k = $"g.{step}";
                 double us = Md(mode, k + ".node0_us_per_own");
+                double read = Md(mode, k + ".node0_alloc_b_per_own");
+                // Node 0's extra CPU (percent of a core) over the extra foreign messages per second, against the first step.
+                double addedOthers = Md(mode, k + ".other_per_s") - Md(mode, b + ".other_per_s");
+                double marginal = step == cfg.GrowthSteps[0] || addedOthers <= 0 ? double.NaN
+                    : (Md(mode, k + ".node0_cpu_pct") - Md(mode, b + ".node0_cpu_pct")) / 100 * 1e6 / addedOthers;
                 L($"| {mode} | {step}× | {N(Md(mode, k + ".own_per_s"), 0)} | {N(Md(mode, k + ".other_per_s"), 0)} | {N(Md(mode, k + ".node0_cpu_pct"), 1)} | " +
-                  $"{N(us, 1)} | {(double.IsNaN(us) || double.IsNaN(baseline) ? "–" : (us / baseline).ToString("0.00", Inv) + "×")} | " +
+                  $"{N(us, 1)} | {(double.IsNaN(us) || double.IsNaN(baseline) ? "–" : (us / baseline).ToString("0.00", Inv) + "×")} | {N(marginal, 1)} | " +
+                  $"{N(read, 0)} | {(double.IsNaN(read) || double.IsNaN(readBase) || readBase == 0 ? "–" : (read / readBase).ToString("0.00", Inv) + "×")} | " +
                   $"{N(Md(mode, k + ".others_cpu_pct"), 0)} | {N(Md(mode, k + ".redis_cpu_pct"), 0)} | {N(Md(mode, k + ".redis_us_per_msg"), 1)} | " +
                   $"{N(Md(mode, k + ".own_p50_ms"), 2)} | {N(Md(mode, k + ".own_p99_ms"), 2)} |");
             }
