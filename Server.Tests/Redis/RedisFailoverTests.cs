@@ -86,10 +86,11 @@ public sealed class RedisFailoverTests(string mode, bool onCluster)
 
         // Within the node timeout (plus a sweep), the dead node's member is gone from the room.
         await Eventually.UntilAsync(async () => await db.SetLengthAsync(roomKey) == 1,
-            TimeSpan.FromMilliseconds(NodeTimeoutMs + 3 * HeartbeatMs + 2000), "the dead node's member purged");
+            TimeSpan.FromMilliseconds(NodeTimeoutMs + 3 * HeartbeatMs + 10_000), "the dead node's member purged");
         var purgeTime = TimeProvider.System.GetElapsedTime(killedAt);
         TestContext.Out.WriteLine($"room freed {purgeTime.TotalMilliseconds:F0} ms after the kill (NodeTimeout {NodeTimeoutMs} ms, heartbeat {HeartbeatMs} ms)");
-        Assert.That(purgeTime.TotalMilliseconds, Is.LessThan(NodeTimeoutMs + 3 * HeartbeatMs + 1000));
+        // A busy machine can hold a process back a few seconds; the bound is what a sweep every heartbeat gives, with room for that.
+        Assert.That(purgeTime.TotalMilliseconds, Is.LessThan(NodeTimeoutMs + 3 * HeartbeatMs + 3000));
         Assert.That((await db.SetMembersAsync(roomKey).Within()).Select(m => m.ToString()), Has.All.EndsWith(":" + callee.Id));
 
         // The caller reconnects (the load balancer sends it to the survivor) and rejoins its call.
