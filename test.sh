@@ -8,8 +8,8 @@ cd "$(dirname "$0")"
 
 log() { printf '==> %s\n' "$*"; }
 
-# --- system packages: a browser for the page tests, Redis for the adapter tests
-if ! command -v chromium >/dev/null 2>&1 || ! command -v redis-server >/dev/null 2>&1; then
+# --- system packages: a browser for the page tests, Redis (server and redis-cli, which builds the test Redis Cluster) for the adapter tests
+if ! command -v chromium >/dev/null 2>&1 || ! command -v redis-server >/dev/null 2>&1 || ! command -v redis-cli >/dev/null 2>&1; then
   log "installing chromium and redis-server"
   SUDO=""
   if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi

@@ -5,6 +5,8 @@
 #   bench/run.sh                 # full run, 3 runs (~15 min on 2 cores)
 #   bench/run.sh --runs 5        # any LoadGen argument passes through (--only ours-codelab,node-4.8.1, --smoke, ...)
 #   bench/run.sh --only scaleout # (f) only: relay through Redis, 1 node vs 2 (~2.5 min) → bench/results/<date>-scaleout.md
+#   bench/run.sh --only scaleout-growth # (f), 4 nodes: node 0's CPU per own message while the others' traffic grows 1x..8x,
+#                                       # classic vs sharded, Redis memory per connection → bench/results/<date>-scenario-f.md
 #   bench/run.sh --scenarios a,e --idle 5000,15000   # only (a) idle memory and (e) heartbeat, at those levels
 #   bench/run.sh --compare-dll /path/to/other/SocketIoSignal.Server.dll  # another build of ours beside the others (before/after)
 #   bench/run.sh --only ours-codelab --scenarios a --idle 5000 --hold 60  # keep 5000 idle connections 60 s (gcdump)

@@ -29,7 +29,7 @@ public sealed class NodeClusterNode : IAsyncDisposable
     /// <summary>The Node adapter's uid for the main namespace.</summary>
     public string Uid { get; }
 
-    public static async Task<NodeClusterNode> StartAsync(string redisAddress, string prefix, int requestsTimeoutMs = 5000, string? sharded = null)
+    public static async Task<NodeClusterNode> StartAsync(string redisAddress, string prefix, int requestsTimeoutMs = 5000, string? sharded = null, bool onCluster = false)
     {
         if (!File.Exists(RepoPaths.Combine("node_modules", "@socket.io", "redis-adapter", "package.json")))
         {
@@ -40,6 +40,10 @@ public sealed class NodeClusterNode : IAsyncDisposable
         if (sharded is not null)
         {
             args.AddRange(["--sharded", sharded]);
+        }
+        if (onCluster)
+        {
+            args.Add("--cluster");
         }
         var process = ChildProcess.Start("node", args);
         string ready = await process.WaitForLineAsync(l => l.Contains("\"ready\":true", StringComparison.Ordinal), TimeSpan.FromSeconds(30));

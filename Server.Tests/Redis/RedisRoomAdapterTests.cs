@@ -234,7 +234,7 @@ public sealed class RedisRoomAdapterTests
         await ConnectAsync(_b, "b1", "call");
         var db = RedisSetUp.Redis.Db;
         // As if B had been silent past NodeTimeout: its heartbeat gone, a survivor's sweep purges it.
-        await db.KeyDeleteAsync(_prefix + "#hb#" + _nodeB.NodeId).Within();
+        await db.KeyDeleteAsync(_nodeB.Keys.Heartbeat(_nodeB.CurrentOwner.Name)).Within();
         await _nodeA.SweepAsync(null).Within();
         Assert.That(await _a.RoomSizeAsync("call").Within(), Is.Zero);
 
@@ -264,7 +264,38 @@ public sealed class RedisRoomAdapterTests
 
         Assert.That((await s.JoinIfBelowAsync("s2", "call", 2).Within()).Joined, Is.True, "the room is not full forever");
         var db = RedisSetUp.Redis.Db;
-        Assert.That(await db.SetContainsAsync(prefix + "#nodes", doomed.NodeId).Within(), Is.False);
-        Assert.That(await db.KeyExistsAsync(prefix + "#index#" + doomed.NodeId).Within(), Is.False);
+        Assert.That(await db.SetContainsAsync(doomed.Keys.Nodes, doomed.NodeId).Within(), Is.False);
+        int slot = doomed.Keys.SlotOf(prefix + "#room#/#call");
+        Assert.That(await db.KeyExistsAsync(doomed.Keys.Index(slot, doomed.NodeId)).Within(), Is.False, "its index in the room's slot is gone");
+        Assert.That(await db.KeyExistsAsync(doomed.Keys.Gone(slot, doomed.NodeId)).Within(), Is.True, "a late write of it would be refused");
+        Assert.That(await db.SetLengthAsync(doomed.Keys.Purging).Within(), Is.Zero, "the purge finished");
+    }
+
+    [Test]
+    public async Task APurgedOwnerCannotWriteAgainUnderItsOldName()
+    {
+        string prefix = RedisSetUp.UniquePrefix();
+        await using var survivor = await RedisTestNodes.StartAsync(prefix);
+        // No heartbeat during the test: the node cannot notice it was taken for dead and change its name.
+        await using var stale = await RedisTestNodes.StartAsync(prefix, heartbeatMs: 600_000, nodeTimeoutMs: 1_200_000);
+        var s = survivor.Create("/", new RecordingDelivery());
+        var d = stale.Create("/", new RecordingDelivery());
+        Assert.That((await d.JoinIfBelowAsync("d1", "call", 2).Within()).Joined, Is.True);
+
+        // Its heartbeat gone, a survivor purges it.
+        var db = RedisSetUp.Redis.Db;
+        await db.KeyDeleteAsync(stale.Keys.Heartbeat(stale.CurrentOwner.Name)).Within();
+        Assert.That(await survivor.SweepAsync(null).Within(), Is.EqualTo(1), "its member of the room");
+        Assert.That(await s.RoomSizeAsync("call").Within(), Is.Zero);
+
+        // Writes it still sends under its old name are refused, in a slot it had written to (the tombstone)
+        // and in one it had not (its slot bitmap is closed once its heartbeat is gone).
+        Assert.ThrowsAsync<RedisException>(async () => await d.JoinIfBelowAsync("d2", "call", 2));
+        string fresh = Enumerable.Range(0, 1000).Select(i => "other-" + i)
+            .First(r => stale.Keys.SlotOf(prefix + "#room#/#" + r) != stale.Keys.SlotOf(prefix + "#room#/#call"));
+        Assert.ThrowsAsync<RedisException>(async () => await d.JoinIfBelowAsync("d2", fresh, 2));
+        await d.AddAllAsync("d3", ["call", fresh]);
+        Assert.That(await s.RoomSizeAsync("call").Within(), Is.Zero, "nothing of the purged owner came back");
+        Assert.That(await s.RoomSizeAsync(fresh).Within(), Is.Zero);
     }
 }

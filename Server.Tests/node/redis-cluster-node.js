@@ -5,10 +5,11 @@
 // drives over stdin, one JSON command a line, to exercise every cluster call against a mixed cluster:
 //
 //   node Server.Tests/node/redis-cluster-node.js --redis 127.0.0.1:P [--key socket.io] [--requests-timeout MS]
-//        [--sharded static|dynamic|dynamic-private]
+//        [--sharded static|dynamic|dynamic-private] [--cluster]
 //
 // With --sharded it uses createShardedAdapter (SPUBLISH/SSUBSCRIBE) with that subscriptionMode instead of
-// createAdapter; allRooms is then not available (the sharded adapter has no such request).
+// createAdapter; allRooms is then not available (the sharded adapter has no such request). With --cluster,
+// --redis is a comma-separated list of Redis Cluster masters and the clients are node-redis createCluster ones.
 //
 // It prints {"ready":true,"port":N,"uid":"..."} and then, for each command {"seq":S,"cmd":C,...}, one reply
 // line {"seq":S,...} (an error as {"seq":S,"error":"..."}). Other lines are events:
@@ -34,7 +35,7 @@
 
 const { Server } = require('socket.io-4');
 const { createAdapter, createShardedAdapter } = require('@socket.io/redis-adapter');
-const { createClient } = require('redis');
+const { createClient, createCluster } = require('redis');
 const ioc = require('socket.io-client-4');
 const readline = require('readline');
 
@@ -51,6 +52,7 @@ if (!redisAddress) {
 const key = arg('key', 'socket.io');
 const requestsTimeout = Number(arg('requests-timeout', '5000'));
 const sharded = arg('sharded', null);
+const onCluster = process.argv.includes('--cluster');
 
 function plain(value) {
   if (Buffer.isBuffer(value)) return { binary: value.toString('hex') };
@@ -76,8 +78,10 @@ function select(io, c) {
 }
 
 async function main() {
-  const [host, port] = redisAddress.split(':');
-  const pub = createClient({ socket: { host, port: Number(port), reconnectStrategy: 100 } });
+  const [host, port] = redisAddress.split(',')[0].split(':');
+  const pub = onCluster
+    ? createCluster({ rootNodes: redisAddress.split(',').map((a) => ({ url: 'redis://' + a })) })
+    : createClient({ socket: { host, port: Number(port), reconnectStrategy: 100 } });
   const sub = pub.duplicate();
   pub.on('error', () => {});
   sub.on('error', () => {});

@@ -64,6 +64,11 @@ public sealed class Config
     public int ScaleWindow { get; set; } = 4;
     public int ScaleIdleConns { get; set; } = 2000;
 
+    // (f), cluster growth (--only scaleout-growth): node 0's own rate, the others' multiples of it, pairs per side
+    public int GrowthOwnRate { get; set; } = 500;
+    public int[] GrowthSteps { get; set; } = [1, 2, 4, 8];
+    public int GrowthPairs { get; set; } = 8;
+
     public void MakeSmoke()
     {
         Smoke = true;
@@ -87,13 +92,19 @@ public sealed class Config
         ScaleRates = [500];
         ScaleSeconds = 0.3;
         ScaleIdleConns = 20;
+        GrowthOwnRate = 100;
+        GrowthSteps = [1, 2];
+        GrowthPairs = 2;
     }
 
     /// <summary>--only names the scale-out scenario (f): it runs only when asked.</summary>
     public bool WantsScaleOut => Only is not null && Only.Split(',').Contains(ScaleOut.Name);
 
-    /// <summary>--only names nothing but the scale-out scenario: no per-server run.</summary>
-    public bool OnlyScaleOut => WantsScaleOut && Only!.Split(',').All(n => n == ScaleOut.Name);
+    /// <summary>--only names the growth half of scenario (f).</summary>
+    public bool WantsGrowth => Only is not null && Only.Split(',').Contains(ScaleOut.GrowthName);
+
+    /// <summary>--only names nothing but the scale-out scenarios: no per-server run.</summary>
+    public bool OnlyScaleOut => (WantsScaleOut || WantsGrowth) && Only!.Split(',').All(n => n == ScaleOut.Name || n == ScaleOut.GrowthName);
 }
 
 public static class Program
@@ -141,9 +152,14 @@ public static class Program
                 case "--redis-server": cfg.RedisServer = Next(); break;
                 case "--scale-rates": cfg.ScaleRates = [.. Next().Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture))]; break;
                 case "--scale-pairs": cfg.ScalePairs = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--scale-seconds": cfg.ScaleSeconds = double.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--scale-idle": cfg.ScaleIdleConns = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--growth-rate": cfg.GrowthOwnRate = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--growth-steps": cfg.GrowthSteps = [.. Next().Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture))]; break;
+                case "--growth-pairs": cfg.GrowthPairs = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 default:
                     Console.Error.WriteLine($"unknown argument {args[i]}");
-                    Console.Error.WriteLine("usage: LoadGen [--smoke] [--runs N] [--out DIR] [--root REPO] [--configuration Release] [--no-pin] [--only a,b|scaleout] [--scenarios a,b,c,d,e] [--heartbeat-seconds N] [--hold SECONDS] [--compare-dll PATH] [--python PATH] [--sat-windows N] [--no-paired] [--name NAME] [--redis-server PATH]");
+                    Console.Error.WriteLine("usage: LoadGen [--smoke] [--runs N] [--out DIR] [--root REPO] [--configuration Release] [--no-pin] [--only a,b|scaleout|scaleout-growth] [--scale-seconds S] [--scale-idle N] [--growth-rate N] [--growth-steps 1,2,4,8] [--growth-pairs N] [--scenarios a,b,c,d,e] [--heartbeat-seconds N] [--hold SECONDS] [--compare-dll PATH] [--python PATH] [--sat-windows N] [--no-paired] [--name NAME] [--redis-server PATH]");
                     return 2;
             }
         }
@@ -167,6 +183,13 @@ public static class Program
         if (cfg.WantsScaleOut)
         {
             scaleOutExit = await ScaleOut.RunAsync(cfg);
+        }
+        if (cfg.WantsGrowth)
+        {
+            scaleOutExit = Math.Max(scaleOutExit, await ScaleOut.RunGrowthAsync(cfg));
+        }
+        if (cfg.WantsScaleOut || cfg.WantsGrowth)
+        {
             if (cfg.OnlyScaleOut)
             {
                 return scaleOutExit;

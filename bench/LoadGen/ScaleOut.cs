@@ -17,7 +17,7 @@ public sealed record Topology(string Name, string Label, int Nodes, bool Redis);
 /// cost of the Redis hop, not added capacity. Runs only with <c>--only scaleout</c>; writes
 /// <c>&lt;name&gt;-scaleout.md</c>.
 /// </summary>
-public static class ScaleOut
+public static partial class ScaleOut
 {
     public const string Name = "scaleout";
     private const int PayloadSize = 200;

@@ -24,8 +24,7 @@ internal sealed partial class RedisCluster : IRoomAdapterFactory, IHostedService
     private readonly TimeProvider _time;
     private readonly CancellationTokenSource _stopping = new();
     private readonly byte[] _uidUtf8;
-    private readonly RedisKey _heartbeatKey;
-    private readonly RedisKey _nodesKey;
+    private readonly SemaphoreSlim _revive = new(1, 1);
     private readonly Counter<long> _published;
     private readonly Counter<long> _received;
     private readonly Counter<long> _purged;
@@ -35,6 +34,9 @@ internal sealed partial class RedisCluster : IRoomAdapterFactory, IHostedService
     private int _disposed;
     private int _stopped;
     private long _lastHeartbeat = long.MinValue;
+    private int _incarnation;
+    private long _receivedCount;
+    private volatile Owner _owner;
 
     public RedisCluster(IOptions<RedisOptions> options, NodeIdentity node, TimeProvider time, ILogger<RedisCluster> logger, IMeterFactory meters)
     {
@@ -44,9 +46,8 @@ internal sealed partial class RedisCluster : IRoomAdapterFactory, IHostedService
         _time = time;
         _logger = logger;
         Prefix = Options.KeyPrefix;
-        _heartbeatKey = Prefix + "#hb#" + NodeId;
-        _nodesKey = Prefix + "#nodes";
-        IndexKey = Prefix + "#index#" + NodeId;
+        Keys = new RedisKeys(Prefix);
+        _owner = new Owner(NodeId);
 
         var config = ConfigurationOptions.Parse(Options.Configuration);
         config.AbortOnConnectFail = false;
@@ -79,7 +80,13 @@ internal sealed partial class RedisCluster : IRoomAdapterFactory, IHostedService
 
     public string Prefix { get; }
 
-    internal RedisKey IndexKey { get; }
+    internal RedisKeys Keys { get; }
+
+    /// <summary>
+    /// The name this node's memberships are written under: its uid, then <c>uid.N</c> each time it finds it was
+    /// taken for dead (so a purge of its former name that is still running cannot remove the new memberships).
+    /// </summary>
+    internal Owner CurrentOwner => _owner;
 
     internal IConnectionMultiplexer Connection { get; }
 
@@ -122,7 +129,7 @@ internal sealed partial class RedisCluster : IRoomAdapterFactory, IHostedService
         {
             if (Connection.IsConnected)
             {
-                await SweepAsync(NodeId).WaitAsync(TimeSpan.FromSeconds(2), cancellationToken);
+                await SweepAsync(_owner.Name).WaitAsync(TimeSpan.FromSeconds(2), cancellationToken);
             }
             if (_subscription is not null && Connection.IsConnected)
             {
@@ -177,7 +184,14 @@ internal sealed partial class RedisCluster : IRoomAdapterFactory, IHostedService
 
     internal void CountPublished() => _published.Add(1);
 
-    internal void CountReceived() => _received.Add(1);
+    internal void CountReceived()
+    {
+        _received.Add(1);
+        Interlocked.Increment(ref _receivedCount);
+    }
+
+    /// <summary>Broadcasts from other nodes received so far (what <c>redis.broadcasts.received</c> counts).</summary>
+    internal long ReceivedCount => Interlocked.Read(ref _receivedCount);
 
     private async Task SubscribeAsync()
     {
@@ -198,7 +212,7 @@ internal sealed partial class RedisCluster : IRoomAdapterFactory, IHostedService
             var broadcast = RedisWire.DecodeBroadcast(payload.Span, _uidUtf8, nsp => _adapters.ContainsKey(nsp));
             if (broadcast is not null && _adapters.TryGetValue(broadcast.Namespace, out var adapter))
             {
-                _received.Add(1);
+                CountReceived();
                 adapter.DeliverRemote(broadcast);
             }
         }
@@ -240,25 +254,110 @@ internal sealed partial class RedisCluster : IRoomAdapterFactory, IHostedService
 
     private async Task BeatAsync()
     {
-        var expired = (long)await Database.ScriptEvaluateAsync(RedisScripts.Heartbeat,
-            [_heartbeatKey, _nodesKey], [NodeId, (long)Options.NodeTimeout.TotalMilliseconds]);
+        var owner = _owner;
         bool first = Interlocked.Read(ref _lastHeartbeat) == long.MinValue;
-        Interlocked.Exchange(ref _lastHeartbeat, _time.GetTimestamp());
-        if (expired == 1 && !first)
+        var expired = (long)await Database.ScriptEvaluateAsync(RedisScripts.Heartbeat,
+            [Keys.Heartbeat(owner.Name), Keys.Nodes, Keys.Slots(owner.Name)], [owner.Name, (long)Options.NodeTimeout.TotalMilliseconds, first ? 1 : 0]);
+        if (expired == 1)
         {
-            // Silent longer than NodeTimeout: the others may have purged this node. Publish what it owns again.
+            await ReviveAsync(owner);
+        }
+        Interlocked.Exchange(ref _lastHeartbeat, _time.GetTimestamp());
+    }
+
+    /// <summary>
+    /// Silent longer than NodeTimeout: the others may be purging this node. It comes back under a new owner name
+    /// and writes what it owns again; the old name is purged as any dead node's.
+    /// </summary>
+    private async Task ReviveAsync(Owner expired)
+    {
+        await _revive.WaitAsync();
+        try
+        {
+            if (_owner != expired)
+            {
+                return;
+            }
             LogResync();
+            var owner = new Owner(NodeId + "." + Interlocked.Increment(ref _incarnation).ToString(System.Globalization.CultureInfo.InvariantCulture));
+            await Database.ScriptEvaluateAsync(RedisScripts.Heartbeat,
+                [Keys.Heartbeat(owner.Name), Keys.Nodes, Keys.Slots(owner.Name)], [owner.Name, (long)Options.NodeTimeout.TotalMilliseconds, 1]);
+            _owner = owner;
             foreach (var adapter in _adapters.Values)
             {
-                await adapter.RepublishAsync();
+                await adapter.RepublishAsync(owner);
             }
+        }
+        finally
+        {
+            _revive.Release();
         }
     }
 
-    /// <summary>Purges every node whose heartbeat has expired (and <paramref name="self"/> when given).</summary>
+    /// <summary>
+    /// Before an owner's first write in a slot: records the slot in its bitmap, so a purge knows where to look.
+    /// False when the owner's heartbeat is gone (taken for dead): it must not write anywhere new.
+    /// </summary>
+    internal Task<bool> MarkSlotAsync(Owner owner, int slot)
+    {
+        var task = owner.Marks.GetOrAdd(slot, s => MarkAsync(owner, s));
+        if (task.IsFaulted || task.IsCanceled)
+        {
+            // A Redis error is not an answer: try again next time.
+            owner.Marks.TryUpdate(slot, MarkAsync(owner, slot), task);
+            return owner.Marks[slot];
+        }
+        return task;
+    }
+
+    private async Task<bool> MarkAsync(Owner owner, int slot) =>
+        (long)await Database.ScriptEvaluateAsync(RedisScripts.MarkSlot, [Keys.Heartbeat(owner.Name), Keys.Slots(owner.Name)], [slot]) == 1;
+
+    /// <summary>
+    /// Moves every owner whose heartbeat has expired (and <paramref name="self"/>, leaving, when given) to the
+    /// purge list, then purges what is listed there: slot by slot, each slot atomic. Returns the memberships removed.
+    /// </summary>
+    /// <remarks>
+    /// Not one atomic step (an owner's members span slots), yet nothing is left behind: an owner is listed
+    /// before its purge starts and unlisted only once every slot of its bitmap is done, so a purge cut short is
+    /// taken up by the next sweep. Once listed, its heartbeat is gone, so it can mark no new slot (MarkSlot
+    /// refuses) and the bitmap read by the purge covers every slot it can ever have written to; a write of it
+    /// still in flight to one of those slots lands before that slot's purge (and is purged) or after it (and is
+    /// refused by the slot's tombstone). The node itself, on finding its heartbeat gone, takes a new owner name,
+    /// so its new memberships are never mistaken for the old ones.
+    /// </remarks>
     internal async Task<long> SweepAsync(string? self)
     {
-        var purged = (long)await Database.ScriptEvaluateAsync(RedisScripts.Sweep, [_nodesKey], [Prefix, self ?? ""]);
+        var listed = (RedisValue[])(await Database.ScriptEvaluateAsync(RedisScripts.Claim, [Keys.Nodes, Keys.Purging], [Keys.Nodes, self ?? ""]))!;
+        long purged = 0;
+        long tombstone = (long)Math.Max(60_000, 10 * Options.NodeTimeout.TotalMilliseconds);
+        foreach (var value in listed)
+        {
+            string owner = value.ToString();
+            if (owner != self && !await Database.StringSetAsync(Keys.Lease(owner), NodeId, TimeSpan.FromSeconds(30), When.NotExists))
+            {
+                continue;
+            }
+            byte[]? bitmap = await Database.StringGetAsync(Keys.Slots(owner));
+            var slots = new List<int>();
+            for (int i = 0; bitmap is not null && i < bitmap.Length; i++)
+            {
+                for (int bit = 0; bit < 8; bit++)
+                {
+                    if ((bitmap[i] & (0x80 >> bit)) != 0)
+                    {
+                        slots.Add(i * 8 + bit);
+                    }
+                }
+            }
+            foreach (var batch in slots.Chunk(256))
+            {
+                var counts = await Task.WhenAll(batch.Select(slot => Database.ScriptEvaluateAsync(RedisScripts.PurgeSlot,
+                    [Keys.Index(slot, owner), Keys.Gone(slot, owner)], [owner, tombstone])));
+                purged += counts.Sum(c => (long)c);
+            }
+            await Database.ScriptEvaluateAsync(RedisScripts.Purged, [Keys.Purging, Keys.Slots(owner), Keys.Lease(owner)], [owner]);
+        }
         if (purged > 0)
         {
             _purged.Add(purged);
@@ -280,6 +379,7 @@ internal sealed partial class RedisCluster : IRoomAdapterFactory, IHostedService
         await Connection.CloseAsync(allowCommandsToComplete: false);
         Connection.Dispose();
         _stopping.Dispose();
+        _revive.Dispose();
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Redis at {Configuration} unreachable at start-up; serving local sockets until it is")]
@@ -305,4 +405,12 @@ internal sealed partial class RedisCluster : IRoomAdapterFactory, IHostedService
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "could not leave the cluster cleanly")]
     private partial void LogLeaveFailed(Exception ex);
+
+    /// <summary>An owner name and the slots it has marked (see <see cref="MarkSlotAsync"/>).</summary>
+    internal sealed class Owner(string name)
+    {
+        public string Name { get; } = name;
+
+        public ConcurrentDictionary<int, Task<bool>> Marks { get; } = new();
+    }
 }

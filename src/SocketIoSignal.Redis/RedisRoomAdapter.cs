@@ -58,25 +58,55 @@ internal sealed class RedisRoomAdapter : IRoomAdapter
     {
         bool isNew = _local.RoomsOf(socketId).Count == 0;
         await AddLocalAsync(socketId, rooms);
-        var keys = new RedisKey[rooms.Count + 1 + (isNew ? 1 : 0)];
-        keys[0] = _cluster.IndexKey;
-        int i = 1;
-        foreach (var room in rooms)
-        {
-            keys[i++] = RoomKey(room);
-        }
+        var keys = rooms.Select(RoomKey).ToList();
         if (isNew)
         {
-            keys[i] = _allKey;
+            keys.Add(_allKey);
         }
-        await Db.ScriptEvaluateAsync(RedisScripts.Add, keys, [Member(socketId), socketId]);
+        await AddAsync(_cluster.CurrentOwner, socketId, keys);
+    }
+
+    /// <summary>
+    /// Writes memberships, one script per hash slot. A refusal (this owner taken for dead) is let go: the node
+    /// writes everything it holds again under its next owner name.
+    /// </summary>
+    private async Task AddAsync(RedisCluster.Owner owner, string socketId, IEnumerable<RedisKey> keys)
+    {
+        var writes = new List<Task>();
+        foreach (var group in keys.GroupBy(k => _cluster.Keys.SlotOf(k!)))
+        {
+            writes.Add(AddInSlotAsync(owner, group.Key, socketId, group));
+        }
+        await Task.WhenAll(writes);
+    }
+
+    private async Task AddInSlotAsync(RedisCluster.Owner owner, int slot, string socketId, IEnumerable<RedisKey> rooms)
+    {
+        if (!await _cluster.MarkSlotAsync(owner, slot))
+        {
+            return;
+        }
+        RedisKey[] keys = [_cluster.Keys.Index(slot, owner.Name), _cluster.Keys.Gone(slot, owner.Name), .. rooms];
+        await Db.ScriptEvaluateAsync(RedisScripts.Add, keys, [Member(owner, socketId), socketId]);
+    }
+
+    private async Task DeleteInRedisAsync(string socketId, IEnumerable<RedisKey> keys)
+    {
+        var owner = _cluster.CurrentOwner;
+        var deletes = new List<Task>();
+        foreach (var group in keys.GroupBy(k => _cluster.Keys.SlotOf(k!)))
+        {
+            RedisKey[] slotKeys = [_cluster.Keys.Index(group.Key, owner.Name), .. group];
+            deletes.Add(Db.ScriptEvaluateAsync(RedisScripts.Delete, slotKeys, [Member(owner, socketId), socketId]));
+        }
+        await Task.WhenAll(deletes);
     }
 
     public async ValueTask DeleteAsync(string socketId, string room)
     {
         await _local.DeleteAsync(socketId, room);
         RoomsMaybeDeleted([room]);
-        await Db.ScriptEvaluateAsync(RedisScripts.Delete, [_cluster.IndexKey, RoomKey(room)], [Member(socketId), socketId]);
+        await DeleteInRedisAsync(socketId, [RoomKey(room)]);
     }
 
     public async ValueTask DeleteAllAsync(string socketId)
@@ -91,15 +121,7 @@ internal sealed class RedisRoomAdapter : IRoomAdapter
                 pending.Departed = true;
             }
         }
-        var keys = new RedisKey[rooms.Count + 2];
-        keys[0] = _cluster.IndexKey;
-        keys[1] = _allKey;
-        int i = 2;
-        foreach (var room in rooms)
-        {
-            keys[i++] = RoomKey(room);
-        }
-        await Db.ScriptEvaluateAsync(RedisScripts.Delete, keys, [Member(socketId), socketId]);
+        await DeleteInRedisAsync(socketId, [_allKey, .. rooms.Select(RoomKey)]);
     }
 
     public async ValueTask<RoomJoin> JoinIfBelowAsync(string socketId, string room, int capacity)
@@ -118,9 +140,20 @@ internal sealed class RedisRoomAdapter : IRoomAdapter
         RoomJoin join;
         try
         {
-            var result = (RedisResult[])(await Db.ScriptEvaluateAsync(RedisScripts.JoinIfBelow,
-                [_cluster.IndexKey, RoomKey(room)], [Member(socketId), socketId, capacity]))!;
-            join = new RoomJoin((int)(long)result[0], (long)result[1] == 1, (long)result[2] == 1);
+            var owner = _cluster.CurrentOwner;
+            RedisKey roomKey = RoomKey(room);
+            int slot = _cluster.Keys.SlotOf(roomKey!);
+            long[] result = [-1, 0, 0];
+            if (await _cluster.MarkSlotAsync(owner, slot))
+            {
+                result = (long[])(await Db.ScriptEvaluateAsync(RedisScripts.JoinIfBelow,
+                    [_cluster.Keys.Index(slot, owner.Name), _cluster.Keys.Gone(slot, owner.Name), roomKey], [Member(owner, socketId), socketId, capacity]))!;
+            }
+            if (result[0] < 0)
+            {
+                throw new RedisException("this node was taken for dead by the cluster; it rejoins at its next heartbeat");
+            }
+            join = new RoomJoin((int)result[0], result[1] == 1, result[2] == 1);
         }
         finally
         {
@@ -138,7 +171,7 @@ internal sealed class RedisRoomAdapter : IRoomAdapter
             if (departed)
             {
                 // The socket left while the join was on its way: take the membership back.
-                await Db.ScriptEvaluateAsync(RedisScripts.Delete, [_cluster.IndexKey, RoomKey(room)], [Member(socketId), socketId]);
+                await DeleteInRedisAsync(socketId, [RoomKey(room)]);
             }
             else
             {
@@ -192,27 +225,21 @@ internal sealed class RedisRoomAdapter : IRoomAdapter
 
     public async ValueTask<int> RoomSizeAsync(string room) => (int)await Db.SetLengthAsync(RoomKey(room));
 
+    /// <summary>Read set by set (the rooms may live in different slots of a Redis Cluster), then combined here.</summary>
     public async ValueTask<IReadOnlyCollection<string>> SocketIdsAsync(BroadcastTarget target)
     {
-        var keys = new RedisKey[Math.Max(1, target.Rooms.Count) + target.Except.Count];
-        int i = 0;
-        if (target.Rooms.Count == 0)
+        RedisKey[] include = target.Rooms.Count == 0 ? [_allKey] : [.. target.Rooms.Select(RoomKey)];
+        var included = await Task.WhenAll(include.Select(k => Db.SetMembersAsync(k)));
+        var excluded = await Task.WhenAll(target.Except.Select(r => Db.SetMembersAsync(RoomKey(r))));
+        var except = new HashSet<RedisValue>(excluded.SelectMany(m => m));
+        var seen = new HashSet<RedisValue>();
+        var ids = new List<string>();
+        foreach (var member in included.SelectMany(m => m))
         {
-            keys[i++] = _allKey;
-        }
-        foreach (var room in target.Rooms)
-        {
-            keys[i++] = RoomKey(room);
-        }
-        int include = i;
-        foreach (var room in target.Except)
-        {
-            keys[i++] = RoomKey(room);
-        }
-        var members = (RedisValue[])(await Db.ScriptEvaluateAsync(RedisScripts.Members, keys, [include]))!;
-        var ids = new List<string>(members.Length);
-        foreach (var member in members)
-        {
+            if (except.Contains(member) || !seen.Add(member))
+            {
+                continue;
+            }
             string text = member.ToString();
             int colon = text.IndexOf(':', StringComparison.Ordinal);
             ids.Add(colon < 0 ? text : text[(colon + 1)..]);
@@ -361,20 +388,12 @@ internal sealed class RedisRoomAdapter : IRoomAdapter
 
     public IReadOnlyCollection<string> LocalSocketIds(BroadcastTarget target) => _local.LocalSocketIds(target);
 
-    /// <summary>Writes every local membership to Redis again (after this node was taken for dead).</summary>
-    internal async Task RepublishAsync()
+    /// <summary>Writes every local membership to Redis again, under the node's new owner name (after it was taken for dead).</summary>
+    internal async Task RepublishAsync(RedisCluster.Owner owner)
     {
         foreach (var (socketId, rooms) in _local.Snapshot())
         {
-            var keys = new RedisKey[rooms.Length + 2];
-            keys[0] = _cluster.IndexKey;
-            keys[1] = _allKey;
-            int i = 2;
-            foreach (var room in rooms)
-            {
-                keys[i++] = RoomKey(room);
-            }
-            await Db.ScriptEvaluateAsync(RedisScripts.Add, keys, [Member(socketId), socketId]);
+            await AddAsync(owner, socketId, [_allKey, .. rooms.Select(RoomKey)]);
         }
     }
 
@@ -387,7 +406,7 @@ internal sealed class RedisRoomAdapter : IRoomAdapter
 
     private RedisKey RoomKey(string room) => _keyPrefix + room;
 
-    private string Member(string socketId) => _cluster.NodeId + ":" + socketId;
+    private static string Member(RedisCluster.Owner owner, string socketId) => owner.Name + ":" + socketId;
 
     private sealed class Pending
     {
