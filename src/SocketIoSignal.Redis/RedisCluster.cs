@@ -165,8 +165,16 @@ internal sealed partial class RedisCluster : IRoomAdapterFactory, IHostedService
 
     internal void Publish(RedisChannel channel, byte[] message)
     {
-        Database.Publish(channel, message, CommandFlags.FireAndForget);
-        _published.Add(1);
+        try
+        {
+            Database.Publish(channel, message, CommandFlags.FireAndForget);
+            _published.Add(1);
+        }
+        catch (Exception ex) when (ex is RedisException or ObjectDisposedException)
+        {
+            // A broadcast from a timer after the node left the cluster (shutdown): this node's own delivery still runs.
+            LogRequestFailed(ex, "publish");
+        }
     }
 
     /// <summary>Sharded mode: the namespaces' channels are subscribed by each namespace, nothing by pattern.</summary>

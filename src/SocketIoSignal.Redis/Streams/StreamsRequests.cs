@@ -458,7 +458,14 @@ internal sealed partial class StreamsRequests : IClusterRequests, IClusterRecove
         lock (_kept)
         {
             _kept.Enqueue(send);
-            add = AddAsync(Entry(ClusterMessageType.Broadcast, data, attachments));
+            try
+            {
+                add = AddAsync(Entry(ClusterMessageType.Broadcast, data, attachments));
+            }
+            catch (Exception ex) when (ex is RedisException or ObjectDisposedException)
+            {
+                add = Task.FromException<RedisValue>(ex);
+            }
         }
         _cluster.CountPublished();
         return new ValueTask(CompleteKeptAsync(send, add));
