@@ -78,10 +78,7 @@ public sealed partial class CodelabSignaling(SocketIoServer io, IOptions<Signali
             if (_pendingByes.TryRemove(id, out var self))
             {
                 self.Dispose();
-                foreach (var room in rooms)
-                {
-                    io.To(room).Emit("bye", room);
-                }
+                _ = ByeUnlessBackAsync(id, rooms);
             }
         }, null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         if (_pendingByes.TryAdd(id, timer))
@@ -107,6 +104,32 @@ public sealed partial class CodelabSignaling(SocketIoServer io, IOptions<Signali
             }
         }
     }
+
+    /// <summary>
+    /// The window is over: bye, unless the peer recovered its session on another node of the cluster (Redis streams
+    /// mode), where its socket id lives on; on one node a recovery has already taken the pending bye away.
+    /// </summary>
+    private async Task ByeUnlessBackAsync(string id, string[] rooms)
+    {
+        try
+        {
+            if ((await io.To(id).FetchSocketsAsync().ConfigureAwait(false)).Count > 0)
+            {
+                return;
+            }
+        }
+        catch (Exception ex)
+        {
+            LogByeCheckFailed(ex, id);
+        }
+        foreach (var room in rooms)
+        {
+            io.To(room).Emit("bye", room);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "could not ask the cluster whether {Id} came back; saying bye")]
+    private partial void LogByeCheckFailed(Exception ex, string id);
 
     /// <summary>Byes waiting for a dropped peer's recovery window to end (for tests).</summary>
     internal int PendingByes => _pendingByes.Count;

@@ -7,6 +7,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SocketIoSignal.EngineIO;
 using SocketIoSignal.Redis.Classic;
+using SocketIoSignal.Redis.Streams;
 using StackExchange.Redis;
 
 namespace SocketIoSignal.Redis;
@@ -63,7 +64,14 @@ internal sealed partial class RedisCluster : IRoomAdapterFactory, IHostedService
         _heartbeatFailures = meter.CreateCounter<long>("redis.heartbeat.failures");
         Counters = new ClusterCounters(meter);
         meter.CreateObservableGauge("redis.rooms.local", () => _adapters.Values.Sum(a => (long)a.LocalRoomCount));
+        StreamsHub = Streams ? new StreamsHub(this) : null;
     }
+
+    /// <summary>Streams mode: the stream reader every namespace's adapter receives from.</summary>
+    internal StreamsHub? StreamsHub { get; }
+
+    /// <summary>Streams mode (<c>@socket.io/redis-streams-adapter</c>'s protocol).</summary>
+    internal bool Streams => Options.Mode == "streams";
 
     public RedisOptions Options { get; }
 
@@ -106,6 +114,7 @@ internal sealed partial class RedisCluster : IRoomAdapterFactory, IHostedService
         bounded.CancelAfter(Options.ConnectTimeout);
         try
         {
+            StreamsHub?.Start();
             await SubscribeAsync().WaitAsync(bounded.Token);
             await BeatAsync().WaitAsync(bounded.Token);
         }
@@ -145,7 +154,7 @@ internal sealed partial class RedisCluster : IRoomAdapterFactory, IHostedService
     /// <summary>Ready: Redis answers a PING and this node's heartbeat is current.</summary>
     public async Task<bool> IsReadyAsync(TimeSpan timeout)
     {
-        if (!Connection.IsConnected || (_subscription is null && !Sharded))
+        if (!Connection.IsConnected || (_subscription is null && !Sharded && !Streams))
         {
             return false;
         }
@@ -195,7 +204,7 @@ internal sealed partial class RedisCluster : IRoomAdapterFactory, IHostedService
 
     private async Task SubscribeAsync()
     {
-        if (_subscription is not null || Sharded)
+        if (_subscription is not null || Sharded || Streams)
         {
             return;
         }
@@ -376,6 +385,10 @@ internal sealed partial class RedisCluster : IRoomAdapterFactory, IHostedService
             return;
         }
         await StopAsync(CancellationToken.None);
+        if (StreamsHub is not null)
+        {
+            await StreamsHub.DisposeAsync();
+        }
         await Connection.CloseAsync(allowCommandsToComplete: false);
         Connection.Dispose();
         _stopping.Dispose();

@@ -37,11 +37,16 @@ public sealed class RedisOptions
     public int MaxMessageBytes { get; set; } = 16 << 20;
 
     /// <summary>
-    /// The protocol: <c>classic</c> (the default; <c>createAdapter</c>'s PUBLISH/SUBSCRIBE and requests) or
-    /// <c>sharded</c> (<c>createShardedAdapter</c>'s SPUBLISH/SSUBSCRIBE cluster messages, Redis 7 or later).
+    /// The protocol: <c>classic</c> (the default; <c>createAdapter</c>'s PUBLISH/SUBSCRIBE and requests),
+    /// <c>sharded</c> (<c>createShardedAdapter</c>'s SPUBLISH/SSUBSCRIBE cluster messages, Redis 7 or later) or
+    /// <c>streams</c> (<c>@socket.io/redis-streams-adapter</c>: events in a Redis stream, so connection state
+    /// recovery works across nodes; see <see cref="Streams"/>).
     /// </summary>
     public string Mode { get; set; } = "classic";
 
     /// <summary>Sharded mode only: <c>static</c>, <c>dynamic</c> (the default) or <c>dynamic-private</c>, as <c>createShardedAdapter</c>'s <c>subscriptionMode</c>.</summary>
     public string SubscriptionMode { get; set; } = "dynamic";
+
+    /// <summary>Streams mode only: the <c>Redis:Streams</c> section.</summary>
+    public RedisStreamsOptions Streams { get; set; } = new();
 }

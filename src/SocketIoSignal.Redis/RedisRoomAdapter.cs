@@ -13,7 +13,7 @@ namespace SocketIoSignal.Redis;
 /// <see cref="RoomsOf"/> and delivers broadcasts here. A broadcast is delivered locally and published once,
 /// as the Node adapter does; each node delivers what it receives to its own sockets.
 /// </summary>
-internal sealed class RedisRoomAdapter : IRoomAdapter
+internal sealed class RedisRoomAdapter : IRoomAdapter, SocketIoSignal.SocketIO.Recovery.IClusterRecoverySource
 {
     private readonly RedisCluster _cluster;
     private readonly InMemoryRoomAdapter _local;
@@ -32,7 +32,9 @@ internal sealed class RedisRoomAdapter : IRoomAdapter
         _keyPrefix = cluster.Prefix + "#room#" + escaped + "#";
         _allKey = cluster.Prefix + "#sockets#" + escaped;
         Local = new NamespaceLocal(this, _local, delivery as SocketIoNamespace);
-        Requests = cluster.Sharded
+        Requests = cluster.Streams
+            ? new Streams.StreamsRequests(cluster, nsp, Local, _local, (delivery as SocketIoNamespace)?.Server.Options.ConnectionStateRecovery.Enabled == true)
+            : cluster.Sharded
             ? new ShardedRequests(cluster, nsp, Local, _local, cluster.Options.SubscriptionMode switch
             {
                 "static" => ShardedSubscriptionMode.Static,
@@ -41,6 +43,9 @@ internal sealed class RedisRoomAdapter : IRoomAdapter
             })
             : new ClassicRequests(cluster, nsp, Local);
     }
+
+    /// <summary>Streams mode keeps recovery sessions and events in Redis, so a client recovers on any node.</summary>
+    public SocketIoSignal.SocketIO.Recovery.IClusterRecovery? ClusterRecovery => Requests as SocketIoSignal.SocketIO.Recovery.IClusterRecovery;
 
     /// <summary>This node's half of the cluster calls (what it answers other nodes with).</summary>
     internal NamespaceLocal Local { get; }

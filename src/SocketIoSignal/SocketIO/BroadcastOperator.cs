@@ -98,6 +98,10 @@ public readonly struct BroadcastOperator
         }
         if (_nsp.Recovery is { } recovery && !_flags.Volatile)
         {
+            if (recovery.Cluster is { } cluster)
+            {
+                return recovery.EmitThroughCluster(cluster, eventName, args, Target);
+            }
             // Connection state recovery: the event is kept, with its offset, and delivered in offset order (a
             // volatile one is not kept, as in Node).
             var adapter = _nsp.Adapter;

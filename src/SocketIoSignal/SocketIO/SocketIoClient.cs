@@ -313,7 +313,7 @@ internal sealed class SocketIoClient
                 }
             }
             // Connection state recovery: a CONNECT with the pid and offset of a session kept here takes that session.
-            var restored = Protocol >= 5 && nsp!.Recovery is { } recovery ? Recovery.Restoring.Take(recovery, auth) : null;
+            var restored = Protocol >= 5 && nsp!.Recovery is { } recovery ? await Recovery.Restoring.TakeAsync(recovery, auth).ConfigureAwait(false) : null;
             string id = restored?.Session.Sid ?? (Protocol == 4 ? (name == "/" ? Session.Id : $"{name}#{Session.Id}") : SessionId.New());
             var socket = new SocketIoSocket(this, nsp!, id, handshake);
             if (restored is not null)

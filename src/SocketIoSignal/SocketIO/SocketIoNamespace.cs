@@ -29,7 +29,8 @@ public sealed class SocketIoNamespace : ILocalDelivery
         // Connection state recovery: nothing exists (and nothing is checked on the way) unless it is on.
         if (server.Options.ConnectionStateRecovery.Enabled)
         {
-            Recovery = new SessionStore(name, server.Options.ConnectionStateRecovery, server.Time);
+            // A cluster adapter may keep sessions where every node can recover them (Redis streams mode).
+            Recovery = new SessionStore(name, server.Options.ConnectionStateRecovery, server.Time, (Adapter as IClusterRecoverySource)?.ClusterRecovery);
         }
     }
 

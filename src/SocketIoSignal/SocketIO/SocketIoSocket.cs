@@ -358,6 +358,13 @@ public sealed class SocketIoSocket
         Namespace.Server.RaiseEventSent(this, eventName, args);
         if (Namespace.Recovery is { } recovery && !flags.Volatile)
         {
+            if (recovery.Cluster is { } cluster)
+            {
+                // As Node's emit with recovery on: through the adapter, to the socket's own room, where the cluster
+                // keeps it for a recovery on any node.
+                Namespace.Observe(recovery.EmitThroughCluster(cluster, eventName, args, new Adapter.BroadcastTarget(Adapter.RoomSet.With(Adapter.RoomSet.Empty, Id), Adapter.RoomSet.Empty)));
+                return true;
+            }
             // Connection state recovery: kept, with its offset, as Node's emit through the adapter to the socket's
             // room (a volatile one is not kept).
             return recovery.Emit(eventName, args, new Adapter.BroadcastTarget(Adapter.RoomSet.With(Adapter.RoomSet.Empty, Id), Adapter.RoomSet.Empty), p =>

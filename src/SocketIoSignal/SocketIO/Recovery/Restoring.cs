@@ -11,13 +11,13 @@ internal static class Restoring
     /// The session a protocol 5 CONNECT asks for (<c>{"pid":…,"offset":…}</c> in its auth, both strings, as Node
     /// requires), when the store can recover it; null for a fresh session.
     /// </summary>
-    public static RestoredSession? Take(SessionStore store, JsonObject? auth)
+    public static ValueTask<RestoredSession?> TakeAsync(SessionStore store, JsonObject? auth)
     {
         if (auth is null || !TryString(auth, "pid", out var pid) || !TryString(auth, "offset", out var offset))
         {
-            return null;
+            return ValueTask.FromResult<RestoredSession?>(null);
         }
-        return store.TryRestore(pid, offset);
+        return store.TryRestoreAsync(pid, offset);
     }
 
     private static bool TryString(JsonObject auth, string key, out string value)

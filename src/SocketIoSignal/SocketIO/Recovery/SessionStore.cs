@@ -36,14 +36,30 @@ internal sealed class SessionStore : IDisposable
     private int _count;
     private long _seq;
 
-    public SessionStore(string nsp, ConnectionStateRecoveryOptions options, TimeProvider time)
+    public SessionStore(string nsp, ConnectionStateRecoveryOptions options, TimeProvider time, IClusterRecovery? cluster = null)
     {
         _nsp = nsp;
+        Cluster = cluster;
         _options = options;
         _time = time;
         _window = ToTicks(options.MaxDisconnectionDuration, time);
         var period = TimeSpan.FromTicks(Math.Clamp(options.MaxDisconnectionDuration.Ticks / 2, TimeSpan.TicksPerMillisecond * 100, TimeSpan.TicksPerSecond * 30));
         _sweep = time.CreateTimer(static s => ((SessionStore)s!).Sweep(), this, period, period);
+    }
+
+    /// <summary>
+    /// When set, sessions and events are kept by the cluster (every node can recover a client) and this store only
+    /// hands the calls over; the in-memory ring and sessions stay empty.
+    /// </summary>
+    public IClusterRecovery? Cluster { get; }
+
+    /// <summary>Emits a kept event through the cluster, which appends the offset it gives the event.</summary>
+    public ValueTask EmitThroughCluster(IClusterRecovery cluster, string eventName, IReadOnlyList<object?> args, BroadcastTarget target)
+    {
+        var packet = SocketIoEncoder.EncodeEvent(_nsp, eventName, args);
+        packet.EventName = eventName;
+        packet.EventArgs = args;
+        return cluster.BroadcastKeptAsync(packet, target);
     }
 
     /// <summary>Events kept right now (for counters and tests).</summary>
@@ -112,6 +128,16 @@ internal sealed class SessionStore : IDisposable
     /// </summary>
     public void Persist(SocketIoSocket socket, Action leaveRooms)
     {
+        if (Cluster is { } cluster)
+        {
+            var kept = socket.Rooms.ToArray();
+            leaveRooms();
+            if (socket.Pid is { } clusterPid)
+            {
+                cluster.PersistSession(socket.Id, clusterPid, kept, socket.Data, _options.MaxDisconnectionDuration);
+            }
+            return;
+        }
         lock (_gate)
         {
             var rooms = new HashSet<string>(socket.Rooms, StringComparer.Ordinal);
@@ -137,6 +163,22 @@ internal sealed class SessionStore : IDisposable
     /// <paramref name="offset"/> without a gap and within the per-session cap; null otherwise (the client gets a fresh
     /// session). A session is taken once: whatever the outcome, its pid is spent.
     /// </summary>
+    public async ValueTask<RestoredSession?> TryRestoreAsync(string pid, string offset)
+    {
+        if (Cluster is not { } cluster)
+        {
+            return TryRestore(pid, offset);
+        }
+        var taken = await cluster.RestoreSessionAsync(pid, offset, _options.MaxPacketsPerSession).ConfigureAwait(false);
+        if (taken is null)
+        {
+            return null;
+        }
+        var session = new KeptSession(taken.Sid, taken.Pid, new HashSet<string>(taken.Rooms, StringComparer.Ordinal), taken.Data, 0, 0, _time.GetTimestamp());
+        return new RestoredSession(session, [.. taken.Missed], 0);
+    }
+
+    /// <inheritdoc cref="TryRestoreAsync"/>
     public RestoredSession? TryRestore(string pid, string offset)
     {
         lock (_gate)
@@ -173,6 +215,16 @@ internal sealed class SessionStore : IDisposable
     /// </summary>
     public void Resume(SocketIoSocket socket, RestoredSession restored, Action rejoin, EncodedPacket connect)
     {
+        if (Cluster is not null)
+        {
+            rejoin();
+            foreach (var packet in restored.Missed)
+            {
+                socket.Client.Send(packet);
+            }
+            socket.Client.Send(connect);
+            return;
+        }
         lock (_gate)
         {
             // Events kept while the middlewares ran.
