@@ -19,6 +19,8 @@ namespace SocketIoSignal.Tests.Redis.Suite;
 [TestFixture(SuiteMode.Classic, SuiteTrio.Mixed)]
 [TestFixture(SuiteMode.Sharded, SuiteTrio.AllOurs)]
 [TestFixture(SuiteMode.Sharded, SuiteTrio.Mixed)]
+[TestFixture(SuiteMode.Streams, SuiteTrio.AllOurs)]
+[TestFixture(SuiteMode.Streams, SuiteTrio.Mixed)]
 [NonParallelizable]
 internal sealed class RedisAdapterSuiteTests(SuiteMode mode, SuiteTrio trio)
 {

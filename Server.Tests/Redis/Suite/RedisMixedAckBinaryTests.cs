@@ -12,6 +12,7 @@ namespace SocketIoSignal.Tests.Redis.Suite;
 /// </summary>
 [TestFixture(SuiteMode.Classic)]
 [TestFixture(SuiteMode.Sharded)]
+[TestFixture(SuiteMode.Streams)]
 internal sealed class RedisMixedAckBinaryTests(SuiteMode mode)
 {
     private SuiteNodeProcess _node = null!;

@@ -9,11 +9,15 @@ using SocketIoSignal.Tests.Infrastructure;
 
 namespace SocketIoSignal.Tests.Redis.Suite;
 
-/// <summary>The Redis adapter's wire protocol a suite fixture runs: <c>createAdapter</c> or <c>createShardedAdapter</c>.</summary>
+/// <summary>
+/// The Redis adapter's wire protocol a suite fixture runs: <c>createAdapter</c> or <c>createShardedAdapter</c> of
+/// @socket.io/redis-adapter, or <c>createAdapter</c> of @socket.io/redis-streams-adapter.
+/// </summary>
 public enum SuiteMode
 {
     Classic,
     Sharded,
+    Streams,
 }
 
 /// <summary>Which three servers form the cluster: all ours, or ours, a Node 4.8.1 node, ours.</summary>
@@ -101,7 +105,7 @@ internal sealed class SuiteNodeProcess : IAsyncDisposable
             Assert.Fail("node packages missing: run npm ci (./test.sh does)");
         }
         List<string> args = [RepoPaths.Combine("Server.Tests", "Redis", "Suite", "suite-node.js"), "--redis", redis, "--key", prefix,
-            "--mode", mode == SuiteMode.Sharded ? "sharded" : "classic", "--requests-timeout", "1000"];
+            "--mode", mode.ToString().ToLowerInvariant(), "--requests-timeout", "1000"];
         if (server)
         {
             args.Add("--server");
@@ -290,8 +294,15 @@ internal sealed class OurSuiteServer : ISuiteServer
 
     public static async Task<OurSuiteServer> StartAsync(string redis, string prefix, SuiteMode mode)
     {
-        var server = await TestServer.StartAsync(["--redis", redis, "--Redis:KeyPrefix", prefix, "--Redis:RequestsTimeout", "1000",
-            "--Redis:Mode", mode == SuiteMode.Sharded ? "sharded" : "classic"]);
+        List<string> args = ["--redis", redis, "--Redis:KeyPrefix", prefix, "--Redis:RequestsTimeout", "1000",
+            "--Redis:Mode", mode.ToString().ToLowerInvariant()];
+        if (mode == SuiteMode.Streams)
+        {
+            // The names the Node node of the fixture is given too (suite-node.js).
+            args.AddRange(["--Redis:Streams:StreamName", prefix + "-stream", "--Redis:Streams:ChannelPrefix", prefix,
+                "--Redis:Streams:SessionKeyPrefix", prefix + ":session:", "--Redis:Streams:BlockTime", "1000"]);
+        }
+        var server = await TestServer.StartAsync([.. args]);
         var ours = new OurSuiteServer(server);
         await ours.Adapter("/").Requests.Subscribed.Within();
         return ours;

@@ -4,7 +4,7 @@
 // The Node side of the redis-adapter suite (RedisAdapterSuiteTests): the test clients (socket.io-client 4.8.1),
 // and with --server a socket.io 4.8.1 server with @socket.io/redis-adapter 8.3.0 as one node of the trio.
 //
-//   node suite-node.js --redis 127.0.0.1:P --key PREFIX --mode classic|sharded [--requests-timeout MS] [--server]
+//   node suite-node.js --redis 127.0.0.1:P --key PREFIX --mode classic|sharded|streams [--requests-timeout MS] [--server]
 //
 // Prints {"ready":true,"port":N,"uid":U} (port and uid only with --server), then one reply line {"seq":S,...}
 // per command line {"seq":S,"cmd":C,...} ({"seq":S,"error":...} when it throws). Other lines are events:
@@ -73,9 +73,17 @@ async function main() {
     sub.on('error', () => {});
     await Promise.all([pub.connect(), sub.connect()]);
     io = new Server({ transports: ['websocket'] });
-    io.adapter(mode === 'sharded'
-      ? createShardedAdapter(pub, sub, { channelPrefix: key })
-      : createAdapter(pub, sub, { key, requestsTimeout }));
+    if (mode === 'streams') {
+      // The names our servers of the fixture are given (SuiteNodes.cs).
+      const streams = require('@socket.io/redis-streams-adapter');
+      io.adapter(streams.createAdapter(pub, {
+        streamName: key + '-stream', channelPrefix: key, sessionKeyPrefix: key + ':session:', blockTimeInMs: 1000,
+      }));
+    } else {
+      io.adapter(mode === 'sharded'
+        ? createShardedAdapter(pub, sub, { channelPrefix: key })
+        : createAdapter(pub, sub, { key, requestsTimeout }));
+    }
     await new Promise((resolve) => io.listen(0) && io.httpServer.once('listening', resolve));
   }
 

@@ -226,7 +226,7 @@ internal sealed partial class StreamsRequests : IClusterRequests, IClusterRecove
                     {
                         if (Interlocked.Exchange(ref called, 1) == 0)
                         {
-                            Respond(uid, ClusterMessageType.ServerSideEmitResponse, new JsonObject { ["requestId"] = requestId, ["packet"] = answer?.DeepClone() });
+                            RespondWithPacket(uid, ClusterMessageType.ServerSideEmitResponse, requestId, answer);
                         }
                     };
                 }
@@ -311,7 +311,7 @@ internal sealed partial class StreamsRequests : IClusterRequests, IClusterRecove
             return;
         }
         int count = _local.BroadcastWithAck(name.GetValue<string>(), ClassicRequests.EventArgs(data, attachments), Target(opts), timeout, answer =>
-            Respond(requester, ClusterMessageType.BroadcastAck, new JsonObject { ["requestId"] = requestId, ["packet"] = answer?.DeepClone() }));
+            RespondWithPacket(requester, ClusterMessageType.BroadcastAck, requestId, answer));
         Respond(requester, ClusterMessageType.BroadcastClientCount, new JsonObject { ["requestId"] = requestId, ["clientCount"] = count });
         _ = Release(timeout);
 
@@ -368,6 +368,14 @@ internal sealed partial class StreamsRequests : IClusterRequests, IClusterRecove
 
     private void Respond(string requesterUid, ClusterMessageType type, JsonObject data) =>
         PublishEphemeral(Channel + requesterUid + "#", type, data, []);
+
+    /// <summary>An answer carrying a client's or a server's value, its binary parts as MessagePack binary, as Node sends Buffers.</summary>
+    private void RespondWithPacket(string requesterUid, ClusterMessageType type, string requestId, JsonNode? answer)
+    {
+        var binary = new List<ReadOnlyMemory<byte>>();
+        var packet = ClusterBinary.Extract(answer, binary);
+        PublishEphemeral(Channel + requesterUid + "#", type, new JsonObject { ["requestId"] = requestId, ["packet"] = packet }, binary);
+    }
 
     /// <summary>Requests that wait for answers, and answers: the whole message as MessagePack over Pub/Sub, as the Node adapter.</summary>
     private void PublishEphemeral(string channel, ClusterMessageType type, JsonObject data, IReadOnlyList<ReadOnlyMemory<byte>> attachments)
@@ -516,8 +524,17 @@ internal sealed partial class StreamsRequests : IClusterRequests, IClusterRecove
     }
 
     /// <summary>The cluster adapter has no request for every room: this node's rooms only, marked incomplete.</summary>
-    public Task<ClusterAnswer<IReadOnlyList<string>>> AllRoomsAsync() =>
-        Task.FromResult(new ClusterAnswer<IReadOnlyList<string>>([.. _local.Rooms()], false, 1, -1));
+    /// <summary>The cluster adapter has no all-rooms request: every socket's rooms, through FETCH_SOCKETS (Node's nodes answer it too).</summary>
+    public async Task<ClusterAnswer<IReadOnlyList<string>>> AllRoomsAsync()
+    {
+        var fetched = await FetchSocketsAsync(BroadcastTarget.All);
+        var rooms = new HashSet<string>(_local.Rooms(), StringComparer.Ordinal);
+        foreach (var socket in fetched.Value)
+        {
+            rooms.UnionWith(socket.Rooms);
+        }
+        return new ClusterAnswer<IReadOnlyList<string>>([.. rooms], fetched.Complete, fetched.Answered, fetched.Expected);
+    }
 
     public async Task<ClusterAnswer<IReadOnlyList<string>>> SocketIdsAsync(IReadOnlySet<string> rooms)
     {
@@ -646,6 +663,29 @@ internal sealed partial class StreamsRequests : IClusterRequests, IClusterRecove
                 _pending.Complete(requestId, request);
             }
         }
+    }
+
+    public bool PublishBroadcastWithAck(EncodedPacket packet, BroadcastTarget target, TimeSpan timeout, Task done, Action<int> onClientCount, Action<JsonNode?> onAck)
+    {
+        string requestId = ClusterCodec.NewId();
+        var request = new ForwardedAckRequest(onClientCount, onAck);
+        if (!_pending.TryAdd(requestId, request, timeout))
+        {
+            Counters.Dropped("request-limit");
+            return false;
+        }
+        string text = packet.Text;
+        var data = JsonNode.Parse(text.AsSpan(RedisWire.JsonStart(text)).ToString(), documentOptions: new JsonDocumentOptions { MaxDepth = 256 });
+        // Over Pub/Sub, as Node's streams adapter sends requests that wait for answers.
+        PublishEphemeral(Channel, ClusterMessageType.Broadcast, new JsonObject
+        {
+            ["packet"] = new JsonObject { ["type"] = 2, ["data"] = data, ["nsp"] = Namespace },
+            ["requestId"] = requestId,
+            ["opts"] = ClassicRequests.OptsWithTimeout(target, timeout),
+        }, packet.Attachments);
+        Counters.Sent(ClusterRequestType.Broadcast);
+        done.ContinueWith(_ => _pending.Complete(requestId, request), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        return true;
     }
 
     public void OnRoomCreated(string room)
