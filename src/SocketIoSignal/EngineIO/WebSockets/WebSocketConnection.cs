@@ -318,12 +318,15 @@ internal sealed class WebSocketConnection
         }
     }
 
-    /// <summary>One unmasked, final frame, header and payload, into the frame buffer.</summary>
+    /// <summary>
+    /// One unmasked, final frame, header and payload, into the output. The payload is copied piecewise, so Kestrel's
+    /// blocks are filled before a new one is taken (a frame never asks for one contiguous span of its size).
+    /// </summary>
     private void WriteFrame(int opcode, ReadOnlySpan<byte> payload, bool rsv1)
     {
         int length = payload.Length;
         int headerLength = length < 126 ? 2 : length <= ushort.MaxValue ? 4 : 10;
-        var span = _output.GetSpan(headerLength + length);
+        var span = _output.GetSpan(headerLength);
         span[0] = (byte)(0x80 | (rsv1 ? 0x40 : 0) | opcode);
         if (length < 126)
         {
@@ -339,8 +342,8 @@ internal sealed class WebSocketConnection
             span[1] = 127;
             BinaryPrimitives.WriteUInt64BigEndian(span[2..], (ulong)length);
         }
-        payload.CopyTo(span[headerLength..]);
-        _output.Advance(headerLength + length);
+        _output.Advance(headerLength);
+        _output.Write(payload);
     }
 
     private async ValueTask SendControlAsync(int opcode, byte[] payload)
