@@ -22,6 +22,14 @@ public sealed class ServerOptions
     /// <summary>The protocol test suites' server: short heartbeats, any origin, an Engine.IO echo at /engine.io/.</summary>
     public bool Conformance { get; set; }
 
+    /// <summary>
+    /// Takes new Engine.IO WebSocket connections at Kestrel's connection level, before its HTTP/1.1 layer: the
+    /// WebSocket then runs on the connection's own pipes, with no HTTP request state kept under it (less memory per
+    /// idle connection, less CPU per message). The engine still checks every handshake as on the HTTP path; the
+    /// endpoint's middleware is skipped, which this server has none of on /socket.io. Off by default.
+    /// </summary>
+    public bool ConnectionLevelWebSockets { get; set; }
+
     /// <summary>host:port of a Redis server to share rooms with other nodes; empty: in-memory rooms.</summary>
     public string Redis { get; set; } = "";
 }

@@ -50,13 +50,17 @@ public static class SignalServer
         {
             // The web host binds endpoints from "Kestrel", not its limits: bind "Kestrel:Limits" here.
             builder.Configuration.GetSection("Kestrel:Limits").Bind(kestrel.Limits);
+            Action<Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions> listen = server.ConnectionLevelWebSockets
+                ? endpoint => endpoint.Use(next => new SocketIoSignal.AspNetCore.WebSocketConnectionTakeover(next, endpoint.ApplicationServices,
+                    builder.Configuration["EngineIo:Path"] ?? "/socket.io").OnConnectionAsync)
+                : _ => { };
             if (string.IsNullOrEmpty(server.Host))
             {
-                kestrel.ListenAnyIP(server.Port);
+                kestrel.ListenAnyIP(server.Port, listen);
             }
             else
             {
-                kestrel.Listen(IPAddress.Parse(server.Host), server.Port);
+                kestrel.Listen(IPAddress.Parse(server.Host), server.Port, listen);
             }
         });
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);

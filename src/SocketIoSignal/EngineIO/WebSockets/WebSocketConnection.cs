@@ -42,9 +42,15 @@ internal sealed class WebSocketConnection
     private const int Opcode_Close = 8;
     private const int Opcode_Pong = 10;
 
-    private readonly Stream _stream;
+    private readonly Stream? _stream;
     private readonly PipeReader _input;
-    private readonly FrameBuffer _output = new();
+
+    /// <summary>Kestrel's output pipe of the connection, when the WebSocket runs on the transport itself.</summary>
+    private readonly PipeWriter? _pipe;
+
+    /// <summary>Where frames are written: straight into <see cref="_pipe"/>, else a batch buffer for one stream write.</summary>
+    private readonly IBufferWriter<byte> _output;
+    private readonly FrameBuffer? _batch;
     private readonly WebSocketFrameDecoder _decoder;
     private readonly PerMessageDeflate? _deflate;
     private readonly int _protocol;
@@ -60,9 +66,22 @@ internal sealed class WebSocketConnection
     public WebSocketConnection(Stream stream, int protocol, int maxMessage, PerMessageDeflate? deflate,
         TimeSpan closeTimeout, EngineIoMetrics? metrics, Action abortConnection)
     {
-        _stream = stream;
-        // Zero-byte reads: an idle connection waits on Kestrel's input without a buffer of its own.
-        _input = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 4096, minimumReadSize: 1024, leaveOpen: true, useZeroByteReads: true));
+        if (stream is UpgradedTransport transport)
+        {
+            // Frames are read from and written into Kestrel's own connection pipes: no copy either way, no stream
+            // layers, and nothing held while idle (the transport waits for data before it takes a buffer).
+            _input = transport.Input;
+            _pipe = transport.Output;
+            _output = transport.Output;
+        }
+        else
+        {
+            _stream = stream;
+            // Zero-byte reads: an idle connection waits on Kestrel's input without a buffer of its own.
+            _input = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 4096, minimumReadSize: 1024, leaveOpen: true, useZeroByteReads: true));
+            _batch = new FrameBuffer();
+            _output = _batch;
+        }
         _protocol = protocol;
         _deflate = deflate;
         _closeTimeout = closeTimeout;
@@ -274,9 +293,20 @@ internal sealed class WebSocketConnection
     /// </summary>
     private async ValueTask FlushAsync(CancellationToken cancellationToken)
     {
+        if (_pipe is not null)
+        {
+            var flush = _pipe.FlushAsync(cancellationToken);
+            var result = flush.IsCompletedSuccessfully ? flush.Result : await flush;
+            if (result.IsCompleted || result.IsCanceled)
+            {
+                // The connection's sender has stopped: the peer is gone.
+                throw new IOException("the connection is closed");
+            }
+            return;
+        }
         try
         {
-            var write = _stream.WriteAsync(_output.Written, cancellationToken);
+            var write = _stream!.WriteAsync(_batch!.Written, cancellationToken);
             if (!write.IsCompletedSuccessfully)
             {
                 await write;
@@ -284,16 +314,19 @@ internal sealed class WebSocketConnection
         }
         finally
         {
-            _output.Reset();
+            _batch!.Reset();
         }
     }
 
-    /// <summary>One unmasked, final frame, header and payload, into the frame buffer.</summary>
+    /// <summary>
+    /// One unmasked, final frame, header and payload, into the output. The payload is copied piecewise, so Kestrel's
+    /// blocks are filled before a new one is taken (a frame never asks for one contiguous span of its size).
+    /// </summary>
     private void WriteFrame(int opcode, ReadOnlySpan<byte> payload, bool rsv1)
     {
         int length = payload.Length;
         int headerLength = length < 126 ? 2 : length <= ushort.MaxValue ? 4 : 10;
-        var span = _output.GetSpan(headerLength + length);
+        var span = _output.GetSpan(headerLength);
         span[0] = (byte)(0x80 | (rsv1 ? 0x40 : 0) | opcode);
         if (length < 126)
         {
@@ -309,8 +342,8 @@ internal sealed class WebSocketConnection
             span[1] = 127;
             BinaryPrimitives.WriteUInt64BigEndian(span[2..], (ulong)length);
         }
-        payload.CopyTo(span[headerLength..]);
-        _output.Advance(headerLength + length);
+        _output.Advance(headerLength);
+        _output.Write(payload);
     }
 
     private async ValueTask SendControlAsync(int opcode, byte[] payload)
@@ -411,7 +444,7 @@ internal sealed class WebSocketConnection
 }
 
 /// <summary>The frames of one batch, in one buffer rented for the batch and given back after its write.</summary>
-internal sealed class FrameBuffer
+internal sealed class FrameBuffer : IBufferWriter<byte>
 {
     private byte[]? _buffer;
     private int _written;
@@ -435,6 +468,14 @@ internal sealed class FrameBuffer
     }
 
     public void Advance(int count) => _written += count;
+
+    public Memory<byte> GetMemory(int sizeHint = 0)
+    {
+        GetSpan(Math.Max(sizeHint, 1));
+        return _buffer!.AsMemory(_written);
+    }
+
+    Span<byte> IBufferWriter<byte>.GetSpan(int sizeHint) => GetSpan(Math.Max(sizeHint, 1));
 
     public void Reset()
     {

@@ -1,0 +1,154 @@
+using System.Text;
+using NUnit.Framework;
+using SocketIoSignal.AspNetCore;
+using SocketIoSignal.Tests.Hostile;
+using SocketIoSignal.Tests.Infrastructure;
+using static SocketIoSignal.Tests.Codelab.SeedLog;
+using static SocketIoSignal.Tests.Infrastructure.RawSocketIoClient;
+
+namespace SocketIoSignal.Tests.EngineIO;
+
+/// <summary>
+/// --ConnectionLevelWebSockets: new Engine.IO WebSockets taken at Kestrel's connection level. The signaling works
+/// through it, the engine's own checks answer as on the HTTP path, the framing is as strict, and every other
+/// connection (polling, pages, upgrades of polling sessions) still goes to HTTP.
+/// </summary>
+[TestFixture]
+internal sealed class WebSocketConnectionTakeoverTests
+{
+    private static readonly string[] On = ["--ConnectionLevelWebSockets=true"];
+
+    private const string Handshake = "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n" +
+        "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n";
+
+    [Test]
+    public async Task TheCodelabRelayRunsOverWebSocketsTakenAtTheConnection()
+    {
+        await using var server = await TestServer.StartAsync(On);
+        await using var a = await ConnectAsync(server.BaseUri, 4);
+        await using var b = await ConnectAsync(server.BaseUri, 4);
+        await a.EmitAsync("create or join", "t1");
+        await a.WaitForAsync("created");
+        await b.EmitAsync("create or join", "t1");
+        await b.WaitForAsync("joined");
+        await a.EmitAsync("message", "offer sdp");
+        var message = await b.WaitForAsync("message");
+        Assert.That(message.Data!.ToJsonString(), Is.EqualTo("[\"message\",\"offer sdp\"]"));
+        // The sender's log echo of it (each wait bounded; earlier logs of the room come first).
+        string said;
+        do
+        {
+            said = (await a.WaitForAsync("log")).Data!.ToJsonString();
+        }
+        while (!said.Contains("Client said", StringComparison.Ordinal));
+        Assert.That(said, Is.EqualTo(Log("Client said: ", "offer sdp")));
+        server.AssertNoErrors();
+    }
+
+    [Test]
+    public async Task The101ComesFromTheEngineWithoutKestrelsHttpLayerAndOnlyWhenTheOptionIsOn()
+    {
+        foreach (var on in new[] { true, false })
+        {
+            await using var server = await TestServer.StartAsync(on ? On : []);
+            await using var tcp = await RawTcp.ConnectAsync(server.Port);
+            await tcp.SendAsync(Handshake + "\r\n");
+            var (status, head, _) = await tcp.ReadResponseAsync();
+            Assert.That(status, Is.EqualTo(101));
+            Assert.That(head, Does.Contain("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo="));
+            // Kestrel's HTTP/1.1 layer adds its Server header to every response; the connection-level 101 has none.
+            Assert.That(head.Contains("Server: Kestrel", StringComparison.Ordinal), Is.EqualTo(!on), on ? "taken at the connection" : "through HTTP");
+            var (b0, open) = await tcp.ReadFrameAsync();
+            Assert.That(b0, Is.EqualTo(0x81));
+            Assert.That(Encoding.UTF8.GetString(open), Does.StartWith("0{\"sid\":"));
+        }
+    }
+
+    [Test]
+    public async Task AnUnmaskedClientFrameClosesWith1002AndAFin()
+    {
+        await using var server = await TestServer.StartAsync(On);
+        await using var tcp = await RawTcp.ConnectAsync(server.Port);
+        await tcp.SendAsync(Handshake + "\r\n");
+        Assert.That((await tcp.ReadResponseAsync()).Status, Is.EqualTo(101));
+        await tcp.ReadFrameAsync();
+        await tcp.SendFrameAsync(1, "40"u8.ToArray(), mask: false);
+        var (code, _) = await tcp.ReadCloseFrameAsync();
+        Assert.That(code, Is.EqualTo(1002));
+        Assert.That(await tcp.EndsWithFinAsync(), Is.True);
+    }
+
+    [Test]
+    public async Task TheEnginesOwnAnswersComeBackAsHttpResponses()
+    {
+        await using var server = await TestServer.StartAsync(On);
+        await using (var tcp = await RawTcp.ConnectAsync(server.Port))
+        {
+            await tcp.SendAsync(Handshake.Replace("EIO=4", "EIO=9", StringComparison.Ordinal) + "\r\n");
+            var (status, head, body) = await tcp.ReadResponseAsync();
+            Assert.That(status, Is.EqualTo(400));
+            Assert.That(body, Is.EqualTo("{\"code\":5,\"message\":\"Unsupported protocol version\"}"));
+            Assert.That(head, Does.Contain("Connection: close"));
+            Assert.That(await tcp.EndsWithFinAsync(), Is.True);
+        }
+        await using (var tcp = await RawTcp.ConnectAsync(server.Port))
+        {
+            // A WebSocket handshake of another version: 426 naming version 13, as on the HTTP path.
+            await tcp.SendAsync(Handshake.Replace("Version: 13", "Version: 8", StringComparison.Ordinal) + "\r\n");
+            var (status, head, _) = await tcp.ReadResponseAsync();
+            Assert.That(status, Is.EqualTo(426));
+            Assert.That(head, Does.Contain("Sec-WebSocket-Version: 13"));
+        }
+    }
+
+    [Test]
+    public async Task EveryOtherConnectionGoesToHttpUntouched()
+    {
+        await using var server = await TestServer.StartAsync(On);
+        using var http = new HttpClient { BaseAddress = server.BaseUri };
+        var page = await http.GetAsync("/").Within();
+        Assert.That((int)page.StatusCode, Is.EqualTo(200), "the codelab page");
+        var open = await http.GetStringAsync("/socket.io/?EIO=4&transport=polling").Within();
+        Assert.That(open, Does.StartWith("0{\"sid\":"));
+        // A polling session's upgrade carries a sid: HTTP takes it, and the probe is answered.
+        var sid = EngineIoRaw.SidOf(open);
+        await using var tcp = await RawTcp.ConnectAsync(server.Port);
+        Assert.That(await tcp.UpgradeAsync($"/socket.io/?EIO=4&transport=websocket&sid={sid}"), Is.EqualTo(101));
+        await tcp.SendFrameAsync(1, "2probe"u8.ToArray());
+        var (_, probe) = await tcp.ReadFrameAsync();
+        Assert.That(Encoding.UTF8.GetString(probe), Is.EqualTo("3probe"));
+        server.AssertNoErrors();
+    }
+
+    [TestCase("GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nSec-WebSocket-Key: k\r\n\r\n", true)]
+    [TestCase("GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nSec-WebSocket-Key: k\r\n", false)]
+    [TestCase("GET /socket.io/?EIO=4&transport=websocket&sid=abc HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nSec-WebSocket-Key: k\r\n\r\n", false)]
+    [TestCase("GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nSec-WebSocket-Key: k\r\n\r\n", false)]
+    [TestCase("GET /other/?EIO=4&transport=websocket HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nSec-WebSocket-Key: k\r\n\r\n", false)]
+    [TestCase("POST /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nSec-WebSocket-Key: k\r\n\r\n", false)]
+    [TestCase("GET /socket.io/?EIO=4&transport=websocket HTTP/1.0\r\nHost: a\r\nUpgrade: websocket\r\nSec-WebSocket-Key: k\r\n\r\n", false)]
+    [TestCase("GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nUpgrade: websocket\r\nSec-WebSocket-Key: k\r\n\r\n", false)]
+    [TestCase("GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: a\r\nHost: b\r\nUpgrade: websocket\r\nSec-WebSocket-Key: k\r\n\r\n", false)]
+    [TestCase("GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nUpgrade: websocket\r\nSec-WebSocket-Key: k\r\n\r\n", false)]
+    [TestCase("GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: a\r\n folded\r\nUpgrade: websocket\r\nSec-WebSocket-Key: k\r\n\r\n", false)]
+    [TestCase("GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: a\r\nBad Name: x\r\nUpgrade: websocket\r\nSec-WebSocket-Key: k\r\n\r\n", false)]
+    [TestCase("GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: a\r\nSec-WebSocket-Key: k\r\n\r\n", false)]
+    public void OnlyAWholeCleanHandshakeForANewSessionIsTaken(string head, bool taken)
+    {
+        var parsed = WebSocketConnectionTakeover.Parse(Encoding.ASCII.GetBytes(head), "GET /socket.io/"u8);
+        Assert.That(parsed is not null, Is.EqualTo(taken));
+        if (parsed is not null)
+        {
+            Assert.That(parsed.Length, Is.EqualTo(head.Length));
+            Assert.That(parsed.Path, Is.EqualTo("/socket.io/"));
+            Assert.That(parsed.Headers, Has.Count.EqualTo(3));
+        }
+    }
+
+    [Test]
+    public void AHeaderValueOutsidePrintableAsciiIsLeftToHttp()
+    {
+        var head = Encoding.Latin1.GetBytes("GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: a\r\nX: caf\u00e9\r\nUpgrade: websocket\r\nSec-WebSocket-Key: k\r\n\r\n");
+        Assert.That(WebSocketConnectionTakeover.Parse(head, "GET /socket.io/"u8), Is.Null);
+    }
+}
