@@ -46,10 +46,7 @@ public sealed class ServerProcess : IDisposable
                     "--Diagnostics:Enabled=true", "--Logging:LogLevel:Default=Warning",
                     // The per-connection event rate limit (1000/s by default, an addition of ours) is off: the
                     // reference servers have none, and the relay scenarios send up to 10,000 events/s per connection.
-                    "--SocketIo:MaxEventsPerSecond=0",
-                    // New WebSockets taken at the connection level (the server's opt-in; README, "Benchmark"): no HTTP/1.1
-                    // request state under each WebSocket. A build without the option ignores it.
-                    "--ConnectionLevelWebSockets=true"]);
+                    "--SocketIo:MaxEventsPerSecond=0"]);
                 if (pingIntervalMs is { } ms)
                 {
                     args.Add("--EngineIo:PingInterval=" + ms.ToString(CultureInfo.InvariantCulture));
