@@ -278,10 +278,6 @@ public sealed partial class NamespacesTests : NodeSuiteFixture
         Assert.That(nsp!.Sockets, Has.Count.EqualTo(1));
     }
 
-#if NODESUITE_FAILING
-    // Ported but failing against the server as it is (docs/node-suite.md says how); build with
-    // -p:DefineConstants=NODESUITE_FAILING to run them.
-
     [Test(Description = "should not emit volatile event after regular event")]
     public async Task ShouldNotEmitVolatileEventAfterRegularEvent() =>
         Assert.That(await CountVolatileAsync(TimeSpan.FromMilliseconds(50), chat =>
@@ -299,5 +295,4 @@ public sealed partial class NamespacesTests : NodeSuiteFixture
         await c1.ConnectErrorAsync();
         await Eventually.UntilAsync(() => !server.Io.TryGetNamespace("/dynamic-101", out _), TaskTimeouts.Default, "/dynamic-101 cleaned up");
     }
-#endif
 }

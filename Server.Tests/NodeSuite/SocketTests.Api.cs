@@ -181,10 +181,6 @@ public sealed partial class SocketTests : NodeSuiteFixture
         Assert.That(failed, Is.False);
     }
 
-#if NODESUITE_FAILING
-    // Ported but failing against the server as it is (docs/node-suite.md says how); build with
-    // -p:DefineConstants=NODESUITE_FAILING to run them.
-
     [Test(Description = "should not emit volatile event after regular event (polling)")]
     public async Task ShouldNotEmitVolatileEventAfterRegularEventPolling() =>
         Assert.That(await CountVolatileAsync("polling", TimeSpan.Zero, (_, s) =>
@@ -250,5 +246,4 @@ public sealed partial class SocketTests : NodeSuiteFixture
             s.Volatile.Emit("ev", "data");
             s.Emit("ev", "data");
         }), Is.EqualTo(2));
-#endif
 }

@@ -457,10 +457,6 @@ public sealed partial class SocketTests : NodeSuiteFixture
         await socket3.DisconnectedAsync();
     }
 
-#if NODESUITE_FAILING
-    // Ported but failing against the server as it is (docs/node-suite.md says how); build with
-    // -p:DefineConstants=NODESUITE_FAILING to run them.
-
     [Test(Description = "should leave all rooms joined after a middleware failure")]
     public async Task ShouldLeaveAllRoomsJoinedAfterAMiddlewareFailure()
     {
@@ -490,5 +486,4 @@ public sealed partial class SocketTests : NodeSuiteFixture
         Assert.That(await server.Io.In("room1").SocketIdsAsync().Within(), Is.Empty);
         Assert.That(server.Io.Sockets.Adapter.LocalRoomCount, Is.Zero);
     }
-#endif
 }

@@ -354,7 +354,18 @@ internal sealed partial class EngineIoSession
                     _outbox.Drain(_writeBatch);
                 }
                 // Every frame of the batch into the output, then one flush: one send for all of them.
-                await ws.SendAsync(_writeBatch);
+                var send = ws.SendAsync(_writeBatch);
+                if (send.IsCompletedSuccessfully)
+                {
+                    send.GetAwaiter().GetResult();
+                    // Written at once, on the thread that queued: the writer (and so the transport's unwritable
+                    // state) is released on a later thread-pool turn, never before the emitter's next statement.
+                    await Task.CompletedTask.ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
+                }
+                else
+                {
+                    await send;
+                }
                 _writeBatch.Clear();
                 ObservedConnection?.RaiseDrain();
                 if (closing)

@@ -43,6 +43,8 @@ public sealed partial class SocketIoServer : IEngineIoHandler, ISocketIoServer
         Metrics = metrics;
         ParserLimits = new SocketIoParserLimits(Options.MaxAttachments, Options.MaxJsonDepth);
         Metrics.Rooms = () => _namespaces.Values.Sum(n => (long)n.Adapter.LocalRoomCount);
+        Metrics.RecoverySessions = () => _namespaces.Values.Sum(n => (long)(n.Recovery?.KeptSessions ?? 0));
+        Metrics.RecoveryPackets = () => _namespaces.Values.Sum(n => (long)(n.Recovery?.KeptPackets ?? 0));
         Of("/");
     }
 
@@ -185,6 +187,7 @@ public sealed partial class SocketIoServer : IEngineIoHandler, ISocketIoServer
             }
             child.Parent!.RemoveChild(child);
         }
+        child.Recovery?.Dispose();
         child.Observe(child.Adapter.DisposeAsync());
     }
 
@@ -328,6 +331,7 @@ public sealed partial class SocketIoServer : IEngineIoHandler, ISocketIoServer
                 nsp.DisconnectSockets(close: true);
             }
         }
+        StopRecovery();
         foreach (var nsp in _namespaces.Values)
         {
             try
@@ -338,6 +342,18 @@ public sealed partial class SocketIoServer : IEngineIoHandler, ISocketIoServer
             {
                 LogAdapterError(ex, nsp.Name);
             }
+        }
+    }
+
+    /// <summary>
+    /// Shutdown: the connection state recovery stores of every namespace stop their sweep timers and let go of what
+    /// they kept (no session comes back to a server that has stopped).
+    /// </summary>
+    internal void StopRecovery()
+    {
+        foreach (var nsp in _namespaces.Values)
+        {
+            nsp.Recovery?.Dispose();
         }
     }
 

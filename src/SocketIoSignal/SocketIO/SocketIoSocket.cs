@@ -22,7 +22,11 @@ public sealed class SocketIoSocket
     private readonly object _dispatchGate = new();
     private readonly object _listenersGate = new();
     private Task _tail = Task.CompletedTask;
-    private int _closed;
+    /// <summary>Pending (the namespace middlewares run), connected, or closed for good; see the constants below.</summary>
+    private int _state;
+    private const int StatePending = 0;
+    private const int StateConnected = 1;
+    private const int StateClosed = 2;
 
     // Catch-all listeners and packet middlewares: null when there are none (the common case costs a null check);
     // each array is replaced, never changed.
@@ -52,8 +56,31 @@ public sealed class SocketIoSocket
     /// <summary>What the server knew of the client when it connected (Node's <c>socket.handshake</c>).</summary>
     public SocketIoHandshake Handshake { get; }
 
-    /// <summary>Whether the socket is still connected to its namespace.</summary>
-    public bool Connected => System.Threading.Volatile.Read(ref _closed) == 0;
+    /// <summary>
+    /// Whether the socket is connected to its namespace: false while the namespace middlewares run (as Node), true
+    /// from the connection handlers on, false again once it left.
+    /// </summary>
+    public bool Connected => System.Threading.Volatile.Read(ref _state) == StateConnected;
+
+    /// <summary>The socket left its namespace, or was refused or abandoned before it joined: nothing joins it to a room any more.</summary>
+    internal bool IsClosed => System.Threading.Volatile.Read(ref _state) == StateClosed;
+
+    /// <summary>The middlewares passed: the socket counts as connected from now on (Node's <c>_onconnect</c>).</summary>
+    internal void MarkConnected() => Interlocked.CompareExchange(ref _state, StateConnected, StatePending);
+
+    /// <summary>
+    /// The socket never got connected (a middleware refused it, or its client went away meanwhile): it leaves the rooms a
+    /// middleware joined and joins none later (Node's <c>_cleanup</c>); no disconnect handlers, as it never connected.
+    /// </summary>
+    internal void Cleanup()
+    {
+        if (Interlocked.CompareExchange(ref _state, StateClosed, StatePending) != StatePending)
+        {
+            return;
+        }
+        Namespace.Observe(Namespace.Adapter.DeleteAllAsync(Id));
+        Namespace.RemoveSocket(this);
+    }
 
     /// <summary>Whether the socket has left its namespace (Node's <c>socket.disconnected</c>).</summary>
     public bool Disconnected => !Connected;
@@ -351,23 +378,30 @@ public sealed class SocketIoSocket
     internal bool Emit(BroadcastFlags flags, string eventName, object?[] args)
     {
         ReservedEvents.ThrowIfReserved(eventName);
-        if (!Connected)
-        {
-            return false;
-        }
-        Namespace.Server.RaiseEventSent(this, eventName, args);
-        if (Namespace.Recovery is { } recovery && !flags.Volatile)
+        if (Namespace.Recovery is { } recovery && !flags.Volatile && (Pid is not null || !IsClosed))
         {
             // Connection state recovery: kept, with its offset, as Node's emit through the adapter to the socket's
-            // room (a volatile one is not kept).
+            // room (a volatile one is not kept). Also once the socket's transport has dropped: the event waits for the
+            // session's return.
+            Namespace.Server.RaiseEventSent(this, eventName, args);
             return recovery.Emit(eventName, args, new Adapter.BroadcastTarget(Adapter.RoomSet.With(Adapter.RoomSet.Empty, Id), Adapter.RoomSet.Empty), p =>
             {
+                // Counts as the socket's even when not sent: a session kept from here on collects it, being its last.
                 LastSeq = p.RecoverySeq;
+                if (IsClosed)
+                {
+                    return false;
+                }
                 p.EventName = eventName;
                 p.EventArgs = args;
                 return SendPacket(p, flags);
             });
         }
+        if (IsClosed)
+        {
+            return false;
+        }
+        Namespace.Server.RaiseEventSent(this, eventName, args);
         var packet = SocketIoEncoder.EncodeEvent(Namespace.Name, eventName, args);
         if (_anyOutgoing is null && !flags.AffectsDelivery)
         {
@@ -389,7 +423,7 @@ public sealed class SocketIoSocket
         var ack = new SocketAck(all);
         if (!TryRegisterAck(id, ack))
         {
-            throw new InvalidOperationException(Connected ? "too many acknowledgements pending on this socket" : "the socket is disconnected");
+            throw new InvalidOperationException(!IsClosed ? "too many acknowledgements pending on this socket" : "the socket is disconnected");
         }
         try
         {
@@ -397,7 +431,7 @@ public sealed class SocketIoSocket
             var packet = SocketIoEncoder.EncodeEvent(Namespace.Name, eventName, args, id);
             packet.EventName = eventName;
             packet.EventArgs = args;
-            if (!SendPacket(packet, flags) && !Connected)
+            if (!SendPacket(packet, flags) && IsClosed)
             {
                 throw new InvalidOperationException("the socket is disconnected");
             }
@@ -500,11 +534,18 @@ public sealed class SocketIoSocket
 
     /// <summary>Joins every room of <paramref name="rooms"/> (Node's <c>socket.join([...])</c>).</summary>
     /// <param name="rooms">Room names.</param>
-    public void Join(IEnumerable<string> rooms) => Namespace.Observe(Namespace.Adapter.AddAllAsync(Id, [.. rooms]));
+    public void Join(IEnumerable<string> rooms)
+    {
+        if (!IsClosed)
+        {
+            Namespace.Observe(Namespace.Adapter.AddAllAsync(Id, [.. rooms]));
+        }
+    }
 
     /// <summary>Joins <paramref name="room"/>; completes when every node knows.</summary>
     /// <param name="room">A room name.</param>
-    public ValueTask JoinAsync(string room) => Namespace.Adapter.AddAllAsync(Id, [room]);
+    /// <remarks>Once the socket has left (or was refused by a middleware), joining does nothing, as in Node.</remarks>
+    public ValueTask JoinAsync(string room) => IsClosed ? ValueTask.CompletedTask : Namespace.Adapter.AddAllAsync(Id, [room]);
 
     /// <summary>Leaves <paramref name="room"/> (completes in the background with a cluster adapter).</summary>
     /// <param name="room">A room name.</param>
@@ -536,12 +577,12 @@ public sealed class SocketIoSocket
     /// <summary>Waits for the client's answer to <paramref name="id"/>; false when disconnected or at the cap.</summary>
     private bool TryRegisterAck(long id, IAckReceiver receiver)
     {
-        if (!Connected || _acks.Count >= Namespace.Server.Options.MaxPendingAcks || !_acks.TryAdd(id, receiver))
+        if (IsClosed || _acks.Count >= Namespace.Server.Options.MaxPendingAcks || !_acks.TryAdd(id, receiver))
         {
             return false;
         }
         Namespace.Server.Metrics.AckPending(1);
-        if (!Connected)
+        if (IsClosed)
         {
             // The socket closed while the ack was being added: take it back (OnClose may already have).
             ForgetAck(id, receiver);
@@ -730,7 +771,7 @@ public sealed class SocketIoSocket
     private void AfterMiddlewares(SocketIoEvent evt)
     {
         // As Node: an event whose middlewares finish after the socket left goes nowhere.
-        if (Connected && _handlers.TryGetValue(evt.Name, out var handlers))
+        if (!IsClosed && _handlers.TryGetValue(evt.Name, out var handlers))
         {
             Dispatch(handlers, evt);
         }
@@ -841,7 +882,7 @@ public sealed class SocketIoSocket
     /// <summary>Leaves the namespace: disconnecting handlers (rooms still set), rooms cleared, disconnect handlers.</summary>
     internal void OnClose(DisconnectReason reason)
     {
-        if (Interlocked.Exchange(ref _closed, 1) != 0)
+        if (Interlocked.Exchange(ref _state, StateClosed) == StateClosed)
         {
             return;
         }
