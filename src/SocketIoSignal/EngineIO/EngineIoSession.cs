@@ -230,11 +230,11 @@ internal sealed partial class EngineIoSession
         }
         if (!overflow)
         {
-            ObservedConnection?.RaisePacketCreate(packets);
+            ObservedConnection?.RaisePacketCreate(packets, compress);
         }
         if (writer is not null)
         {
-            _ = WriteAsync(writer);
+            RunWriter(writer);
         }
         if (overflow)
         {
@@ -274,7 +274,7 @@ internal sealed partial class EngineIoSession
         _server.OnSessionClosed(this, reason);
         if (writer is not null)
         {
-            _ = WriteAsync(writer);
+            RunWriter(writer);
         }
     }
 
@@ -415,7 +415,7 @@ internal sealed partial class EngineIoSession
         }
         if (writer is not null)
         {
-            _ = WriteAsync(writer);
+            RunWriter(writer);
         }
         if (closing)
         {
@@ -427,8 +427,21 @@ internal sealed partial class EngineIoSession
         }
     }
 
-    /// <summary>Handles one incoming packet from the client on the active transport.</summary>
+    /// <summary>Handles one incoming packet from the client on the active transport, in a turn (see <see cref="EnterTurn"/>).</summary>
     internal void OnPacket(EngineIoPacket packet)
+    {
+        EnterTurn();
+        try
+        {
+            HandlePacket(packet);
+        }
+        finally
+        {
+            ExitTurn();
+        }
+    }
+
+    private void HandlePacket(EngineIoPacket packet)
     {
         if (CloseIfHeartbeatLate())
         {

@@ -453,6 +453,12 @@ internal sealed class SocketIoClient
     private void Fail(string why)
     {
         Failed = true;
+        // As Node's client.onerror: every socket's error handlers hear it, then the connection closes.
+        var error = new InvalidDataException(string.Concat(char.ToUpperInvariant(why[0]).ToString(), why.AsSpan(1)));
+        foreach (var socket in Snapshot())
+        {
+            socket.RaiseError(error);
+        }
         _server.OnProtocolError(why);
         Session.Close();
     }

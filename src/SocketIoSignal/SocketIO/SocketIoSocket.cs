@@ -176,7 +176,9 @@ public sealed class SocketIoSocket
 
     /// <summary>
     /// Runs when a packet middleware (<see cref="Use(Func{SocketIoEvent, Task})"/>) refused an event (Node's
-    /// <c>socket.on("error")</c>); the handler gets the middleware's error. The socket stays connected.
+    /// <c>socket.on("error")</c>); the handler gets the middleware's error. The socket stays connected. Also when the
+    /// client sent a packet that cannot be decoded (an <see cref="System.IO.InvalidDataException"/> saying why, as
+    /// Node's "Illegal attachments"), just before the connection is closed.
     /// </summary>
     /// <param name="handler">Gets the error.</param>
     /// <returns>This socket.</returns>
@@ -755,7 +757,7 @@ public sealed class SocketIoSocket
             }
             else
             {
-                socket.Refused(t.Exception?.InnerException ?? new OperationCanceledException());
+                socket.RaiseError(t.Exception?.InnerException ?? new OperationCanceledException());
             }
         }, (this, evt), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
@@ -777,8 +779,8 @@ public sealed class SocketIoSocket
         }
     }
 
-    /// <summary>A packet middleware refused an event: the error handlers get it (Node's <c>_onerror</c>).</summary>
-    private void Refused(Exception error)
+    /// <summary>A packet middleware refused an event, or the client sent what cannot be decoded: the error handlers get it (Node's <c>_onerror</c>).</summary>
+    internal void RaiseError(Exception error)
     {
         Action<Exception>[] handlers;
         lock (_onError)
