@@ -150,10 +150,6 @@ public sealed class ConnectionStateRecoveryTests : NodeSuiteFixture
         Assert.That(socket.Recovered, Is.False);
     }
 
-#if NODESUITE_FAILING
-    // Ported but failing against the server as it is (docs/node-suite.md says how); build with
-    // -p:DefineConstants=NODESUITE_FAILING to run them.
-
     [Test(Description = "should restore session and missed packets")]
     public async Task ShouldRestoreSessionAndMissedPackets()
     {
@@ -183,5 +179,4 @@ public sealed class ConnectionStateRecoveryTests : NodeSuiteFixture
         Assert.That(packets[2], Does.StartWith("42[\"hello3\""));
         Assert.That(packets[3], Is.EqualTo($$"""40{"sid":"{{sid}}","pid":"{{pid}}"}"""));
     }
-#endif
 }

@@ -73,3 +73,39 @@ public sealed partial class MessagingManyTests : NodeSuiteFixture
         Assert.That(Clients.Events.Where(e => e.Event == "some event"), Is.Empty);
     }
 }
+
+/// <summary>messaging-many.ts, the case of the broadcast operator a socket makes.</summary>
+public sealed partial class MessagingManyTests
+{
+    [Test(Description = "should return an immutable broadcast operator")]
+    public async Task ShouldReturnAnImmutableBroadcastOperator()
+    {
+        var server = await StartAsync();
+        var connections = server.Connections();
+        var s = new List<SocketIoSocket>();
+        foreach (var rooms in new[] { new[] { "room1" }, ["room2"], ["room1", "room3"], ["room4"], ["room1", "room5"], ["room1", "room6"] })
+        {
+            await (await ClientAsync(server, "/", NoMultiplex)).ConnectedAsync();
+            var socket = await connections.NextAsync();
+            socket.Join(rooms);
+            s.Add(socket);
+        }
+        // the last socket makes the operator (Node: socket.local.compress(false).to([...]).except("room3"))
+        var op = s[5].Broadcast.Local.Compress(false).To(["room1", "room2"]).Except("room3");
+        string[] selected = [s[0].Id, s[1].Id, s[4].Id];
+        Assert.That(await op.Compress(true).SocketIdsAsync().Within(), Is.EquivalentTo(selected));
+        Assert.That(await op.Volatile.SocketIdsAsync().Within(), Is.EquivalentTo(selected));
+        Assert.That(await op.To("room4").SocketIdsAsync().Within(), Is.EquivalentTo(selected.Append(s[3].Id)));
+        Assert.That(await op.Except("room5").SocketIdsAsync().Within(), Is.EquivalentTo(new[] { s[0].Id, s[1].Id }));
+        Assert.That(await s[5].To("room6").SocketIdsAsync().Within(), Is.Empty, "room6 holds only the sender");
+        Assert.That(await op.SocketIdsAsync().Within(), Is.EquivalentTo(selected), "rooms room1, room2, except room3 and the sender, as made");
+        // the flags too: Compress(true) on a derived operator left the original's emits uncompressed
+        var created = new TaskCompletionSource<SocketIoSignal.EngineIO.EnginePacket>(TaskCreationOptions.RunContinuationsAsynchronously);
+        s[0].Conn.OnPacketCreate(p => created.TrySetResult(p));
+        _ = op.Compress(true).Volatile;
+        op.Emit("hello");
+        var packet = await created.Task.Within();
+        Assert.That(packet.Text, Is.EqualTo("2[\"hello\"]"));
+        Assert.That(packet.Compress, Is.False);
+    }
+}

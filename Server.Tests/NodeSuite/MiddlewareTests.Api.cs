@@ -53,3 +53,35 @@ public sealed partial class MiddlewareTests : NodeSuiteFixture
         Assert.That(mainCalled, Is.False);
     }
 }
+
+/// <summary>middleware.ts, the case of a connection closed while a middleware runs.</summary>
+public sealed partial class MiddlewareTests
+{
+    [Test(Description = "should be ignored if socket gets closed")]
+    public async Task ShouldBeIgnoredIfSocketGetsClosed()
+    {
+        var server = await StartAsync();
+        var inMiddleware = new TaskCompletionSource<SocketIoSocket>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var nextCalled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var connections = 0;
+        server.Io.Use((s, next) =>
+        {
+            // as Node: the middleware goes on once the connection has closed
+            s.Conn.OnClose(_ =>
+            {
+                next(null);
+                nextCalled.TrySetResult();
+            });
+            inMiddleware.TrySetResult(s);
+        });
+        server.Io.OnConnection(_ => Interlocked.Increment(ref connections));
+        var client = await ClientAsync(server);
+        var socket = await inMiddleware.Task.Within();
+        await client.CloseEngineAsync();
+        await nextCalled.Task.Within();
+        await Eventually.UntilAsync(() => socket.IsClosed, TaskTimeouts.Default, "the socket was dropped, not connected");
+        Assert.That(connections, Is.Zero);
+        Assert.That(socket.Connected, Is.False);
+        Assert.That(server.Io.Sockets.Sockets, Is.Empty);
+    }
+}

@@ -86,10 +86,6 @@ public sealed partial class MiddlewareTests : NodeSuiteFixture
         await socket2.ConnectedAsync();
     }
 
-#if NODESUITE_FAILING
-    // Ported but failing against the server as it is (docs/node-suite.md says how); build with
-    // -p:DefineConstants=NODESUITE_FAILING to run them.
-
     [Test(Description = "should only set `connected` to true after the middleware execution")]
     public async Task ShouldOnlySetConnectedToTrueAfterTheMiddlewareExecution()
     {
@@ -102,5 +98,4 @@ public sealed partial class MiddlewareTests : NodeSuiteFixture
         Assert.That(await inMiddleware.Task.Within(), Is.EqualTo((false, 0)));
         Assert.That(await inConnection.Task.Within(), Is.EqualTo((true, 1)));
     }
-#endif
 }

@@ -174,4 +174,25 @@ internal sealed class PlainEndpointTests
         Assert.That((await http.GetAsync(server.Url + "/plain/nothing.js").Within()).StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
         server.AssertNoErrors();
     }
+
+    [Test]
+    public async Task WithRecoveryThePlainPeerGetsTheArgumentsWithoutTheOffsetAndAnArgumentShapedLikeOneIntact()
+    {
+        // Rooms mode: recovery on, so the relayed event carries its offset, which the packet itself knows; the plain
+        // peer gets the handler's arguments, the last of which here merely looks like an offset.
+        await using var server = await TestServer.StartAsync(["--mode", "rooms"]);
+        await using var plain = await PlainClient.ConnectAsync(server.BaseUri);
+        await using var sio = await RawSocketIoClient.ConnectAsync(server.BaseUri, 4);
+        await plain.EmitAsync("create or join", "foo");
+        await plain.WaitForAsync("created");
+        await sio.EmitAsync("create or join", "foo");
+        await plain.WaitForAsync("ready");
+        await sio.EmitAsync("message", "AbCd-_12.345");
+        Assert.That((await plain.WaitForAsync("message")).ToJsonString(), Is.EqualTo("[\"message\",\"AbCd-_12.345\"]"));
+        await plain.EmitAsync("message", "AbCd-_12.345");
+        var toSio = await sio.WaitForAsync("message");
+        Assert.That(toSio.Args[0]!.GetValue<string>(), Is.EqualTo("AbCd-_12.345"));
+        Assert.That(toSio.Args.AsArray(), Has.Count.EqualTo(2), "the Socket.IO peer's copy carries the offset");
+        server.AssertNoErrors();
+    }
 }

@@ -46,4 +46,26 @@ public sealed class PlainRedisTests
         node1.AssertNoErrors();
         node2.AssertNoErrors();
     }
+
+    [Test]
+    public async Task AnArgumentShapedLikeARecoveryOffsetReachesAPlainPeerOnAnotherNodeIntact()
+    {
+        // Rooms mode keeps events for recovery (offsets on), but an offset is its node's own: the event goes to the
+        // cluster without it, and the plain peer gets the handler's arguments, the last one looking like an offset.
+        string prefix = RedisSetUp.UniquePrefix();
+        string[] args = ["--redis", RedisSetUp.Redis.Address, "--Redis:KeyPrefix", prefix, "--mode", "rooms"];
+        await using var node1 = await TestServer.StartAsync(args);
+        await using var node2 = await TestServer.StartAsync(args);
+        await using var plain = await PlainClient.ConnectAsync(node1.BaseUri);
+        await using var sio = await RawSocketIoClient.ConnectAsync(node2.BaseUri, 4);
+        await plain.EmitAsync("create or join", "foo");
+        await plain.WaitForAsync("created");
+        await sio.EmitAsync("create or join", "foo");
+        await plain.WaitForAsync("ready");
+
+        await sio.EmitAsync("message", "AbCd-_12.345");
+        Assert.That((await plain.WaitForAsync("message")).ToJsonString(), Is.EqualTo("[\"message\",\"AbCd-_12.345\"]"));
+        node1.AssertNoErrors();
+        node2.AssertNoErrors();
+    }
 }

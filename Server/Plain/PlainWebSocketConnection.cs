@@ -86,7 +86,9 @@ internal sealed partial class PlainWebSocketConnection : IEngineIoConnection
         }
         // The Engine.IO frame "4" + the Socket.IO packet; both are shared by every recipient of a broadcast, and the
         // JSON array is a slice of them, so nothing is copied per recipient.
-        var frame = first.TextFrame();
+        // With connection state recovery on, an event carries its offset as a last argument; a plain client cannot
+        // recover, so it gets the event without it: the arguments of the handler's emit.
+        var frame = first.TextFrameWithoutRecoveryOffset();
         var span = frame.Span;
         if (span.Length < 2)
         {
@@ -106,7 +108,7 @@ internal sealed partial class PlainWebSocketConnection : IEngineIoConnection
                     return IsOpen;
                 }
                 var json = frame[i..];
-                return Enqueue(_endpoint.EventsCarryOffsets ? WithoutOffset(json) : json);
+                return Enqueue(json);
             case (byte)'1':
                 // The server disconnected the socket from "/", the only namespace: the connection ends.
                 Close();
@@ -122,49 +124,6 @@ internal sealed partial class PlainWebSocketConnection : IEngineIoConnection
     }
 
     public string ReadyState => IsOpen ? "open" : "closed";
-
-    /// <summary>
-    /// With connection state recovery on, every event carries its offset as a last string argument
-    /// (<c>,"XXXXXXXX.123"]</c>: eight URL-safe base64 characters, a dot, digits). A plain client cannot recover,
-    /// so it gets the event without it: the same arguments as the handler's emit.
-    /// </summary>
-    internal static ReadOnlyMemory<byte> WithoutOffset(ReadOnlyMemory<byte> json)
-    {
-        var s = json.Span;
-        int end = s.Length - 1;
-        if (end < 14 || s[end] != ']' || s[end - 1] != '"')
-        {
-            return json;
-        }
-        int i = end - 2;
-        int digits = 0;
-        while (i >= 0 && char.IsAsciiDigit((char)s[i]) && digits < 20)
-        {
-            i--;
-            digits++;
-        }
-        if (digits is 0 or > 19 || i < 11 || s[i] != '.')
-        {
-            return json;
-        }
-        for (int k = i - 8; k < i; k++)
-        {
-            byte c = s[k];
-            if (!(char.IsAsciiLetterOrDigit((char)c) || c == '-' || c == '_'))
-            {
-                return json;
-            }
-        }
-        int quote = i - 9;
-        if (s[quote] != '"' || s[quote - 1] != ',')
-        {
-            return json;
-        }
-        var stripped = new byte[quote];
-        s[..(quote - 1)].CopyTo(stripped);
-        stripped[^1] = (byte)']';
-        return stripped;
-    }
 
     /// <summary>Open and nothing waiting to be written.</summary>
     public bool Writable => IsOpen && QueuedBytes == 0;

@@ -46,9 +46,6 @@ internal sealed partial class PlainWebSocketEndpoint
 
     public IReadOnlySet<string> Events => CodelabSignaling.Events;
 
-    /// <summary>Whether events to "/" carry a connection state recovery offset (recovery is on).</summary>
-    public bool EventsCarryOffsets => Io.Sockets.Recovery is not null;
-
     public int MaxMessageBytes => _engineOptions.MaxHttpBufferSize;
 
     public long MaxQueuedBytes => _engineOptions.MaxQueuedBytes;

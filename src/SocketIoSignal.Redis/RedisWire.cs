@@ -88,7 +88,9 @@ internal static class RedisWire
     /// <summary>The JSON part of an encoded EVENT packet as a MessagePack array, attachments in place.</summary>
     internal static void WriteData(ref MessagePackWriter w, EncodedPacket packet)
     {
-        string text = packet.Text;
+        // A connection state recovery offset is this node's store's alone: no other node can resolve it (nor does
+        // the Node adapter send one), so the event goes to the cluster without it.
+        string text = packet.TextWithoutRecoveryOffset;
         int start = JsonStart(text);
         int max = Encoding.UTF8.GetMaxByteCount(text.Length - start);
         byte[] rented = ArrayPool<byte>.Shared.Rent(max);

@@ -68,5 +68,10 @@ internal sealed partial class SocketIoLifetime(
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    /// <summary>Every session is closed by now: the recovery stores' timers go.</summary>
+    public Task StoppedAsync(CancellationToken cancellationToken)
+    {
+        server.StopRecovery();
+        return Task.CompletedTask;
+    }
 }

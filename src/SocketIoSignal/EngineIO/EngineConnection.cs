@@ -109,22 +109,22 @@ public sealed class EngineConnection
         }
     }
 
-    internal void RaisePacketCreate(EngineIoPacket packet)
+    internal void RaisePacketCreate(EngineIoPacket packet, bool compress = true)
     {
         if (_packetCreate.Any)
         {
-            var visible = new EnginePacket(packet);
+            var visible = new EnginePacket(packet, compress);
             Raise(_packetCreate, h => h(visible), "packetCreate");
         }
     }
 
-    internal void RaisePacketCreate(IReadOnlyList<EngineIoPacket> packets)
+    internal void RaisePacketCreate(IReadOnlyList<EngineIoPacket> packets, bool compress = true)
     {
         if (_packetCreate.Any)
         {
             for (int i = 0; i < packets.Count; i++)
             {
-                RaisePacketCreate(packets[i]);
+                RaisePacketCreate(packets[i], compress);
             }
         }
     }

@@ -307,7 +307,7 @@ internal sealed partial class EngineIoSession
         }
         if (claimed is not null)
         {
-            _ = WriteAsync(claimed);
+            RunWriter(claimed);
         }
     }
 
@@ -326,11 +326,56 @@ internal sealed partial class EngineIoSession
         return _writerSocket;
     }
 
+    // ---- turns ----
+    // Node's transport is unwritable from a send until the write's callback, which runs after the code that sent (a
+    // later tick): a volatile packet emitted right after another, in the same handler, is dropped. Here the handlers
+    // an incoming packet runs make a turn on their thread; a WebSocket writer claimed during it (the transport
+    // unwritable from then on) starts writing when the turn ends, and is released when that write has completed.
+    // A writer claimed outside a turn (another thread: a timer, an application thread) writes at once and is
+    // released on a later thread-pool turn, never before the sender's next statement.
+
+    [ThreadStatic]
+    private static int t_turnDepth;
+
+    [ThreadStatic]
+    private static List<(EngineIoSession Session, WebSocketConnection Socket)>? t_deferredWriters;
+
+    /// <summary>Begins a turn on this thread (turns nest; the outermost one's end writes).</summary>
+    internal static void EnterTurn() => t_turnDepth++;
+
+    /// <summary>Ends a turn: at the outermost, the writers claimed during it write what was queued.</summary>
+    internal static void ExitTurn()
+    {
+        if (--t_turnDepth != 0 || t_deferredWriters is not { Count: > 0 } writers)
+        {
+            return;
+        }
+        t_deferredWriters = null;
+        foreach (var (session, socket) in writers)
+        {
+            _ = session.WriteAsync(socket, endOfTurn: true);
+        }
+        writers.Clear();
+        t_deferredWriters ??= writers;
+    }
+
+    /// <summary>Runs the writer just claimed: at the end of the current turn, or now.</summary>
+    private void RunWriter(WebSocketConnection ws)
+    {
+        if (t_turnDepth > 0)
+        {
+            (t_deferredWriters ??= []).Add((this, ws));
+            return;
+        }
+        _ = WriteAsync(ws, endOfTurn: false);
+    }
+
     /// <summary>
     /// Drains the outbox into the WebSocket until it is empty; after the close packet, closes the WebSocket
-    /// (bounded wait for the client's close frame) and ends the session.
+    /// (bounded wait for the client's close frame) and ends the session. <paramref name="endOfTurn"/>: started
+    /// as a turn ended, so the sender's code is over and a write that completes at once releases the writer at once.
     /// </summary>
-    private async Task WriteAsync(WebSocketConnection ws)
+    private async Task WriteAsync(WebSocketConnection ws, bool endOfTurn)
     {
         try
         {
@@ -354,7 +399,22 @@ internal sealed partial class EngineIoSession
                     _outbox.Drain(_writeBatch);
                 }
                 // Every frame of the batch into the output, then one flush: one send for all of them.
-                await ws.SendAsync(_writeBatch);
+                var send = ws.SendAsync(_writeBatch);
+                if (send.IsCompletedSuccessfully)
+                {
+                    send.GetAwaiter().GetResult();
+                    if (!endOfTurn)
+                    {
+                        // Written at once, on the thread that queued, outside a turn: the writer (and so the
+                        // transport's unwritable state) is released on a later thread-pool turn.
+                        endOfTurn = true;
+                        await Task.CompletedTask.ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
+                    }
+                }
+                else
+                {
+                    await send;
+                }
                 _writeBatch.Clear();
                 ObservedConnection?.RaiseDrain();
                 if (closing)

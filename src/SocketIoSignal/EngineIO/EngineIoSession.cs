@@ -180,12 +180,11 @@ internal sealed partial class EngineIoSession
     /// <param name="compress">False: never compressed (permessage-deflate), whatever its size.</param>
     public bool Send(EngineIoPacket packet, bool compress = true) => Send([packet], compress);
 
-    /// <summary>When packets were last queued (a Stopwatch timestamp), for <see cref="Writable"/>.</summary>
-    private long _lastSendTimestamp;
-
     /// <summary>
-    /// Whether the transport can take a packet now (Node's <c>transport.writable</c>): a poll is waiting, or the
-    /// WebSocket is not in the middle of a write. A volatile packet is dropped when it cannot.
+    /// Whether the transport can take a packet now (Node's <c>transport.writable</c>); a volatile packet is dropped
+    /// when it cannot. Polling: a GET is waiting and nothing is queued for it. WebSocket: no batch is queued or being
+    /// written; a written batch releases the transport only on a later turn of the thread pool, as Node's does on
+    /// its write callback, so a packet emitted right after another (in the same handler) finds it busy.
     /// </summary>
     public bool Writable
     {
@@ -193,16 +192,13 @@ internal sealed partial class EngineIoSession
         {
             lock (_gate)
             {
-                if (_state != State.Open)
+                if (_state != State.Open || _outbox.Count > 0)
                 {
                     return false;
                 }
-                // A WebSocket write that completed at once still counts as in progress for a short while (10 ms), as
-                // Node's transport is unwritable until its send callback, a turn of the event loop later.
                 return Transport == TransportKind.Polling
-                    ? _pendingPoll is not null
-                    : _writerSocket is not null && !_writing && _outbox.Count == 0
-                        && System.Diagnostics.Stopwatch.GetTimestamp() - _lastSendTimestamp > System.Diagnostics.Stopwatch.Frequency / 100;
+                    ? _pendingPoll is { Task.IsCompleted: false }
+                    : _writerSocket is not null && !_writing;
             }
         }
     }
@@ -235,17 +231,16 @@ internal sealed partial class EngineIoSession
                 {
                     EnqueueLocked(compress ? packets[i] : packets[i].WithoutCompression());
                 }
-                _lastSendTimestamp = System.Diagnostics.Stopwatch.GetTimestamp();
                 writer = ClaimWriterLocked();
             }
         }
         if (!overflow)
         {
-            ObservedConnection?.RaisePacketCreate(packets);
+            ObservedConnection?.RaisePacketCreate(packets, compress);
         }
         if (writer is not null)
         {
-            _ = WriteAsync(writer);
+            RunWriter(writer);
         }
         if (overflow)
         {
@@ -296,7 +291,7 @@ internal sealed partial class EngineIoSession
         _server.OnSessionClosed(this, reason);
         if (writer is not null)
         {
-            _ = WriteAsync(writer);
+            RunWriter(writer);
         }
     }
 
@@ -441,7 +436,7 @@ internal sealed partial class EngineIoSession
         }
         if (writer is not null)
         {
-            _ = WriteAsync(writer);
+            RunWriter(writer);
         }
         if (closing)
         {
@@ -453,8 +448,21 @@ internal sealed partial class EngineIoSession
         }
     }
 
-    /// <summary>Handles one incoming packet from the client on the active transport.</summary>
+    /// <summary>Handles one incoming packet from the client on the active transport, in a turn (see <see cref="EnterTurn"/>).</summary>
     internal void OnPacket(EngineIoPacket packet)
+    {
+        EnterTurn();
+        try
+        {
+            HandlePacket(packet);
+        }
+        finally
+        {
+            ExitTurn();
+        }
+    }
+
+    private void HandlePacket(EngineIoPacket packet)
     {
         if (CloseIfHeartbeatLate())
         {

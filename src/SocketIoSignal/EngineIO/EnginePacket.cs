@@ -6,8 +6,13 @@ namespace SocketIoSignal.EngineIO;
 public sealed class EnginePacket
 {
     private readonly EngineIoPacket _packet;
+    private readonly bool _compress;
 
-    internal EnginePacket(EngineIoPacket packet) => _packet = packet;
+    internal EnginePacket(EngineIoPacket packet, bool compress = true)
+    {
+        _packet = packet;
+        _compress = compress && packet.Compress;
+    }
 
     /// <summary>"open", "close", "ping", "pong", "message", "upgrade" or "noop".</summary>
     public string Type => _packet.Type switch
@@ -29,6 +34,12 @@ public sealed class EnginePacket
 
     /// <summary>The binary data; empty for text packets.</summary>
     public ReadOnlyMemory<byte> Binary => _packet.Binary;
+
+    /// <summary>
+    /// Whether the packet may be compressed (Node's <c>packet.options.compress</c>): true unless it was emitted with
+    /// <c>Compress(false)</c>.
+    /// </summary>
+    public bool Compress => _compress;
 
     /// <inheritdoc/>
     public override string ToString() => _packet.ToString();

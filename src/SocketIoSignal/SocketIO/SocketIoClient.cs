@@ -334,23 +334,33 @@ internal sealed class SocketIoClient
             }
             catch (ConnectRejectedException rejected)
             {
+                socket.Cleanup();
                 Send(SocketIoEncoder.EncodeConnectError(name, rejected.Message, rejected.ErrorData, Protocol));
                 return;
             }
             catch (Exception ex)
             {
                 _server.LogHandlerError(ex, id, "middleware");
+                socket.Cleanup();
                 Send(SocketIoEncoder.EncodeConnectError(name, "Internal error", null, Protocol));
                 return;
             }
+            bool gone;
             lock (_sockets)
             {
-                if (_closed)
+                gone = _closed;
+                if (!gone)
                 {
-                    return;
+                    _sockets[name] = socket;
                 }
-                _sockets[name] = socket;
             }
+            if (gone)
+            {
+                // The client went away while the middlewares ran: the socket is dropped, not connected.
+                socket.Cleanup();
+                return;
+            }
+            socket.MarkConnected();
             // Connected: the connect timeout is over for good, and its timer goes (no timer per connected client).
             _connectTimer?.Dispose();
             if (socket.Pid is not null)
@@ -460,6 +470,12 @@ internal sealed class SocketIoClient
     private void Fail(string why)
     {
         Failed = true;
+        // As Node's client.onerror: every socket's error handlers hear it, then the connection closes.
+        var error = new InvalidDataException(string.Concat(char.ToUpperInvariant(why[0]).ToString(), why.AsSpan(1)));
+        foreach (var socket in Snapshot())
+        {
+            socket.RaiseError(error);
+        }
         _server.OnProtocolError(why);
         Session.Close();
     }

@@ -27,7 +27,15 @@ internal sealed class SocketIoMetrics
         meter.CreateObservableGauge("socketio.rooms", () => Rooms?.Invoke() ?? 0);
         meter.CreateObservableGauge("socketio.timers.live", () => Timers.Live);
         meter.CreateObservableGauge("socketio.acks.pending", () => PendingAcks);
+        meter.CreateObservableGauge("socketio.recovery.sessions", () => RecoverySessions?.Invoke() ?? 0);
+        meter.CreateObservableGauge("socketio.recovery.packets", () => RecoveryPackets?.Invoke() ?? 0);
     }
+
+    /// <summary>Connection state recovery: disconnected sessions kept for their return, all namespaces together (set by the server).</summary>
+    internal Func<long>? RecoverySessions { get; set; }
+
+    /// <summary>Connection state recovery: events kept for sessions to recover, all namespaces together (set by the server).</summary>
+    internal Func<long>? RecoveryPackets { get; set; }
 
     /// <summary>Connect and attachment timers of open connections.</summary>
     public EngineIO.LiveTimerCounter Timers { get; } = new();

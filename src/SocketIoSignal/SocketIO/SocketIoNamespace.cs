@@ -394,7 +394,9 @@ public sealed class SocketIoNamespace : ILocalDelivery
 
     internal void RemoveSocket(SocketIoSocket socket)
     {
-        if (_sockets.TryRemove(new KeyValuePair<string, SocketIoSocket>(socket.Id, socket)) && _sockets.IsEmpty && Parent is not null)
+        // Also for a socket that never got in (refused by a middleware): a child left empty goes, as in Node.
+        _sockets.TryRemove(new KeyValuePair<string, SocketIoSocket>(socket.Id, socket));
+        if (_sockets.IsEmpty && Parent is not null)
         {
             Server.OnChildEmptied(this);
         }

@@ -19,6 +19,9 @@ public sealed partial class SocketIoServer : IEngineIoHandler, ISocketIoServer
     private readonly ILogger<SocketIoServer> _logger;
     private readonly object _parentsGate = new();
     private (SocketIoNamespace Parent, Func<string, SocketIoHandshake, ValueTask<bool>> Matches)[] _parents = [];
+
+    /// <summary>The parents made from a regular expression: <see cref="Of(string)"/> attaches a name one matches to it.</summary>
+    private (System.Text.RegularExpressions.Regex Names, SocketIoNamespace Parent)[] _regexParents = [];
     private readonly List<Action<SocketIoNamespace>> _onNewNamespace = [];
     private IServiceProvider? _services;
     private int _parentCount;
@@ -43,6 +46,8 @@ public sealed partial class SocketIoServer : IEngineIoHandler, ISocketIoServer
         Metrics = metrics;
         ParserLimits = new SocketIoParserLimits(Options.MaxAttachments, Options.MaxJsonDepth);
         Metrics.Rooms = () => _namespaces.Values.Sum(n => (long)n.Adapter.LocalRoomCount);
+        Metrics.RecoverySessions = () => _namespaces.Values.Sum(n => (long)(n.Recovery?.KeptSessions ?? 0));
+        Metrics.RecoveryPackets = () => _namespaces.Values.Sum(n => (long)(n.Recovery?.KeptPackets ?? 0));
         Of("/");
     }
 
@@ -64,7 +69,10 @@ public sealed partial class SocketIoServer : IEngineIoHandler, ISocketIoServer
     /// <summary>The namespaces created so far.</summary>
     public IEnumerable<SocketIoNamespace> Namespaces => _namespaces.Values;
 
-    /// <summary>The namespace of this name, created on first use.</summary>
+    /// <summary>
+    /// The namespace of this name, created on first use; a name that a parent made with
+    /// <see cref="Of(System.Text.RegularExpressions.Regex)"/> matches is created as that parent's child.
+    /// </summary>
     public SocketIoNamespace Of(string name)
     {
         if (!name.StartsWith('/'))
@@ -74,6 +82,25 @@ public sealed partial class SocketIoServer : IEngineIoHandler, ISocketIoServer
         if (_namespaces.TryGetValue(name, out var existing))
         {
             return existing;
+        }
+        // As Node: a name a regular-expression parent matches becomes that parent's child, as if a client had come.
+        foreach (var (regex, parent) in _regexParents)
+        {
+            if (regex.IsMatch(name))
+            {
+                SocketIoNamespace child;
+                lock (_parentsGate)
+                {
+                    if (_namespaces.TryGetValue(name, out var raced))
+                    {
+                        return raced;
+                    }
+                    child = parent.CreateChild(name, _adapters);
+                    _namespaces[name] = child;
+                }
+                RaiseNewNamespace(child);
+                return child;
+            }
         }
         bool created = false;
         var nsp = _namespaces.GetOrAdd(name, n =>
@@ -98,7 +125,12 @@ public sealed partial class SocketIoServer : IEngineIoHandler, ISocketIoServer
     public SocketIoNamespace Of(System.Text.RegularExpressions.Regex names)
     {
         ArgumentNullException.ThrowIfNull(names);
-        return AddParent((name, _) => ValueTask.FromResult(names.IsMatch(name)));
+        var parent = AddParent((name, _) => ValueTask.FromResult(names.IsMatch(name)));
+        lock (_parentsGate)
+        {
+            _regexParents = [.. _regexParents, (names, parent)];
+        }
+        return parent;
     }
 
     /// <summary>
@@ -185,6 +217,7 @@ public sealed partial class SocketIoServer : IEngineIoHandler, ISocketIoServer
             }
             child.Parent!.RemoveChild(child);
         }
+        child.Recovery?.Dispose();
         child.Observe(child.Adapter.DisposeAsync());
     }
 
@@ -328,6 +361,7 @@ public sealed partial class SocketIoServer : IEngineIoHandler, ISocketIoServer
                 nsp.DisconnectSockets(close: true);
             }
         }
+        StopRecovery();
         foreach (var nsp in _namespaces.Values)
         {
             try
@@ -338,6 +372,18 @@ public sealed partial class SocketIoServer : IEngineIoHandler, ISocketIoServer
             {
                 LogAdapterError(ex, nsp.Name);
             }
+        }
+    }
+
+    /// <summary>
+    /// Shutdown: the connection state recovery stores of every namespace stop their sweep timers and let go of what
+    /// they kept (no session comes back to a server that has stopped).
+    /// </summary>
+    internal void StopRecovery()
+    {
+        foreach (var nsp in _namespaces.Values)
+        {
+            nsp.Recovery?.Dispose();
         }
     }
 

@@ -22,7 +22,11 @@ public sealed class SocketIoSocket
     private readonly object _dispatchGate = new();
     private readonly object _listenersGate = new();
     private Task _tail = Task.CompletedTask;
-    private int _closed;
+    /// <summary>Pending (the namespace middlewares run), connected, or closed for good; see the constants below.</summary>
+    private int _state;
+    private const int StatePending = 0;
+    private const int StateConnected = 1;
+    private const int StateClosed = 2;
 
     // Catch-all listeners and packet middlewares: null when there are none (the common case costs a null check);
     // each array is replaced, never changed.
@@ -52,8 +56,31 @@ public sealed class SocketIoSocket
     /// <summary>What the server knew of the client when it connected (Node's <c>socket.handshake</c>).</summary>
     public SocketIoHandshake Handshake { get; }
 
-    /// <summary>Whether the socket is still connected to its namespace.</summary>
-    public bool Connected => System.Threading.Volatile.Read(ref _closed) == 0;
+    /// <summary>
+    /// Whether the socket is connected to its namespace: false while the namespace middlewares run (as Node), true
+    /// from the connection handlers on, false again once it left.
+    /// </summary>
+    public bool Connected => System.Threading.Volatile.Read(ref _state) == StateConnected;
+
+    /// <summary>The socket left its namespace, or was refused or abandoned before it joined: nothing joins it to a room any more.</summary>
+    internal bool IsClosed => System.Threading.Volatile.Read(ref _state) == StateClosed;
+
+    /// <summary>The middlewares passed: the socket counts as connected from now on (Node's <c>_onconnect</c>).</summary>
+    internal void MarkConnected() => Interlocked.CompareExchange(ref _state, StateConnected, StatePending);
+
+    /// <summary>
+    /// The socket never got connected (a middleware refused it, or its client went away meanwhile): it leaves the rooms a
+    /// middleware joined and joins none later (Node's <c>_cleanup</c>); no disconnect handlers, as it never connected.
+    /// </summary>
+    internal void Cleanup()
+    {
+        if (Interlocked.CompareExchange(ref _state, StateClosed, StatePending) != StatePending)
+        {
+            return;
+        }
+        Namespace.Observe(Namespace.Adapter.DeleteAllAsync(Id));
+        Namespace.RemoveSocket(this);
+    }
 
     /// <summary>Whether the socket has left its namespace (Node's <c>socket.disconnected</c>).</summary>
     public bool Disconnected => !Connected;
@@ -149,7 +176,9 @@ public sealed class SocketIoSocket
 
     /// <summary>
     /// Runs when a packet middleware (<see cref="Use(Func{SocketIoEvent, Task})"/>) refused an event (Node's
-    /// <c>socket.on("error")</c>); the handler gets the middleware's error. The socket stays connected.
+    /// <c>socket.on("error")</c>); the handler gets the middleware's error. The socket stays connected. Also when the
+    /// client sent a packet that cannot be decoded (an <see cref="System.IO.InvalidDataException"/> saying why, as
+    /// Node's "Illegal attachments"), just before the connection is closed.
     /// </summary>
     /// <param name="handler">Gets the error.</param>
     /// <returns>This socket.</returns>
@@ -351,12 +380,7 @@ public sealed class SocketIoSocket
     internal bool Emit(BroadcastFlags flags, string eventName, object?[] args)
     {
         ReservedEvents.ThrowIfReserved(eventName);
-        if (!Connected)
-        {
-            return false;
-        }
-        Namespace.Server.RaiseEventSent(this, eventName, args);
-        if (Namespace.Recovery is { } recovery && !flags.Volatile)
+        if (Namespace.Recovery is { } recovery && !flags.Volatile && (Pid is not null || !IsClosed))
         {
             if (recovery.Cluster is { } cluster)
             {
@@ -366,15 +390,27 @@ public sealed class SocketIoSocket
                 return true;
             }
             // Connection state recovery: kept, with its offset, as Node's emit through the adapter to the socket's
-            // room (a volatile one is not kept).
+            // room (a volatile one is not kept). Also once the socket's transport has dropped: the event waits for the
+            // session's return.
+            Namespace.Server.RaiseEventSent(this, eventName, args);
             return recovery.Emit(eventName, args, new Adapter.BroadcastTarget(Adapter.RoomSet.With(Adapter.RoomSet.Empty, Id), Adapter.RoomSet.Empty), p =>
             {
+                // Counts as the socket's even when not sent: a session kept from here on collects it, being its last.
                 LastSeq = p.RecoverySeq;
+                if (IsClosed)
+                {
+                    return false;
+                }
                 p.EventName = eventName;
                 p.EventArgs = args;
                 return SendPacket(p, flags);
             });
         }
+        if (IsClosed)
+        {
+            return false;
+        }
+        Namespace.Server.RaiseEventSent(this, eventName, args);
         var packet = SocketIoEncoder.EncodeEvent(Namespace.Name, eventName, args);
         if (_anyOutgoing is null && !flags.AffectsDelivery)
         {
@@ -396,7 +432,7 @@ public sealed class SocketIoSocket
         var ack = new SocketAck(all);
         if (!TryRegisterAck(id, ack))
         {
-            throw new InvalidOperationException(Connected ? "too many acknowledgements pending on this socket" : "the socket is disconnected");
+            throw new InvalidOperationException(!IsClosed ? "too many acknowledgements pending on this socket" : "the socket is disconnected");
         }
         try
         {
@@ -404,7 +440,7 @@ public sealed class SocketIoSocket
             var packet = SocketIoEncoder.EncodeEvent(Namespace.Name, eventName, args, id);
             packet.EventName = eventName;
             packet.EventArgs = args;
-            if (!SendPacket(packet, flags) && !Connected)
+            if (!SendPacket(packet, flags) && IsClosed)
             {
                 throw new InvalidOperationException("the socket is disconnected");
             }
@@ -507,11 +543,18 @@ public sealed class SocketIoSocket
 
     /// <summary>Joins every room of <paramref name="rooms"/> (Node's <c>socket.join([...])</c>).</summary>
     /// <param name="rooms">Room names.</param>
-    public void Join(IEnumerable<string> rooms) => Namespace.Observe(Namespace.Adapter.AddAllAsync(Id, [.. rooms]));
+    public void Join(IEnumerable<string> rooms)
+    {
+        if (!IsClosed)
+        {
+            Namespace.Observe(Namespace.Adapter.AddAllAsync(Id, [.. rooms]));
+        }
+    }
 
     /// <summary>Joins <paramref name="room"/>; completes when every node knows.</summary>
     /// <param name="room">A room name.</param>
-    public ValueTask JoinAsync(string room) => Namespace.Adapter.AddAllAsync(Id, [room]);
+    /// <remarks>Once the socket has left (or was refused by a middleware), joining does nothing, as in Node.</remarks>
+    public ValueTask JoinAsync(string room) => IsClosed ? ValueTask.CompletedTask : Namespace.Adapter.AddAllAsync(Id, [room]);
 
     /// <summary>Leaves <paramref name="room"/> (completes in the background with a cluster adapter).</summary>
     /// <param name="room">A room name.</param>
@@ -543,12 +586,12 @@ public sealed class SocketIoSocket
     /// <summary>Waits for the client's answer to <paramref name="id"/>; false when disconnected or at the cap.</summary>
     private bool TryRegisterAck(long id, IAckReceiver receiver)
     {
-        if (!Connected || _acks.Count >= Namespace.Server.Options.MaxPendingAcks || !_acks.TryAdd(id, receiver))
+        if (IsClosed || _acks.Count >= Namespace.Server.Options.MaxPendingAcks || !_acks.TryAdd(id, receiver))
         {
             return false;
         }
         Namespace.Server.Metrics.AckPending(1);
-        if (!Connected)
+        if (IsClosed)
         {
             // The socket closed while the ack was being added: take it back (OnClose may already have).
             ForgetAck(id, receiver);
@@ -721,7 +764,7 @@ public sealed class SocketIoSocket
             }
             else
             {
-                socket.Refused(t.Exception?.InnerException ?? new OperationCanceledException());
+                socket.RaiseError(t.Exception?.InnerException ?? new OperationCanceledException());
             }
         }, (this, evt), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
@@ -737,14 +780,14 @@ public sealed class SocketIoSocket
     private void AfterMiddlewares(SocketIoEvent evt)
     {
         // As Node: an event whose middlewares finish after the socket left goes nowhere.
-        if (Connected && _handlers.TryGetValue(evt.Name, out var handlers))
+        if (!IsClosed && _handlers.TryGetValue(evt.Name, out var handlers))
         {
             Dispatch(handlers, evt);
         }
     }
 
-    /// <summary>A packet middleware refused an event: the error handlers get it (Node's <c>_onerror</c>).</summary>
-    private void Refused(Exception error)
+    /// <summary>A packet middleware refused an event, or the client sent what cannot be decoded: the error handlers get it (Node's <c>_onerror</c>).</summary>
+    internal void RaiseError(Exception error)
     {
         Action<Exception>[] handlers;
         lock (_onError)
@@ -848,7 +891,7 @@ public sealed class SocketIoSocket
     /// <summary>Leaves the namespace: disconnecting handlers (rooms still set), rooms cleared, disconnect handlers.</summary>
     internal void OnClose(DisconnectReason reason)
     {
-        if (Interlocked.Exchange(ref _closed, 1) != 0)
+        if (Interlocked.Exchange(ref _state, StateClosed) == StateClosed)
         {
             return;
         }

@@ -98,6 +98,38 @@ internal sealed class EngineIoPacket
         return frame;
     }
 
+    /// <summary>
+    /// Connection state recovery: the bytes just before the text frame's last one (<c>]</c>) that carry the event's
+    /// offset argument (<c>,"…"</c>), as the layer above appended it; 0 when there is none. Set once, before the
+    /// packet is queued anywhere.
+    /// </summary>
+    internal int RecoveryOffsetLength { get; set; }
+
+    private byte[]? _withoutOffset;
+
+    /// <summary>
+    /// The text frame without the recovery offset argument (<see cref="RecoveryOffsetLength"/>), for a connection
+    /// whose client cannot recover: made once, however many such connections it goes to.
+    /// </summary>
+    internal ReadOnlyMemory<byte> TextFrameWithoutRecoveryOffset()
+    {
+        int trailer = RecoveryOffsetLength;
+        if (trailer == 0)
+        {
+            return TextFrame();
+        }
+        var frame = _withoutOffset;
+        if (frame is null)
+        {
+            var full = TextFrame().Span;
+            frame = new byte[full.Length - trailer];
+            full[..(frame.Length - 1)].CopyTo(frame);
+            frame[^1] = full[^1];
+            _withoutOffset = frame;
+        }
+        return frame;
+    }
+
     /// <summary>A WebSocket binary frame: v4 sends the data as is, v3 prefixes the type byte 4.</summary>
     public ReadOnlyMemory<byte> BinaryFrame(int protocol)
     {
@@ -140,6 +172,8 @@ internal sealed class EngineIoPacket
         _v3BinaryFrame = from._v3BinaryFrame;
         Binary = from.Binary;
         IsBinary = from.IsBinary;
+        RecoveryOffsetLength = from.RecoveryOffsetLength;
+        _withoutOffset = from._withoutOffset;
     }
 
     /// <summary>

@@ -33,6 +33,17 @@ internal sealed class EncodedPacket
     /// <summary>Connection state recovery: the event's offset in its namespace, 0 when it is not kept.</summary>
     internal long RecoverySeq { get; set; }
 
+    /// <summary>
+    /// Connection state recovery: the length of the offset argument at the end of the text (<c>,"…"</c>, just before
+    /// the closing <c>]</c>; ASCII, so as many bytes as characters), 0 when the packet carries none.
+    /// </summary>
+    internal int RecoveryOffsetLength { get; set; }
+
+    /// <summary>The text without the recovery offset argument: the event as the handler emitted it.</summary>
+    internal string TextWithoutRecoveryOffset => RecoveryOffsetLength == 0
+        ? Text
+        : string.Concat(Text.AsSpan(0, Text.Length - 1 - RecoveryOffsetLength), "]");
+
     /// <summary>The event's name and arguments as the server emitted them, for outgoing catch-all listeners (null when unknown).</summary>
     internal string? EventName { get; set; }
 
@@ -48,6 +59,7 @@ internal sealed class EncodedPacket
     {
         var frames = new EngineIoPacket[Attachments.Count + 1];
         frames[0] = _frame is null ? EngineIoPacket.Message(_text!) : EngineIoPacket.FromTextFrame(_frame);
+        frames[0].RecoveryOffsetLength = RecoveryOffsetLength;
         for (int i = 0; i < Attachments.Count; i++)
         {
             frames[i + 1] = EngineIoPacket.CreateBinary(Attachments[i]);

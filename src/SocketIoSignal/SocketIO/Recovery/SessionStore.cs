@@ -102,9 +102,13 @@ internal sealed class SessionStore : IDisposable
             {
                 withOffset[i] = args[i];
             }
-            withOffset[^1] = _prefix + seq.ToString(CultureInfo.InvariantCulture);
+            string offset = _prefix + seq.ToString(CultureInfo.InvariantCulture);
+            withOffset[^1] = offset;
             var packet = SocketIoEncoder.EncodeEvent(_nsp, eventName, withOffset);
             packet.RecoverySeq = seq;
+            // The offset is the last argument, JSON as it is (URL-safe base64, a dot, digits): ,"…" before the ].
+            packet.RecoveryOffsetLength = offset.Length + 3;
+            System.Diagnostics.Debug.Assert(packet.Text.EndsWith($",\"{offset}\"]", StringComparison.Ordinal));
             long now = _time.GetTimestamp();
             DropExpiredLocked(now);
             if (_count == _options.MaxPackets)
@@ -142,7 +146,7 @@ internal sealed class SessionStore : IDisposable
         {
             var rooms = new HashSet<string>(socket.Rooms, StringComparer.Ordinal);
             leaveRooms();
-            if (socket.Pid is not { } pid)
+            if (socket.Pid is not { } pid || IsDisposed)
             {
                 return;
             }
@@ -364,7 +368,23 @@ internal sealed class SessionStore : IDisposable
         return Convert.ToBase64String(bytes).Replace('+', '-').Replace('/', '_') + ".";
     }
 
-    public void Dispose() => _sweep.Dispose();
+    /// <summary>Whether <see cref="Dispose"/> ran (for tests).</summary>
+    internal bool IsDisposed { get; private set; }
+
+    /// <summary>Stops the sweep timer and drops every kept session and event.</summary>
+    public void Dispose()
+    {
+        _sweep.Dispose();
+        lock (_gate)
+        {
+            IsDisposed = true;
+            _sessions.Clear();
+            _byAge.Clear();
+            _ring = new Entry[16];
+            _head = 0;
+            _count = 0;
+        }
+    }
 
     private readonly record struct Entry(long Seq, EncodedPacket Packet, BroadcastTarget Target, long At);
 }
