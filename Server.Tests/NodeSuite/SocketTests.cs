@@ -486,10 +486,6 @@ public sealed partial class SocketTests : NodeSuiteFixture
         Assert.That(server.Io.Sockets.Adapter.LocalRoomCount, Is.Zero);
     }
 
-#if NODESUITE_FAILING
-    // Ported but failing against the server as it is (docs/node-suite.md says how); build with
-    // -p:DefineConstants=NODESUITE_FAILING to run them.
-
     [Test(Description = "should ignore a packet received after disconnection")]
     public async Task ShouldIgnoreAPacketReceivedAfterDisconnection()
     {
@@ -507,5 +503,4 @@ public sealed partial class SocketTests : NodeSuiteFixture
         await disconnected.Task.Within();
         Assert.That(fired, Is.False);
     }
-#endif
 }

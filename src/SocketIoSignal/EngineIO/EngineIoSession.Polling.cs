@@ -256,9 +256,19 @@ internal sealed partial class EngineIoSession
         }
         lock (_dispatch)
         {
-            foreach (var packet in packets)
+            // One turn for the whole payload, as Node reads a payload in one tick: the events' handlers run at its
+            // end, and not for a socket a later packet of the same payload disconnected.
+            EnterTurn();
+            try
             {
-                OnPacket(packet);
+                foreach (var packet in packets)
+                {
+                    OnPacket(packet);
+                }
+            }
+            finally
+            {
+                ExitTurn();
             }
         }
         await _server.WriteOkAsync(context);

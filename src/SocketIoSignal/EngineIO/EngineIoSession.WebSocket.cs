@@ -127,58 +127,96 @@ internal sealed partial class EngineIoSession
     private async Task ReceiveLoopAsync(WebSocketConnection ws, bool probing)
     {
         CloseReason reason;
-        while (true)
+        // The messages read from one input buffer make one turn, as Node handles one read's frames in one tick.
+        bool inTurn = false;
+        try
         {
-            var received = await ws.ReceiveAsync();
-            if (received.Kind is ReceivedKind.Text or ReceivedKind.Binary)
+            while (true)
             {
-                var message = received.Data!;
-                _server.Metrics.BytesIn(message.Length);
-                var type = received.Kind == ReceivedKind.Text ? WebSocketMessageType.Text : WebSocketMessageType.Binary;
-                bool ok = probing
-                    ? await OnProbeMessageAsync(ws, message, type)
-                    : OnWebSocketMessage(message, type);
-                if (!ok)
+                var pending = ws.ReceiveAsync();
+                if (inTurn && !pending.IsCompleted)
                 {
-                    reason = CloseReason.ParseError;
-                    break;
+                    inTurn = false;
+                    EndReadTurn();
                 }
-                if (probing && _webSocket == ws)
+                var received = await pending;
+                if (inTurn && received.Kind is not (ReceivedKind.Text or ReceivedKind.Binary))
                 {
-                    probing = false;
+                    // The read's events are handled before the end of the connection is, as Node's close comes later.
+                    inTurn = false;
+                    EndReadTurn();
                 }
-                continue;
+                if (received.Kind is ReceivedKind.Text or ReceivedKind.Binary)
+                {
+                    var message = received.Data!;
+                    _server.Metrics.BytesIn(message.Length);
+                    var type = received.Kind == ReceivedKind.Text ? WebSocketMessageType.Text : WebSocketMessageType.Binary;
+                    if (!probing && !inTurn)
+                    {
+                        inTurn = true;
+                        EnterTurn();
+                    }
+                    bool ok = probing
+                        ? await OnProbeMessageAsync(ws, message, type)
+                        : OnWebSocketMessage(message, type);
+                    if (!ok)
+                    {
+                        reason = CloseReason.ParseError;
+                        break;
+                    }
+                    if (probing && _webSocket == ws)
+                    {
+                        probing = false;
+                    }
+                    continue;
+                }
+                if (received.Kind == ReceivedKind.Failed)
+                {
+                    // The close frame has told the client why, and the close handshake is over: the connection now
+                    // ends with a FIN.
+                    reason = ws.FailureCode == WebSocketFrameDecoder.TooBig ? CloseReason.MessageTooBig : CloseReason.ParseError;
+                    _server.OnProtocolError(this, "websocket: " + ws.FailureReason);
+                }
+                else
+                {
+                    reason = CloseReason.TransportClose;
+                }
+                break;
             }
-            if (received.Kind == ReceivedKind.Failed)
+            if (!probing)
             {
-                // The close frame has told the client why, and the close handshake is over: the connection now
-                // ends with a FIN.
-                reason = ws.FailureCode == WebSocketFrameDecoder.TooBig ? CloseReason.MessageTooBig : CloseReason.ParseError;
-                _server.OnProtocolError(this, "websocket: " + ws.FailureReason);
+                _receiveEnded.TrySetResult();
             }
-            else
+            if (probing)
             {
-                reason = CloseReason.TransportClose;
+                lock (_gate)
+                {
+                    if (_probe == ws)
+                    {
+                        AbortProbeLocked();
+                    }
+                }
+                ws.Abort();
+                return;
             }
-            break;
+            Abort(reason);
         }
-        if (!probing)
+        finally
         {
-            _receiveEnded.TrySetResult();
-        }
-        if (probing)
-        {
-            lock (_gate)
+            if (inTurn)
             {
-                if (_probe == ws)
-                {
-                    AbortProbeLocked();
-                }
+                EndReadTurn();
             }
-            ws.Abort();
-            return;
         }
-        Abort(reason);
+    }
+
+    /// <summary>Ends the turn of a read's messages under the dispatch lock, where their handlers run.</summary>
+    private void EndReadTurn()
+    {
+        lock (_dispatch)
+        {
+            ExitTurn();
+        }
     }
 
     private bool OnWebSocketMessage(byte[] message, WebSocketMessageType type)
@@ -343,9 +381,39 @@ internal sealed partial class EngineIoSession
     /// <summary>Begins a turn on this thread (turns nest; the outermost one's end writes).</summary>
     internal static void EnterTurn() => t_turnDepth++;
 
-    /// <summary>Ends a turn: at the outermost, the writers claimed during it write what was queued.</summary>
+    [ThreadStatic]
+    private static List<Action>? t_deferredActions;
+
+    /// <summary>
+    /// Runs <paramref name="action"/> when the current turn ends (still inside it, before its writes), or now
+    /// outside a turn: Node runs an event's handlers a tick after the packets read with it, so a disconnect read in
+    /// the same payload comes first.
+    /// </summary>
+    internal static void AtEndOfTurn(Action action)
+    {
+        if (t_turnDepth == 0)
+        {
+            action();
+            return;
+        }
+        (t_deferredActions ??= []).Add(action);
+    }
+
+    /// <summary>Ends a turn: at the outermost, the actions deferred to it run, then the writers claimed during it write what was queued.</summary>
     internal static void ExitTurn()
     {
+        if (t_turnDepth == 1)
+        {
+            // Still inside the turn: what the actions send is written with the rest at its end.
+            while (t_deferredActions is { Count: > 0 } actions)
+            {
+                t_deferredActions = null;
+                foreach (var action in actions)
+                {
+                    action();
+                }
+            }
+        }
         if (--t_turnDepth != 0 || t_deferredWriters is not { Count: > 0 } writers)
         {
             return;

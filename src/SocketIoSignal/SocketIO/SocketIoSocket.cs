@@ -827,8 +827,21 @@ public sealed class SocketIoSocket
         }
     }
 
+    /// <summary>
+    /// Runs handlers in arrival order, at the end of the engine's turn (a polling payload, a WebSocket message), as
+    /// Node a tick after reading: an event whose socket a later packet of the same read disconnected is ignored.
+    /// </summary>
+    private void Dispatch(Func<SocketIoEvent, Task>[] handlers, SocketIoEvent evt) =>
+        EngineIO.EngineIoSession.AtEndOfTurn(() =>
+        {
+            if (Connected)
+            {
+                DispatchNow(handlers, evt);
+            }
+        });
+
     /// <summary>Runs handlers in arrival order: inline when nothing is pending, else after what is.</summary>
-    private void Dispatch(Func<SocketIoEvent, Task>[] handlers, SocketIoEvent evt)
+    private void DispatchNow(Func<SocketIoEvent, Task>[] handlers, SocketIoEvent evt)
     {
         lock (_dispatchGate)
         {
