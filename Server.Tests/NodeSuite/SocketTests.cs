@@ -497,7 +497,9 @@ public sealed partial class SocketTests : NodeSuiteFixture
             s.On("test", _ => fired = true);
             s.OnDisconnect(_ => disconnected.TrySetResult());
         });
-        var client = await ClientAsync(server);
+        // Node's case emits in the connect handler, so still over polling: the attachment and the DISCONNECT then
+        // travel in one payload. Over WebSocket it would depend on the frames sharing a read.
+        var client = await ClientAsync(server, "/", new { transports = new[] { "polling" } });
         await client.ConnectedAsync();
         await Clients.RunAsync("const s = socket(args[0]); s.emit('test', Buffer.alloc(10)); s.disconnect();", client.Id);
         await disconnected.Task.Within();
