@@ -7,18 +7,20 @@ using SocketIoSignal.Tests.Infrastructure;
 namespace SocketIoSignal.Tests.Redis;
 
 /// <summary>
-/// A real redis-server SIGKILLed under two nodes and started again, empty, on the same port: meanwhile /healthz
+/// In each mode, a real redis-server SIGKILLed under two nodes and started again, empty, on the same port: meanwhile /healthz
 /// says 503; then the nodes reconnect, subscribe again (the request protocol and broadcasts work across them) and
 /// write their room memberships back.
 /// </summary>
 [TestFixture]
 internal sealed class RedisRestartTests
 {
-    [Test]
-    public async Task NodesReconnectResubscribeAndRewriteTheirMembershipsAfterARedisRestart()
+    [TestCase("classic")]
+    [TestCase("sharded")]
+    [TestCase("streams")]
+    public async Task NodesReconnectResubscribeAndRewriteTheirMembershipsAfterARedisRestart(string mode)
     {
         var redis = await RedisProcess.StartAsync();
-        string[] args = ["--redis", redis.Address, "--Redis:HeartbeatInterval", "300", "--Redis:NodeTimeout", "1500", "--Redis:RequestsTimeout", "2000"];
+        string[] args = ["--redis", redis.Address, "--Redis:Mode", mode, "--Redis:HeartbeatInterval", "300", "--Redis:NodeTimeout", "1500", "--Redis:RequestsTimeout", "2000"];
         await using var node1 = await TestServer.StartAsync(args);
         await using var node2 = await TestServer.StartAsync(args);
         ClusterTestHooks.Install(node1, "n1");
