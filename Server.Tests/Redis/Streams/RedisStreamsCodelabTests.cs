@@ -1,6 +1,7 @@
 using NUnit.Framework;
 using SocketIoSignal.Signaling;
 using SocketIoSignal.Tests.Infrastructure;
+using SocketIoSignal.Tests.SocketIOTests.Recovery;
 using static SocketIoSignal.Tests.Redis.Streams.StreamsNodes;
 
 namespace SocketIoSignal.Tests.Redis.Streams;
@@ -26,7 +27,7 @@ internal sealed class RedisStreamsCodelabTests
         string prefix = RedisSetUp.UniquePrefix();
         await using var first = await StartAsync(prefix);
         await using var second = await StartAsync(prefix);
-        await using var proxy = new RoundRobinProxy(first.Port, second.Port);
+        await using var proxy = new CuttableProxy(first.Port, second.Port);
         await using var a = ChildProcess.Start("node", [Path.Combine(Codelab.NodeScripts.Folder, "recovery-client.js"), "--url", proxy.Url, "--nsp", "/", "--transport", "websocket"]);
         await using var b = ChildProcess.Start("node", [Path.Combine(Codelab.NodeScripts.Folder, "recovery-client.js"), "--url", second.Url, "--nsp", "/", "--transport", "websocket"]);
         string aId = (await NextAsync(a, "connect"))["id"]!.GetValue<string>();

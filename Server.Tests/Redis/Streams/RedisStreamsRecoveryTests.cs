@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using NUnit.Framework;
 using SocketIoSignal.Tests.Infrastructure;
+using SocketIoSignal.Tests.SocketIOTests.Recovery;
 using static SocketIoSignal.Tests.Redis.Streams.StreamsNodes;
 
 namespace SocketIoSignal.Tests.Redis.Streams;
@@ -39,7 +40,7 @@ internal sealed class RedisStreamsRecoveryTests
         string prefix = RedisSetUp.UniquePrefix();
         await using var a = await StartOursAsync(prefix);
         await using var b = await StartOursAsync(prefix);
-        await using var proxy = new RoundRobinProxy(a.Server.Port, b.Server.Port);
+        await using var proxy = new CuttableProxy(a.Server.Port, b.Server.Port);
         await using var client = StartClient(proxy.Url);
         var first = await NextAsync(client, "connect");
         Assert.That(first["recovered"]!.GetValue<bool>(), Is.False);
@@ -81,7 +82,7 @@ internal sealed class RedisStreamsRecoveryTests
         string prefix = RedisSetUp.UniquePrefix();
         await using var ours = await StartOursAsync(prefix);
         await using var node = await StartNodeAsync(prefix);
-        await using var proxy = new RoundRobinProxy(ours.Server.Port, node.Port);
+        await using var proxy = new CuttableProxy(ours.Server.Port, node.Port);
         await using var client = StartClient(proxy.Url);
         string id = (await NextAsync(client, "connect"))["id"]!.GetValue<string>();
         Assert.That((await ours.NextSocketAsync()).Id, Is.EqualTo(id), "first on our node");
@@ -123,7 +124,7 @@ internal sealed class RedisStreamsRecoveryTests
         string prefix = RedisSetUp.UniquePrefix();
         await using var ours = await StartOursAsync(prefix);
         await using var node = await StartNodeAsync(prefix);
-        await using var proxy = new RoundRobinProxy(node.Port, ours.Server.Port);
+        await using var proxy = new CuttableProxy(node.Port, ours.Server.Port);
         await using var client = StartClient(proxy.Url);
         string id = (await NextAsync(client, "connect"))["id"]!.GetValue<string>();
         Assert.That((await node.ConnectionAsync(1))["id"]!.GetValue<string>(), Is.EqualTo(id), "first on the Node node");

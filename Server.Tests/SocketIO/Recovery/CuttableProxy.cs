@@ -6,21 +6,24 @@ namespace SocketIoSignal.Tests.SocketIOTests.Recovery;
 /// <summary>
 /// A loopback TCP proxy whose network can fail: <see cref="Cut"/> resets every connection through it and refuses new
 /// ones (as a dropped Wi-Fi does) until <see cref="Restore"/>. Both ends see their connection die without a close
-/// handshake, so the server takes it for a transport failure and the client reconnects on its own.
+/// handshake, so the server takes it for a transport failure and the client reconnects on its own. Given several
+/// upstreams it is a load balancer without stickiness: each new connection goes to the next one in turn (round robin),
+/// so a client that reconnects lands on another node.
 /// </summary>
 public sealed class CuttableProxy : IAsyncDisposable
 {
     private readonly TcpListener _listener;
-    private readonly int _upstreamPort;
+    private readonly int[] _upstreamPorts;
+    private int _next;
     private readonly CancellationTokenSource _stop = new();
     private readonly List<(Socket A, Socket B)> _live = [];
     private readonly Task _accepting;
     private volatile bool _down;
     private int _accepted;
 
-    public CuttableProxy(int upstreamPort)
+    public CuttableProxy(params int[] upstreamPorts)
     {
-        _upstreamPort = upstreamPort;
+        _upstreamPorts = upstreamPorts;
         _listener = new TcpListener(IPAddress.Loopback, 0);
         _listener.Start();
         Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
@@ -85,7 +88,8 @@ public sealed class CuttableProxy : IAsyncDisposable
             var upstream = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
             try
             {
-                await upstream.ConnectAsync(IPAddress.Loopback, _upstreamPort, _stop.Token);
+                int port = _upstreamPorts[_next++ % _upstreamPorts.Length];
+                await upstream.ConnectAsync(IPAddress.Loopback, port, _stop.Token);
             }
             catch (Exception)
             {
