@@ -8,9 +8,8 @@ using static SocketIoSignal.Tests.Infrastructure.ClientFrames;
 namespace SocketIoSignal.Tests.SocketIOTests;
 
 /// <summary>
-/// The packets of one read make one turn, whose events are handled at its end (as Node, a tick after the read): an
-/// event followed in the same read by the end of the connection is still handled — a page that sends its last
-/// message and closes at once loses nothing.
+/// Events are handled at the end of their read's turn (as Node, a tick after the read), never after the end of the
+/// connection that follows them: a page that sends its last message and closes at once loses nothing.
 /// </summary>
 [TestFixture]
 internal sealed class ReadTurnTests

@@ -127,96 +127,58 @@ internal sealed partial class EngineIoSession
     private async Task ReceiveLoopAsync(WebSocketConnection ws, bool probing)
     {
         CloseReason reason;
-        // The messages read from one input buffer make one turn, as Node handles one read's frames in one tick.
-        bool inTurn = false;
-        try
+        while (true)
         {
-            while (true)
+            var received = await ws.ReceiveAsync();
+            if (received.Kind is ReceivedKind.Text or ReceivedKind.Binary)
             {
-                var pending = ws.ReceiveAsync();
-                if (inTurn && !pending.IsCompleted)
+                var message = received.Data!;
+                _server.Metrics.BytesIn(message.Length);
+                var type = received.Kind == ReceivedKind.Text ? WebSocketMessageType.Text : WebSocketMessageType.Binary;
+                bool ok = probing
+                    ? await OnProbeMessageAsync(ws, message, type)
+                    : OnWebSocketMessage(message, type);
+                if (!ok)
                 {
-                    inTurn = false;
-                    EndReadTurn();
+                    reason = CloseReason.ParseError;
+                    break;
                 }
-                var received = await pending;
-                if (inTurn && received.Kind is not (ReceivedKind.Text or ReceivedKind.Binary))
+                if (probing && _webSocket == ws)
                 {
-                    // The read's events are handled before the end of the connection is, as Node's close comes later.
-                    inTurn = false;
-                    EndReadTurn();
+                    probing = false;
                 }
-                if (received.Kind is ReceivedKind.Text or ReceivedKind.Binary)
-                {
-                    var message = received.Data!;
-                    _server.Metrics.BytesIn(message.Length);
-                    var type = received.Kind == ReceivedKind.Text ? WebSocketMessageType.Text : WebSocketMessageType.Binary;
-                    if (!probing && !inTurn)
-                    {
-                        inTurn = true;
-                        EnterTurn();
-                    }
-                    bool ok = probing
-                        ? await OnProbeMessageAsync(ws, message, type)
-                        : OnWebSocketMessage(message, type);
-                    if (!ok)
-                    {
-                        reason = CloseReason.ParseError;
-                        break;
-                    }
-                    if (probing && _webSocket == ws)
-                    {
-                        probing = false;
-                    }
-                    continue;
-                }
-                if (received.Kind == ReceivedKind.Failed)
-                {
-                    // The close frame has told the client why, and the close handshake is over: the connection now
-                    // ends with a FIN.
-                    reason = ws.FailureCode == WebSocketFrameDecoder.TooBig ? CloseReason.MessageTooBig : CloseReason.ParseError;
-                    _server.OnProtocolError(this, "websocket: " + ws.FailureReason);
-                }
-                else
-                {
-                    reason = CloseReason.TransportClose;
-                }
-                break;
+                continue;
             }
-            if (!probing)
+            if (received.Kind == ReceivedKind.Failed)
             {
-                _receiveEnded.TrySetResult();
+                // The close frame has told the client why, and the close handshake is over: the connection now
+                // ends with a FIN.
+                reason = ws.FailureCode == WebSocketFrameDecoder.TooBig ? CloseReason.MessageTooBig : CloseReason.ParseError;
+                _server.OnProtocolError(this, "websocket: " + ws.FailureReason);
             }
-            if (probing)
+            else
             {
-                lock (_gate)
-                {
-                    if (_probe == ws)
-                    {
-                        AbortProbeLocked();
-                    }
-                }
-                ws.Abort();
-                return;
+                reason = CloseReason.TransportClose;
             }
-            Abort(reason);
+            break;
         }
-        finally
+        if (!probing)
         {
-            if (inTurn)
-            {
-                EndReadTurn();
-            }
+            _receiveEnded.TrySetResult();
         }
-    }
-
-    /// <summary>Ends the turn of a read's messages under the dispatch lock, where their handlers run.</summary>
-    private void EndReadTurn()
-    {
-        lock (_dispatch)
+        if (probing)
         {
-            ExitTurn();
+            lock (_gate)
+            {
+                if (_probe == ws)
+                {
+                    AbortProbeLocked();
+                }
+            }
+            ws.Abort();
+            return;
         }
+        Abort(reason);
     }
 
     private bool OnWebSocketMessage(byte[] message, WebSocketMessageType type)
@@ -387,7 +349,7 @@ internal sealed partial class EngineIoSession
     /// <summary>
     /// Runs <paramref name="action"/> when the current turn ends (still inside it, before its writes), or now
     /// outside a turn: Node runs an event's handlers a tick after the packets read with it, so a disconnect read in
-    /// the same payload comes first.
+    /// the same polling payload comes first.
     /// </summary>
     internal static void AtEndOfTurn(Action action)
     {
