@@ -545,15 +545,12 @@ internal sealed class ClassicRequests : IClusterRequests
     public bool PublishBroadcastWithAck(EncodedPacket packet, BroadcastTarget target, TimeSpan timeout, Task done, Action<int> onClientCount, Action<JsonNode?> onAck)
     {
         string requestId = ClusterCodec.NewId();
-        var request = new ForwardedAckRequest(onClientCount, onAck);
-        if (!_pending.TryAdd(requestId, request, timeout))
+        if (!_pending.TryAddUntil(requestId, new ForwardedAckRequest(onClientCount, onAck), timeout, done))
         {
             Counters.Dropped("request-limit");
             return false;
         }
         PublishBroadcastRequest(requestId, packet, target, timeout);
-        // Gone as soon as the tracker is done (every answer in, or its timeout): a late answer has nowhere to go.
-        done.ContinueWith(_ => _pending.Complete(requestId, request), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         return true;
     }
 

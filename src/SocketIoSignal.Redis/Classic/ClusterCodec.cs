@@ -3,6 +3,8 @@ using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using SocketIoSignal.SocketIO.Adapter;
+using SocketIoSignal.SocketIO.Protocol;
 
 namespace SocketIoSignal.Redis.Classic;
 
@@ -50,6 +52,22 @@ internal sealed record ClusterMessage(JsonObject Root, IReadOnlyList<ReadOnlyMem
 /// </summary>
 internal static class ClusterCodec
 {
+    /// <summary>
+    /// The data of a cluster adapter's BROADCAST that waits for acknowledgements (sharded and streams modes): the
+    /// packet as JSON, the request id, and the target with its timeout.
+    /// </summary>
+    public static JsonObject BroadcastRequest(EncodedPacket packet, string nsp, string requestId, BroadcastTarget target, TimeSpan timeout)
+    {
+        string text = packet.Text;
+        var data = JsonNode.Parse(text.AsSpan(RedisWire.JsonStart(text)).ToString(), documentOptions: new JsonDocumentOptions { MaxDepth = 256 });
+        return new JsonObject
+        {
+            ["packet"] = new JsonObject { ["type"] = 2, ["data"] = data, ["nsp"] = nsp },
+            ["requestId"] = requestId,
+            ["opts"] = ClassicRequests.OptsWithTimeout(target, timeout),
+        };
+    }
+
     private const int MaxDepth = MessagePackReader.MaxDepth;
 
     internal static readonly JsonSerializerOptions Json = new()

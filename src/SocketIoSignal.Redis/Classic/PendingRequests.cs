@@ -92,6 +92,20 @@ internal sealed class PendingRequests(TimeProvider time, int capacity)
     }
 
     /// <summary>Ends a request early, complete (e.g. its last answer came from this node).</summary>
+    /// <summary>
+    /// <see cref="TryAdd"/> for a request whose answers go to a tracker elsewhere: it is gone as soon as
+    /// <paramref name="done"/> completes (every answer in, or the tracker's timeout), so a late answer has nowhere to go.
+    /// </summary>
+    public bool TryAddUntil(string requestId, PendingRequest request, TimeSpan timeout, Task done)
+    {
+        if (!TryAdd(requestId, request, timeout))
+        {
+            return false;
+        }
+        done.ContinueWith(_ => Complete(requestId, request), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        return true;
+    }
+
     public void Complete(string requestId, PendingRequest request)
     {
         Remove(requestId, request);

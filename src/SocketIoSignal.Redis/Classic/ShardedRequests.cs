@@ -573,29 +573,19 @@ internal sealed class ShardedRequests : IClusterRequests
     public bool PublishBroadcastWithAck(EncodedPacket packet, BroadcastTarget target, TimeSpan timeout, Task done, Action<int> onClientCount, Action<JsonNode?> onAck)
     {
         string requestId = ClusterCodec.NewId();
-        var request = new ForwardedAckRequest(onClientCount, onAck);
-        if (!_pending.TryAdd(requestId, request, timeout))
+        if (!_pending.TryAddUntil(requestId, new ForwardedAckRequest(onClientCount, onAck), timeout, done))
         {
             Counters.Dropped("request-limit");
             return false;
         }
         PublishBroadcastRequest(requestId, packet, target, timeout);
-        // Gone as soon as the tracker is done (every answer in, or its timeout): a late answer has nowhere to go.
-        done.ContinueWith(_ => _pending.Complete(requestId, request), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         return true;
     }
 
     private void PublishBroadcastRequest(string requestId, EncodedPacket packet, BroadcastTarget target, TimeSpan timeout)
     {
-        string text = packet.Text;
-        var data = JsonNode.Parse(text.AsSpan(RedisWire.JsonStart(text)).ToString(), documentOptions: new JsonDocumentOptions { MaxDepth = 256 });
         // Never on a room's channel: every node counted by SHARDNUMSUB of the namespace channel must answer.
-        Publish(Channel, ClusterMessageType.Broadcast, new JsonObject
-        {
-            ["packet"] = new JsonObject { ["type"] = 2, ["data"] = data, ["nsp"] = Namespace },
-            ["requestId"] = requestId,
-            ["opts"] = ClassicRequests.OptsWithTimeout(target, timeout),
-        }, packet.Attachments);
+        Publish(Channel, ClusterMessageType.Broadcast, ClusterCodec.BroadcastRequest(packet, Namespace, requestId, target, timeout), packet.Attachments);
         Counters.Sent(ClusterRequestType.Broadcast);
     }
 

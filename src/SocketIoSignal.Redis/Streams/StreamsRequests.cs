@@ -668,23 +668,14 @@ internal sealed partial class StreamsRequests : IClusterRequests, IClusterRecove
     public bool PublishBroadcastWithAck(EncodedPacket packet, BroadcastTarget target, TimeSpan timeout, Task done, Action<int> onClientCount, Action<JsonNode?> onAck)
     {
         string requestId = ClusterCodec.NewId();
-        var request = new ForwardedAckRequest(onClientCount, onAck);
-        if (!_pending.TryAdd(requestId, request, timeout))
+        if (!_pending.TryAddUntil(requestId, new ForwardedAckRequest(onClientCount, onAck), timeout, done))
         {
             Counters.Dropped("request-limit");
             return false;
         }
-        string text = packet.Text;
-        var data = JsonNode.Parse(text.AsSpan(RedisWire.JsonStart(text)).ToString(), documentOptions: new JsonDocumentOptions { MaxDepth = 256 });
         // Over Pub/Sub, as Node's streams adapter sends requests that wait for answers.
-        PublishEphemeral(Channel, ClusterMessageType.Broadcast, new JsonObject
-        {
-            ["packet"] = new JsonObject { ["type"] = 2, ["data"] = data, ["nsp"] = Namespace },
-            ["requestId"] = requestId,
-            ["opts"] = ClassicRequests.OptsWithTimeout(target, timeout),
-        }, packet.Attachments);
+        PublishEphemeral(Channel, ClusterMessageType.Broadcast, ClusterCodec.BroadcastRequest(packet, Namespace, requestId, target, timeout), packet.Attachments);
         Counters.Sent(ClusterRequestType.Broadcast);
-        done.ContinueWith(_ => _pending.Complete(requestId, request), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         return true;
     }
 
