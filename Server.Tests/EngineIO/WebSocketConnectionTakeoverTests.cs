@@ -92,25 +92,6 @@ internal sealed class WebSocketConnectionTakeoverTests
     }
 
     [Test]
-    public void FramesGoOnThePlainSocketItselfAndNeverUnderTls()
-    {
-        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
-        var plain = new Microsoft.AspNetCore.Connections.DefaultConnectionContext();
-        plain.Features.Set<Microsoft.AspNetCore.Connections.Features.IConnectionSocketFeature>(new SocketFeature(socket));
-        Assert.That(WebSocketConnectionTakeover.DirectSocket(plain), Is.SameAs(socket));
-        var tls = new Microsoft.AspNetCore.Connections.DefaultConnectionContext();
-        tls.Features.Set<Microsoft.AspNetCore.Connections.Features.IConnectionSocketFeature>(new SocketFeature(socket));
-        tls.Features.Set<Microsoft.AspNetCore.Http.Features.ITlsConnectionFeature>(new Microsoft.AspNetCore.Http.Features.TlsConnectionFeature());
-        Assert.That(WebSocketConnectionTakeover.DirectSocket(tls), Is.Null, "under TLS the bytes must go through the TLS layer's pipe");
-        Assert.That(WebSocketConnectionTakeover.DirectSocket(new Microsoft.AspNetCore.Connections.DefaultConnectionContext()), Is.Null, "no socket, no direct sends");
-    }
-
-    private sealed class SocketFeature(System.Net.Sockets.Socket socket) : Microsoft.AspNetCore.Connections.Features.IConnectionSocketFeature
-    {
-        public System.Net.Sockets.Socket Socket => socket;
-    }
-
-    [Test]
     public async Task AnUnmaskedClientFrameClosesWith1002AndAFin()
     {
         await using var server = await TestServer.StartAsync(On);

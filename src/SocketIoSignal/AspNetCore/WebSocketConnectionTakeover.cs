@@ -1,10 +1,8 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using Microsoft.AspNetCore.Connections;
-using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.WebUtilities;
@@ -356,33 +354,10 @@ internal sealed class WebSocketConnectionTakeover
             // The session has its copy of the request (HandshakeInfo): the header maps need not live as long as the WebSocket.
             Request!.Headers = new HeaderDictionary();
             Response.Headers = new HeaderDictionary();
-            var head = Encoding.ASCII.GetBytes(text.ToString());
-            if (DirectSocket(connection) is { } socket)
-            {
-                // Every byte after the request goes on the socket itself, the 101 first, so none can overtake another.
-                try
-                {
-                    await socket.SendAsync(head, SocketFlags.None, connection.ConnectionClosed);
-                }
-                catch (SocketException ex)
-                {
-                    throw new IOException("the connection is closed", ex);
-                }
-                return new UpgradedTransport(connection.Transport, socket);
-            }
-            await connection.Transport.Output.WriteAsync(head);
+            await connection.Transport.Output.WriteAsync(Encoding.ASCII.GetBytes(text.ToString()));
             return new UpgradedTransport(connection.Transport);
         }
     }
-
-    /// <summary>
-    /// The connection's socket when frames may be sent on it directly: Kestrel's socket transport with nothing
-    /// between it and this middleware (no TLS). Anything else keeps writing into the connection's output pipe.
-    /// </summary>
-    internal static Socket? DirectSocket(ConnectionContext connection) =>
-        connection.Features.Get<ITlsConnectionFeature>() is null && connection.Features.Get<ITlsHandshakeFeature>() is null
-            ? connection.Features.Get<IConnectionSocketFeature>()?.Socket
-            : null;
 
     private sealed class Lifetime(ConnectionContext connection) : IHttpRequestLifetimeFeature
     {

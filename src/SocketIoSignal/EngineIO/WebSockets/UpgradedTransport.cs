@@ -1,15 +1,12 @@
 using System.IO.Pipelines;
-using System.Net.Sockets;
 
 namespace SocketIoSignal.EngineIO.WebSockets;
 
 /// <summary>
 /// What an upgrade taken at the connection level hands over: the connection's own pipes, which
 /// <see cref="WebSocketConnection"/> reads and writes directly. As a stream it reads and writes the same pipes.
-/// With <paramref name="socket"/> (a plain TCP connection, nothing between it and the pipes), frames are sent on the
-/// socket itself from the writing thread, and nothing is written into the output pipe after the upgrade.
 /// </summary>
-internal sealed class UpgradedTransport(IDuplexPipe transport, Socket? socket = null) : Stream
+internal sealed class UpgradedTransport(IDuplexPipe transport) : Stream
 {
     private Stream? _reader;
     private Stream? _writer;
@@ -17,9 +14,6 @@ internal sealed class UpgradedTransport(IDuplexPipe transport, Socket? socket = 
     public PipeReader Input => transport.Input;
 
     public PipeWriter Output => transport.Output;
-
-    /// <summary>The connection's socket, when frames go to it directly; else null (frames go into <see cref="Output"/>).</summary>
-    public Socket? Socket => socket;
 
     private Stream Reader => _reader ??= transport.Input.AsStream(leaveOpen: true);
 

@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.IO.Pipelines;
-using System.Net.Sockets;
 using System.Text;
 using SocketIoSignal.EngineIO.Protocol;
 
@@ -49,13 +48,7 @@ internal sealed class WebSocketConnection
     /// <summary>Kestrel's output pipe of the connection, when the WebSocket runs on the transport itself.</summary>
     private readonly PipeWriter? _pipe;
 
-    /// <summary>
-    /// The connection's socket when frames are sent on it directly: a batch is one send from the writing thread,
-    /// without the hop to Kestrel's sender and its pipe (the output pipe is then never written after the upgrade).
-    /// </summary>
-    private readonly Socket? _socket;
-
-    /// <summary>Where frames are written: straight into <see cref="_pipe"/>, else a batch buffer for one write.</summary>
+    /// <summary>Where frames are written: straight into <see cref="_pipe"/>, else a batch buffer for one stream write.</summary>
     private readonly IBufferWriter<byte> _output;
     private readonly FrameBuffer? _batch;
     private readonly WebSocketFrameDecoder _decoder;
@@ -78,17 +71,8 @@ internal sealed class WebSocketConnection
             // Frames are read from and written into Kestrel's own connection pipes: no copy either way, no stream
             // layers, and nothing held while idle (the transport waits for data before it takes a buffer).
             _input = transport.Input;
-            if (transport.Socket is { } socket)
-            {
-                _socket = socket;
-                _batch = new FrameBuffer();
-                _output = _batch;
-            }
-            else
-            {
-                _pipe = transport.Output;
-                _output = transport.Output;
-            }
+            _pipe = transport.Output;
+            _output = transport.Output;
         }
         else
         {
@@ -317,31 +301,6 @@ internal sealed class WebSocketConnection
             {
                 // The connection's sender has stopped: the peer is gone.
                 throw new IOException("the connection is closed");
-            }
-            return;
-        }
-        if (_socket is not null)
-        {
-            try
-            {
-                // A socket send completes at once while the kernel takes the bytes (the usual case), on this thread.
-                var written = _batch!.Written;
-                if (written.Length > 0)
-                {
-                    var sent = _socket.SendAsync(written, SocketFlags.None, cancellationToken);
-                    if (!sent.IsCompletedSuccessfully)
-                    {
-                        await sent;
-                    }
-                }
-            }
-            catch (SocketException ex)
-            {
-                throw new IOException("the connection is closed", ex);
-            }
-            finally
-            {
-                _batch!.Reset();
             }
             return;
         }
