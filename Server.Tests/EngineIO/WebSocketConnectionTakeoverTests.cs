@@ -74,12 +74,11 @@ internal sealed class WebSocketConnectionTakeoverTests
         var (status, head, _) = await first.ReadResponseAsync();
         Assert.That((status, head.Contains("Server: Kestrel", StringComparison.Ordinal)), Is.EqualTo((101, false)), "the first is taken");
         await first.ReadFrameAsync();
-        // The limit is reached: the next goes to HTTP, where Kestrel's own count of upgrades applies.
+        // The limit is reached: the engine refuses the next one, as it does when Kestrel turns an upgrade down.
         await using var second = await RawTcp.ConnectAsync(server.Port);
         await second.SendAsync(Handshake + "\r\n");
-        (status, head, _) = await second.ReadResponseAsync();
-        Assert.That((status, head.Contains("Server: Kestrel", StringComparison.Ordinal)), Is.EqualTo((101, true)), "the second goes through HTTP");
-        await second.ReadFrameAsync();
+        var (refused, _, body) = await second.ReadResponseAsync();
+        Assert.That((refused, body), Is.EqualTo((403, "{\"code\":4,\"message\":\"Forbidden\"}")));
         // The first one's end frees its place.
         await first.DisposeAsync();
         await Eventually.UntilAsync(async () =>
@@ -89,6 +88,19 @@ internal sealed class WebSocketConnectionTakeoverTests
             var (s3, h3, _) = await third.ReadResponseAsync();
             return s3 == 101 && !h3.Contains("Server: Kestrel", StringComparison.Ordinal);
         }, TimeSpan.FromSeconds(10), "a place is free again once the first connection ended");
+        server.AssertNoErrors();
+    }
+
+    [Test]
+    public async Task ASilentConnectionIsClosedAfterKestrelsKeepAliveTimeout()
+    {
+        await using var server = await TestServer.StartAsync([.. On, "--Kestrel:Limits:KeepAliveTimeout=00:00:01"]);
+        using var silent = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        await silent.ConnectAsync(System.Net.IPAddress.Loopback, server.Port).Within();
+        // Without a byte sent (no FIN either): the server's close is the only way this read ends.
+        int read = await silent.ReceiveAsync(new byte[16], System.Net.Sockets.SocketFlags.None).Within();
+        Assert.That(read, Is.Zero, "closed by the server without a byte");
+        server.AssertNoErrors();
     }
 
     [Test]

@@ -33,26 +33,26 @@ internal sealed class WebSocketConnectionTakeover
     private readonly IServiceProvider _services;
     private readonly byte[] _prefix;
     private readonly long? _maxTaken;
+    private readonly TimeSpan _firstReadTimeout;
     private EngineIoServer? _engine;
-    private long _taken;
 
     /// <param name="next">Kestrel's HTTP handling of the connection.</param>
     /// <param name="services">The application's services (the engine is resolved on first use).</param>
     /// <param name="path">The Socket.IO path, as given to MapSocketIo.</param>
     /// <param name="maxTaken">
-    /// At most this many connections taken at once (Kestrel's <c>MaxConcurrentUpgradedConnections</c>, which does not
-    /// see them); past it a new WebSocket goes to HTTP, where Kestrel's own limit applies. Null: no limit.
+    /// Kestrel's <c>MaxConcurrentUpgradedConnections</c>, which does not see the connections taken here: a WebSocket
+    /// is taken only while the engine holds fewer WebSockets than this (both paths counted); past it the engine
+    /// refuses it as it refuses an upgrade Kestrel turns down (403, UPGRADE_LIMIT). Null: no limit.
     /// </param>
-    public WebSocketConnectionTakeover(ConnectionDelegate next, IServiceProvider services, string path, long? maxTaken = null)
+    /// <param name="firstReadTimeout">How long a new connection may stay silent (Kestrel's <c>KeepAliveTimeout</c>); default 130 s.</param>
+    public WebSocketConnectionTakeover(ConnectionDelegate next, IServiceProvider services, string path, long? maxTaken = null, TimeSpan? firstReadTimeout = null)
     {
+        _firstReadTimeout = firstReadTimeout ?? TimeSpan.FromSeconds(130);
         _next = next;
         _services = services;
         _prefix = Encoding.ASCII.GetBytes("GET " + path.TrimEnd('/') + "/");
         _maxTaken = maxTaken;
     }
-
-    /// <summary>Connections taken and not yet ended.</summary>
-    internal long Taken => Interlocked.Read(ref _taken);
 
     public async Task OnConnectionAsync(ConnectionContext connection)
     {
@@ -60,10 +60,14 @@ internal sealed class WebSocketConnectionTakeover
         ReadResult first;
         try
         {
-            first = await input.ReadAsync(connection.ConnectionClosed);
+            // A connection that says nothing is closed after Kestrel's keep-alive timeout, as HTTP/1.1 would close it.
+            using var idle = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed);
+            idle.CancelAfter(_firstReadTimeout);
+            first = await input.ReadAsync(idle.Token);
         }
-        catch (OperationCanceledException)
+        catch (Exception ex) when (ex is OperationCanceledException or IOException)
         {
+            // Gone before its first bytes (a reset, an abort), or silent too long: nothing to answer, as HTTP would not.
             return;
         }
         var buffer = first.Buffer;
@@ -71,11 +75,6 @@ internal sealed class WebSocketConnectionTakeover
         if (!first.IsCompleted && !first.IsCanceled && buffer.Length >= _prefix.Length && buffer.Length <= MaxHead)
         {
             head = Parse(buffer.IsSingleSegment ? buffer.FirstSpan : buffer.ToArray(), _prefix);
-        }
-        if (head is not null && Interlocked.Increment(ref _taken) > _maxTaken)
-        {
-            Interlocked.Decrement(ref _taken);
-            head = null;
         }
         if (head is null)
         {
@@ -90,14 +89,7 @@ internal sealed class WebSocketConnectionTakeover
         head = null;
         first = default;
         buffer = default;
-        try
-        {
-            await TakeAsync(connection, request);
-        }
-        finally
-        {
-            Interlocked.Decrement(ref _taken);
-        }
+        await TakeAsync(connection, request);
     }
 
     private static HttpRequestFeature MakeRequest(Head head)
@@ -127,7 +119,7 @@ internal sealed class WebSocketConnectionTakeover
         // connection ends when it returns.
         _engine ??= _services.GetRequiredService<EngineIoServer>();
         var body = new MemoryStream();
-        var upgrade = new Upgrade(connection);
+        var upgrade = new Upgrade(connection, _maxTaken is not { } max || _engine.Metrics.WebSockets < max);
         var features = new FeatureCollection();
         features.Set<IHttpRequestFeature>(request);
         var response = new HttpResponseFeature();
@@ -179,8 +171,15 @@ internal sealed class WebSocketConnectionTakeover
                 }
             }
             text.Append("Content-Length: ").Append(body.Length).Append("\r\nConnection: close\r\n\r\n");
-            await output.WriteAsync(Encoding.ASCII.GetBytes(text.ToString()));
-            await output.WriteAsync(body.GetBuffer().AsMemory(0, (int)body.Length));
+            try
+            {
+                await output.WriteAsync(Encoding.ASCII.GetBytes(text.ToString()));
+                await output.WriteAsync(body.GetBuffer().AsMemory(0, (int)body.Length));
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or IOException)
+            {
+                // The client went away before its answer: nothing more to do for it.
+            }
         }
     }
 
@@ -325,7 +324,7 @@ internal sealed class WebSocketConnectionTakeover
             or (byte)'-' or (byte)'.' or (byte)'^' or (byte)'_' or (byte)'`' or (byte)'|' or (byte)'~';
 
     /// <summary>The upgrade: writes the 101 with the response's headers and hands over the connection's pipes.</summary>
-    private sealed class Upgrade(ConnectionContext connection) : IHttpUpgradeFeature
+    private sealed class Upgrade(ConnectionContext connection, bool belowLimit) : IHttpUpgradeFeature
     {
         public HttpRequestFeature? Request { get; set; }
 
@@ -333,7 +332,7 @@ internal sealed class WebSocketConnectionTakeover
 
         public bool Upgraded { get; private set; }
 
-        public bool IsUpgradableRequest => !Upgraded;
+        public bool IsUpgradableRequest => !Upgraded && belowLimit;
 
         public async Task<Stream> UpgradeAsync()
         {

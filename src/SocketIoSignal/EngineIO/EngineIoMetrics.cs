@@ -50,6 +50,15 @@ internal sealed class EngineIoMetrics
     /// </summary>
     public long ReceiveBuffers => Interlocked.Read(ref _receiveBuffers);
 
+    /// <summary>WebSockets accepted and not yet finished, whichever path took them (HTTP or the connection level).</summary>
+    internal long WebSockets => Interlocked.Read(ref _webSockets);
+
+    private long _webSockets;
+
+    internal void WebSocketAccepted() => Interlocked.Increment(ref _webSockets);
+
+    internal void WebSocketFinished() => Interlocked.Decrement(ref _webSockets);
+
     internal void ReceiveBufferRented() => Interlocked.Increment(ref _receiveBuffers);
 
     internal void ReceiveBufferReturned() => Interlocked.Decrement(ref _receiveBuffers);

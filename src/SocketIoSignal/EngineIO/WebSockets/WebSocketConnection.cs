@@ -62,6 +62,7 @@ internal sealed class WebSocketConnection
     private bool _closeHandshakeOver;
     private int _aborted;
     private int _finished;
+    private readonly EngineIoMetrics? _metrics;
 
     public WebSocketConnection(Stream stream, int protocol, int maxMessage, PerMessageDeflate? deflate,
         TimeSpan closeTimeout, EngineIoMetrics? metrics, Action abortConnection)
@@ -87,6 +88,8 @@ internal sealed class WebSocketConnection
         _closeTimeout = closeTimeout;
         _abortConnection = abortConnection;
         _decoder = new WebSocketFrameDecoder(maxMessage, deflate, metrics);
+        _metrics = metrics;
+        metrics?.WebSocketAccepted();
     }
 
     /// <summary>After <see cref="ReceivedKind.Failed"/>: the close code sent (1002, 1007 or 1009).</summary>
@@ -438,7 +441,11 @@ internal sealed class WebSocketConnection
     /// <summary>The request that carried the connection has returned: nothing may touch it any more.</summary>
     public void Finish()
     {
-        Volatile.Write(ref _finished, 1);
+        if (Interlocked.Exchange(ref _finished, 1) != 0)
+        {
+            return;
+        }
+        _metrics?.WebSocketFinished();
         _deflate?.Dispose();
     }
 }
