@@ -488,56 +488,6 @@ internal sealed class ClassicRequests : IClusterRequests
     }
 
     /// <summary>
-    /// Emits to the target on every node, each client acknowledging; gathers the first argument of each client's
-    /// acknowledgement until every node counted its clients and every counted client answered, or until
-    /// <paramref name="timeout"/> (then with the answers so far).
-    /// </summary>
-    public async Task<ClusterAnswer<IReadOnlyList<JsonNode?>>> BroadcastWithAckAsync(string eventName, IReadOnlyList<object?> args, BroadcastTarget target, TimeSpan timeout)
-    {
-        string requestId = ClusterCodec.NewId();
-        var request = new BroadcastAckRequest();
-        if (!_pending.TryAdd(requestId, request, timeout))
-        {
-            Counters.Dropped("request-limit");
-            return new ClusterAnswer<IReadOnlyList<JsonNode?>>([], false, 0, -1);
-        }
-        PublishBroadcastRequest(requestId, SocketIoEncoder.EncodeEvent(Namespace, eventName, args), target, timeout);
-
-        int local = _local.BroadcastWithAck(eventName, args, target, timeout, answer => Fold(r => r.Ack(answer)));
-        Fold(r => r.ClientCount(local));
-        int servers;
-        try
-        {
-            servers = await ServerCountAsync();
-        }
-        catch (Exception ex) when (ex is RedisException or TimeoutException)
-        {
-            servers = 1;
-            _cluster.LogRequestFailed(ex, "serverCount");
-        }
-        Fold(r => r.ExpectServers(Math.Max(1, servers)));
-        var answer = await request.Result.Task;
-        if (!answer.Complete)
-        {
-            Counters.TimedOut(ClusterRequestType.Broadcast);
-        }
-        return answer;
-
-        void Fold(Func<BroadcastAckRequest, bool> change)
-        {
-            bool complete;
-            lock (request)
-            {
-                complete = change(request);
-            }
-            if (complete)
-            {
-                _pending.Complete(requestId, request);
-            }
-        }
-    }
-
-    /// <summary>
     /// The other nodes' half of an acknowledged broadcast of the server API: BROADCAST with a request id, whose
     /// BROADCAST_CLIENT_COUNT and BROADCAST_ACK answers go to the callbacks until <paramref name="timeout"/>.
     /// False (nothing sent) when this node already waits for as many requests as it may.

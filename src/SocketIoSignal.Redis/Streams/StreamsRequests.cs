@@ -612,59 +612,6 @@ internal sealed partial class StreamsRequests : IClusterRequests, IClusterRecove
         return answer;
     }
 
-    public async Task<ClusterAnswer<IReadOnlyList<JsonNode?>>> BroadcastWithAckAsync(string eventName, IReadOnlyList<object?> args, BroadcastTarget target, TimeSpan timeout)
-    {
-        string requestId = ClusterCodec.NewId();
-        var request = new BroadcastAckRequest();
-        if (!_pending.TryAdd(requestId, request, timeout))
-        {
-            Counters.Dropped("request-limit");
-            return new ClusterAnswer<IReadOnlyList<JsonNode?>>([], false, 0, -1);
-        }
-        var packet = SocketIoEncoder.EncodeEvent(Namespace, eventName, args);
-        string text = packet.Text;
-        var data = JsonNode.Parse(text.AsSpan(RedisWire.JsonStart(text)).ToString());
-        PublishEphemeral(Channel, ClusterMessageType.Broadcast, new JsonObject
-        {
-            ["packet"] = new JsonObject { ["type"] = 2, ["data"] = data, ["nsp"] = Namespace },
-            ["requestId"] = requestId,
-            ["opts"] = ClassicRequests.OptsWithTimeout(target, timeout),
-        }, packet.Attachments);
-        Counters.Sent(ClusterRequestType.Broadcast);
-        int local = _local.BroadcastWithAck(eventName, args, target, timeout, answer => Fold(r => r.Ack(answer)));
-        Fold(r => r.ClientCount(local));
-        int servers;
-        try
-        {
-            servers = await ServerCountAsync();
-        }
-        catch (Exception ex) when (ex is RedisException or TimeoutException)
-        {
-            servers = 1;
-            _cluster.LogRequestFailed(ex, "serverCount");
-        }
-        Fold(r => r.ExpectServers(Math.Max(1, servers)));
-        var answer = await request.Result.Task;
-        if (!answer.Complete)
-        {
-            Counters.TimedOut(ClusterRequestType.Broadcast);
-        }
-        return answer;
-
-        void Fold(Func<BroadcastAckRequest, bool> change)
-        {
-            bool complete;
-            lock (request)
-            {
-                complete = change(request);
-            }
-            if (complete)
-            {
-                _pending.Complete(requestId, request);
-            }
-        }
-    }
-
     public bool PublishBroadcastWithAck(EncodedPacket packet, BroadcastTarget target, TimeSpan timeout, Task done, Action<int> onClientCount, Action<JsonNode?> onAck)
     {
         string requestId = ClusterCodec.NewId();
