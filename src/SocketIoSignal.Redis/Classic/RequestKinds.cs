@@ -2,16 +2,20 @@ using System.Text.Json.Nodes;
 
 namespace SocketIoSignal.Redis.Classic;
 
+/// <summary>A request whose answer is a list gathered from the nodes, complete or partial.</summary>
+internal abstract class PendingRequest<T> : PendingRequest
+{
+    public TaskCompletionSource<ClusterAnswer<IReadOnlyList<T>>> Result { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+}
+
 /// <summary>
 /// SOCKETS, ALL_ROOMS, REMOTE_FETCH: one answer per node, counted as the Node adapter counts them (this node
 /// is the first), complete when <c>PUBSUB NUMSUB</c>'s count of nodes have answered.
 /// </summary>
-internal sealed class GatherRequest<T>(ClusterRequestType type, int numSub, string field, Func<JsonNode, T?> read, List<T> seed) : PendingRequest
+internal sealed class GatherRequest<T>(ClusterRequestType type, int numSub, string field, Func<JsonNode, T?> read, List<T> seed) : PendingRequest<T>
 {
     private readonly List<T> _items = seed;
     private int _answered = 1;
-
-    public TaskCompletionSource<ClusterAnswer<IReadOnlyList<T>>> Result { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public override ClusterRequestType Type => type;
 
@@ -45,11 +49,9 @@ internal sealed class GatherRequest<T>(ClusterRequestType type, int numSub, stri
 }
 
 /// <summary>SERVER_SIDE_EMIT with an acknowledgement: one answer from each other node.</summary>
-internal sealed class ServerSideEmitRequest(int expected) : PendingRequest
+internal sealed class ServerSideEmitRequest(int expected) : PendingRequest<JsonNode?>
 {
     private readonly List<JsonNode?> _responses = [];
-
-    public TaskCompletionSource<ClusterAnswer<IReadOnlyList<JsonNode?>>> Result { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public override ClusterRequestType Type => ClusterRequestType.ServerSideEmit;
 
