@@ -84,12 +84,12 @@ internal sealed class WebSocketConnectionTakeover
             return;
         }
         input.AdvanceTo(buffer.GetPosition(head.Length));
-        var request = MakeRequest(head);
-        // From here on this method's frame lives as long as the WebSocket: it keeps nothing of the parsed head.
+        var taking = TakeAsync(connection, MakeRequest(head));
+        // This method's frame lives as long as the WebSocket: it keeps nothing of the parsed head.
         head = null;
         first = default;
         buffer = default;
-        await TakeAsync(connection, request);
+        await taking;
     }
 
     private static HttpRequestFeature MakeRequest(Head head)
@@ -112,49 +112,30 @@ internal sealed class WebSocketConnectionTakeover
         };
     }
 
-    /// <summary>Runs the engine's request; the WebSocket lives as long as this call (which keeps no parsed head).</summary>
+    /// <summary>
+    /// Runs the engine's request; the WebSocket lives as long as this call, which keeps only the upgrade feature across
+    /// its await: the request's context and features are let go once the engine has the WebSocket.
+    /// </summary>
     private async Task TakeAsync(ConnectionContext connection, HttpRequestFeature request)
     {
-        // From here on this method's frame lives as long as the WebSocket: it is the request, and Kestrel's
-        // connection ends when it returns.
         _engine ??= _services.GetRequiredService<EngineIoServer>();
-        var body = new MemoryStream();
         var upgrade = new Upgrade(connection, _maxTaken is not { } max || _engine.Metrics.WebSockets < max);
-        var features = new FeatureCollection();
-        features.Set<IHttpRequestFeature>(request);
-        var response = new HttpResponseFeature();
-        features.Set<IHttpResponseFeature>(response);
-        features.Set<IHttpResponseBodyFeature>(new StreamResponseBodyFeature(body));
-        var local = connection.LocalEndPoint as IPEndPoint;
-        var remote = connection.RemoteEndPoint as IPEndPoint;
-        features.Set<IHttpConnectionFeature>(new HttpConnectionFeature
-        {
-            ConnectionId = connection.ConnectionId,
-            LocalIpAddress = local?.Address,
-            LocalPort = local?.Port ?? 0,
-            RemoteIpAddress = remote?.Address,
-            RemotePort = remote?.Port ?? 0,
-        });
-        features.Set<IHttpUpgradeFeature>(upgrade);
-        features.Set<IHttpWebSocketFeature>(new WebSocketRequest(IsWebSocketHandshake(request.Headers)));
-        features.Set<IHttpRequestLifetimeFeature>(new Lifetime(connection));
-        features.Set<IServiceProvidersFeature>(new ServiceProvidersFeature { RequestServices = _services });
-        var context = new DefaultHttpContext(features);
-        upgrade.Request = request;
-        upgrade.Response = response;
+        var handling = _engine.HandleAsync(Context(connection, request, upgrade));
         try
         {
-            await _engine.HandleAsync(context);
+            await handling;
         }
         catch (Exception) when (!upgrade.Upgraded)
         {
             // As Kestrel answers a request whose handler failed before the response started.
-            response.StatusCode = StatusCodes.Status500InternalServerError;
-            body.SetLength(0);
+            upgrade.Response!.StatusCode = StatusCodes.Status500InternalServerError;
+            upgrade.Body!.SetLength(0);
         }
         if (!upgrade.Upgraded && !connection.ConnectionClosed.IsCancellationRequested)
         {
             // An answer other than the upgrade (an error, a refusal): written as HTTP/1.1, then the connection closes.
+            var response = upgrade.Response!;
+            var body = upgrade.Body!;
             var output = connection.Transport.Output;
             var text = new StringBuilder();
             text.Append("HTTP/1.1 ").Append(response.StatusCode).Append(' ').Append(ReasonPhrases.GetReasonPhrase(response.StatusCode)).Append("\r\n");
@@ -181,6 +162,37 @@ internal sealed class WebSocketConnectionTakeover
                 // The client went away before its answer: nothing more to do for it.
             }
         }
+    }
+
+    /// <summary>The request's context, made from the parsed head and the connection (outside the async frame above).</summary>
+    private DefaultHttpContext Context(ConnectionContext connection, HttpRequestFeature request, Upgrade upgrade)
+    {
+        var body = new MemoryStream();
+        var features = new FeatureCollection();
+        features.Set<IHttpRequestFeature>(request);
+        var response = new HttpResponseFeature();
+        features.Set<IHttpResponseFeature>(response);
+        features.Set<IHttpResponseBodyFeature>(new StreamResponseBodyFeature(body));
+        var local = connection.LocalEndPoint as IPEndPoint;
+        var remote = connection.RemoteEndPoint as IPEndPoint;
+        features.Set<IHttpConnectionFeature>(new HttpConnectionFeature
+        {
+            ConnectionId = connection.ConnectionId,
+            LocalIpAddress = local?.Address,
+            LocalPort = local?.Port ?? 0,
+            RemoteIpAddress = remote?.Address,
+            RemotePort = remote?.Port ?? 0,
+        });
+        features.Set<IHttpUpgradeFeature>(upgrade);
+        features.Set<IHttpWebSocketFeature>(new WebSocketRequest(IsWebSocketHandshake(request.Headers)));
+        features.Set<IHttpRequestLifetimeFeature>(new Lifetime(connection));
+        features.Set<IServiceProvidersFeature>(new ServiceProvidersFeature { RequestServices = _services });
+        var context = new DefaultHttpContext(features);
+        upgrade.Request = request;
+        upgrade.Response = response;
+        upgrade.Body = body;
+        upgrade.Context = context;
+        return context;
     }
 
     /// <summary>The parsed head of a request this middleware takes.</summary>
@@ -324,11 +336,29 @@ internal sealed class WebSocketConnectionTakeover
             or (byte)'-' or (byte)'.' or (byte)'^' or (byte)'_' or (byte)'`' or (byte)'|' or (byte)'~';
 
     /// <summary>The upgrade: writes the 101 with the response's headers and hands over the connection's pipes.</summary>
-    private sealed class Upgrade(ConnectionContext connection, bool belowLimit) : IHttpUpgradeFeature
+    private sealed class Upgrade(ConnectionContext connection, bool belowLimit) : IHttpUpgradeFeature, IReleasableRequest
     {
         public HttpRequestFeature? Request { get; set; }
 
         public HttpResponseFeature? Response { get; set; }
+
+        public MemoryStream? Body { get; set; }
+
+        public DefaultHttpContext? Context { get; set; }
+
+        /// <summary>After the upgrade, once the engine holds the WebSocket: nothing of the request is needed any more.</summary>
+        public void Release()
+        {
+            if (!Upgraded)
+            {
+                return;
+            }
+            Context?.Uninitialize();
+            Context = null;
+            Request = null;
+            Response = null;
+            Body = null;
+        }
 
         public bool Upgraded { get; private set; }
 
@@ -354,7 +384,7 @@ internal sealed class WebSocketConnectionTakeover
             Request!.Headers = new HeaderDictionary();
             Response.Headers = new HeaderDictionary();
             await connection.Transport.Output.WriteAsync(Encoding.ASCII.GetBytes(text.ToString()));
-            return new UpgradedTransport(connection.Transport);
+            return new UpgradedTransport(connection.Transport, connection.Abort);
         }
     }
 

@@ -278,6 +278,8 @@ internal sealed partial class EngineIoServer : IDisposable
         session.StartHeartbeat();
         if (ws is not null)
         {
+            // Nothing below reads the request: a connection-level upgrade lets its context go for the WebSocket's life.
+            (context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpUpgradeFeature>() as IReleasableRequest)?.Release();
             try
             {
                 await session.RunWebSocketAsync(ws);
@@ -353,7 +355,8 @@ internal sealed partial class EngineIoServer : IDisposable
             return null;
         }
         DisableRequestTimeout(context);
-        return new WebSocketConnection(upgraded, protocol, Options.MaxHttpBufferSize, Deflater(deflate), Options.CloseTimeout, Metrics, context.Abort);
+        return new WebSocketConnection(upgraded, protocol, Options.MaxHttpBufferSize, Deflater(deflate), Options.CloseTimeout, Metrics,
+            upgraded is UpgradedTransport transport ? transport.Abort : context.Abort);
     }
 
     private PerMessageDeflate? Deflater(DeflateParameters? parameters) =>

@@ -6,8 +6,11 @@ namespace SocketIoSignal.EngineIO.WebSockets;
 /// What an upgrade taken at the connection level hands over: the connection's own pipes, which
 /// <see cref="WebSocketConnection"/> reads and writes directly. As a stream it reads and writes the same pipes.
 /// </summary>
-internal sealed class UpgradedTransport(IDuplexPipe transport) : Stream
+internal sealed class UpgradedTransport(IDuplexPipe transport, Action abort) : Stream
 {
+    /// <summary>Cuts the connection off (the request's own abort is not kept: its context is let go after the upgrade).</summary>
+    public Action Abort => abort;
+
     private Stream? _reader;
     private Stream? _writer;
 
