@@ -361,8 +361,9 @@ internal sealed class SocketIoClient
                 return;
             }
             socket.MarkConnected();
-            // Connected: the connect timeout is over for good, and its timer goes (no timer per connected client).
-            _connectTimer?.Dispose();
+            // Connected: the connect timeout is over for good, and its timer goes (no timer per connected client,
+            // nor a disposed one kept for the connection's life).
+            Interlocked.Exchange(ref _connectTimer, null)?.Dispose();
             if (socket.Pid is not null)
             {
                 Recovery.Restoring.Connect(this, nsp!, socket, restored);
@@ -379,7 +380,11 @@ internal sealed class SocketIoClient
         {
             lock (_sockets)
             {
-                _connecting!.Remove(name);
+                // Connecting is brief: no empty set kept for the connection's life.
+                if (_connecting!.Remove(name) && _connecting.Count == 0)
+                {
+                    _connecting = null;
+                }
             }
         }
     }
@@ -400,8 +405,13 @@ internal sealed class SocketIoClient
         return result;
     }
 
-    private static Dictionary<string, string> MergeQuery(IReadOnlyDictionary<string, string> engine, string? nspQuery)
+    private static IReadOnlyDictionary<string, string> MergeQuery(IReadOnlyDictionary<string, string> engine, string? nspQuery)
     {
+        if (string.IsNullOrEmpty(nspQuery))
+        {
+            // Nothing to merge: the session's own read-only query, not a copy per socket.
+            return engine;
+        }
         var merged = new Dictionary<string, string>(engine, StringComparer.Ordinal);
         if (!string.IsNullOrEmpty(nspQuery))
         {
@@ -444,7 +454,7 @@ internal sealed class SocketIoClient
             _closed = true;
             sockets = [.. _sockets.Values];
         }
-        _connectTimer?.Dispose();
+        Interlocked.Exchange(ref _connectTimer, null)?.Dispose();
         _attachmentTimer?.Dispose();
         _pendingBinary = null;
         _attachments = null;
@@ -461,6 +471,21 @@ internal sealed class SocketIoClient
         lock (_sockets)
         {
             return [.. _sockets.Values];
+        }
+    }
+
+    /// <summary>Whether the connect timer is still held (for tests: a connected client holds none).</summary>
+    internal bool HoldsConnectTimer => Volatile.Read(ref _connectTimer) is not null;
+
+    /// <summary>Whether a set of namespaces being connected is held (for tests: none once the connects are over).</summary>
+    internal bool HoldsConnectingSet
+    {
+        get
+        {
+            lock (_sockets)
+            {
+                return _connecting is not null;
+            }
         }
     }
 
