@@ -11,12 +11,13 @@ namespace SocketIoSignal.Tests.EngineIO;
 /// <summary>
 /// --ConnectionLevelWebSockets: new Engine.IO WebSockets taken at Kestrel's connection level. The signaling works
 /// through it, the engine's own checks answer as on the HTTP path, the framing is as strict, and every other
-/// connection (polling, pages, upgrades of polling sessions) still goes to HTTP.
+/// connection (polling, pages, upgrades of polling sessions) still goes to HTTP. On by default in the server app.
 /// </summary>
 [TestFixture]
 internal sealed class WebSocketConnectionTakeoverTests
 {
     private static readonly string[] On = ["--ConnectionLevelWebSockets=true"];
+    private static readonly string[] Off = ["--ConnectionLevelWebSockets=false"];
 
     private const string Handshake = "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n" +
         "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n";
@@ -48,9 +49,9 @@ internal sealed class WebSocketConnectionTakeoverTests
     [Test]
     public async Task The101ComesFromTheEngineWithoutKestrelsHttpLayerAndOnlyWhenTheOptionIsOn()
     {
-        foreach (var on in new[] { true, false })
+        foreach (var (on, args) in new[] { (true, On), (true, Array.Empty<string>()), (false, Off) })
         {
-            await using var server = await TestServer.StartAsync(on ? On : []);
+            await using var server = await TestServer.StartAsync(args);
             await using var tcp = await RawTcp.ConnectAsync(server.Port);
             await tcp.SendAsync(Handshake + "\r\n");
             var (status, head, _) = await tcp.ReadResponseAsync();
@@ -62,6 +63,32 @@ internal sealed class WebSocketConnectionTakeoverTests
             Assert.That(b0, Is.EqualTo(0x81));
             Assert.That(Encoding.UTF8.GetString(open), Does.StartWith("0{\"sid\":"));
         }
+    }
+
+    [Test]
+    public async Task KestrelsUpgradedConnectionLimitCapsTheConnectionsTaken()
+    {
+        await using var server = await TestServer.StartAsync([.. On, "--Kestrel:Limits:MaxConcurrentUpgradedConnections=1"]);
+        await using var first = await RawTcp.ConnectAsync(server.Port);
+        await first.SendAsync(Handshake + "\r\n");
+        var (status, head, _) = await first.ReadResponseAsync();
+        Assert.That((status, head.Contains("Server: Kestrel", StringComparison.Ordinal)), Is.EqualTo((101, false)), "the first is taken");
+        await first.ReadFrameAsync();
+        // The limit is reached: the next goes to HTTP, where Kestrel's own count of upgrades applies.
+        await using var second = await RawTcp.ConnectAsync(server.Port);
+        await second.SendAsync(Handshake + "\r\n");
+        (status, head, _) = await second.ReadResponseAsync();
+        Assert.That((status, head.Contains("Server: Kestrel", StringComparison.Ordinal)), Is.EqualTo((101, true)), "the second goes through HTTP");
+        await second.ReadFrameAsync();
+        // The first one's end frees its place.
+        await first.DisposeAsync();
+        await Eventually.UntilAsync(async () =>
+        {
+            await using var third = await RawTcp.ConnectAsync(server.Port);
+            await third.SendAsync(Handshake + "\r\n");
+            var (s3, h3, _) = await third.ReadResponseAsync();
+            return s3 == 101 && !h3.Contains("Server: Kestrel", StringComparison.Ordinal);
+        }, TimeSpan.FromSeconds(10), "a place is free again once the first connection ended");
     }
 
     [Test]

@@ -145,16 +145,7 @@ public sealed class NodeClusterNode : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        try
-        {
-            await _process.SendLineAsync("{\"cmd\":\"quit\",\"seq\":0}");
-            await _process.WaitForExitAsync(TimeSpan.FromSeconds(10));
-        }
-        catch (Exception ex) when (ex is IOException or TimeoutException or InvalidOperationException)
-        {
-            // Already gone (a test killed it): disposing the process is enough.
-        }
-        await _process.DisposeAsync();
+        await _process.QuitAndDisposeAsync();
     }
 }
 

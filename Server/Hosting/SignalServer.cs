@@ -52,7 +52,7 @@ public static class SignalServer
             builder.Configuration.GetSection("Kestrel:Limits").Bind(kestrel.Limits);
             Action<Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions> listen = server.ConnectionLevelWebSockets
                 ? endpoint => endpoint.Use(next => new SocketIoSignal.AspNetCore.WebSocketConnectionTakeover(next, endpoint.ApplicationServices,
-                    builder.Configuration["EngineIo:Path"] ?? "/socket.io").OnConnectionAsync)
+                    builder.Configuration["EngineIo:Path"] ?? "/socket.io", kestrel.Limits.MaxConcurrentUpgradedConnections).OnConnectionAsync)
                 : _ => { };
             if (string.IsNullOrEmpty(server.Host))
             {

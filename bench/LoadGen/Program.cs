@@ -14,6 +14,9 @@ public sealed class Config
     public string Python { get; set; } = "/usr/bin/python3";
     public bool Pin { get; set; } = true;
     public string ServerCpu { get; set; } = "0";
+
+    /// <summary>(f): node 0 alone on <see cref="ServerCpu"/>; the other nodes and Redis beside the generator, so node 0's CPU is its own work only.</summary>
+    public bool GrowthIsolate { get; set; } = true;
     public bool Smoke { get; set; }
     public int Runs { get; set; } = 3;
     public string OutDir { get; set; } = "";
@@ -68,6 +71,7 @@ public sealed class Config
     public int GrowthOwnRate { get; set; } = 500;
     public int[] GrowthSteps { get; set; } = [1, 2, 4, 8];
     public int GrowthPairs { get; set; } = 8;
+    public double GrowthWarmupSeconds { get; set; } = 5;
 
     public void MakeSmoke()
     {
@@ -95,6 +99,7 @@ public sealed class Config
         GrowthOwnRate = 100;
         GrowthSteps = [1, 2];
         GrowthPairs = 2;
+        GrowthWarmupSeconds = 0.5;
     }
 
     /// <summary>--only names the scale-out scenario (f): it runs only when asked.</summary>
@@ -156,6 +161,7 @@ public static class Program
                 case "--scale-idle": cfg.ScaleIdleConns = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--growth-rate": cfg.GrowthOwnRate = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--growth-steps": cfg.GrowthSteps = [.. Next().Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture))]; break;
+                case "--growth-shared-cpu": cfg.GrowthIsolate = false; break;
                 case "--growth-pairs": cfg.GrowthPairs = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 default:
                     Console.Error.WriteLine($"unknown argument {args[i]}");

@@ -68,14 +68,17 @@ public static partial class ScaleOut
 
     private static async Task MeasureGrowthAsync(string mode, Config cfg, Metrics m)
     {
-        using var redis = await RedisProcess.StartAsync(cfg);
+        // Isolated, node 0's CPU clock counts its own work only, not the cache and scheduler cost of sharing a core with
+        // the nodes whose traffic grows.
+        string? rest = cfg.GrowthIsolate ? OtherCpu(cfg.ServerCpu) : null;
+        using var redis = await RedisProcess.StartAsync(cfg, rest);
         var nodes = new List<ServerProcess>();
         var conns = new List<Conn>();
         try
         {
             for (int i = 0; i < 4; i++)
             {
-                nodes.Add(await ServerProcess.StartAsync(GrowthDef(i), cfg, null, ["--redis", redis.Endpoint, "--Redis:Mode", mode]));
+                nodes.Add(await ServerProcess.StartAsync(GrowthDef(i), cfg, null, ["--redis", redis.Endpoint, "--Redis:Mode", mode], i == 0 ? null : rest));
                 await WaitHealthyAsync(nodes[^1]);
             }
             double mem0 = await redis.InfoAsync("memory", "used_memory");
@@ -140,6 +143,10 @@ public static partial class ScaleOut
         }
         long Received() => Interlocked.Read(ref ownGot) + Interlocked.Read(ref otherGot);
 
+        // Discarded: the first measured step would otherwise carry the JIT's tiering and the first allocations of every path.
+        await Task.WhenAll(PacedAsync(own, payload, cfg.GrowthOwnRate, cfg.GrowthWarmupSeconds),
+            PacedAsync(others, payload, cfg.GrowthSteps[^1] * cfg.GrowthOwnRate, cfg.GrowthWarmupSeconds));
+        await Scenarios.DrainAsync(Received);
         foreach (int step in cfg.GrowthSteps)
         {
             int ownRate = cfg.GrowthOwnRate, otherRate = step * cfg.GrowthOwnRate;
@@ -175,6 +182,8 @@ public static partial class ScaleOut
         }
     }
 
+    private static string OtherCpu(string cpu) => cpu == "0" ? "1" : "0";
+
     /// <summary>The bytes node 0 has allocated (its <c>/_diag/counters</c>): every message that reaches it, its own or another node's, allocates.</summary>
     private static async Task<double> AllocatedBytesAsync(ServerProcess server)
     {
@@ -199,14 +208,14 @@ public static partial class ScaleOut
         L($"How: `bench/run.sh --only {GrowthName}`. Four of our nodes in **rooms mode** on one redis-server, `--Redis:Mode classic` or " +
           $"`sharded` (dynamic subscriptions). Node 0 holds {cfg.GrowthPairs} room pairs of its own (both peers on it) sending " +
           $"{cfg.GrowthOwnRate} msg/s of {PayloadSize} B in all, at every step; nodes 1–3 hold {cfg.GrowthPairs} pairs split across them, " +
-          $"sending {string.Join(", ", cfg.GrowthSteps.Select(s => s + "×"))} that rate. Each step: {cfg.WarmupMs} ms warm-up, {cfg.ScaleSeconds} s measured. " +
+          $"sending {string.Join(", ", cfg.GrowthSteps.Select(s => s + "×"))} that rate. First {cfg.GrowthWarmupSeconds} s at the top rate, discarded; then each step: {cfg.WarmupMs} ms warm-up, {cfg.ScaleSeconds} s measured. " +
           "\"µs per own message\" is node 0's CPU time over the messages delivered in its own rooms: what it pays for its own traffic plus whatever " +
           "it pays for the others'. \"Bytes allocated\" is node 0's managed allocation (`GC.GetTotalAllocatedBytes`, from its `/_diag/counters`) " +
           "over the same messages: a measure of the work it does that does not drown in the CPU clock's 10 ms ticks. \"µs per added foreign msg\" is node 0's added CPU over the added messages of the others, against the first step.");
         L("");
-        L(cfg.Pin
-            ? $"Pinning: nodes and redis-server on CPU {cfg.ServerCpu}, the generator on the other core."
-            : "Pinning: none (--no-pin).");
+        L(!cfg.Pin ? "Pinning: none (--no-pin)."
+            : cfg.GrowthIsolate ? $"Pinning: node 0 alone on CPU {cfg.ServerCpu}; nodes 1–3, redis-server and the generator on the other core (`--growth-shared-cpu` puts every node and Redis on CPU {cfg.ServerCpu})."
+            : $"Pinning: nodes and redis-server on CPU {cfg.ServerCpu}, the generator on the other core.");
         L("");
         L("## Node 0's CPU per own message as the others' traffic grows");
         L("");

@@ -32,7 +32,7 @@ public sealed class ServerProcess : IDisposable
     public int Port { get; }
     public int Pid => _process.Id;
 
-    public static async Task<ServerProcess> StartAsync(ServerDef def, Config cfg, int? pingIntervalMs, IReadOnlyList<string>? extraArgs = null)
+    public static async Task<ServerProcess> StartAsync(ServerDef def, Config cfg, int? pingIntervalMs, IReadOnlyList<string>? extraArgs = null, string? cpu = null)
     {
         int port = FreePort();
         var args = new List<string>();
@@ -90,7 +90,7 @@ public sealed class ServerProcess : IDisposable
         if (cfg.Pin)
         {
             psi.ArgumentList.Add("-c");
-            psi.ArgumentList.Add(cfg.ServerCpu);
+            psi.ArgumentList.Add(cpu ?? cfg.ServerCpu);
             psi.ArgumentList.Add(exe);
         }
         foreach (var a in args)
@@ -196,7 +196,7 @@ public sealed class RedisProcess : IDisposable
 
     public double CpuSeconds() => ProcStat.CpuSeconds(Pid);
 
-    public static async Task<RedisProcess> StartAsync(Config cfg)
+    public static async Task<RedisProcess> StartAsync(Config cfg, string? cpu = null)
     {
         int port = ServerProcess.FreePort();
         string[] args = ["--port", port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
@@ -211,7 +211,7 @@ public sealed class RedisProcess : IDisposable
         if (cfg.Pin)
         {
             psi.ArgumentList.Add("-c");
-            psi.ArgumentList.Add(cfg.ServerCpu);
+            psi.ArgumentList.Add(cpu ?? cfg.ServerCpu);
             psi.ArgumentList.Add(cfg.RedisServer);
         }
         foreach (var a in args)

@@ -166,15 +166,6 @@ internal sealed class NodeStreamsNode(ChildProcess process, JsonObject ready) : 
 
     public async ValueTask DisposeAsync()
     {
-        try
-        {
-            await Process.SendLineAsync("{\"cmd\":\"quit\",\"seq\":0}");
-            await Process.WaitForExitAsync(TimeSpan.FromSeconds(10));
-        }
-        catch (Exception ex) when (ex is IOException or TimeoutException or InvalidOperationException)
-        {
-            // Already gone.
-        }
-        await Process.DisposeAsync();
+        await Process.QuitAndDisposeAsync();
     }
 }

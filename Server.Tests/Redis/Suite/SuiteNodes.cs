@@ -205,16 +205,7 @@ internal sealed class SuiteNodeProcess : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        try
-        {
-            await _process.SendLineAsync("{\"cmd\":\"quit\",\"seq\":0}");
-            await _process.WaitForExitAsync(TimeSpan.FromSeconds(10));
-        }
-        catch (Exception ex) when (ex is IOException or TimeoutException or InvalidOperationException)
-        {
-            // Already gone: disposing the process is enough.
-        }
-        await _process.DisposeAsync();
+        await _process.QuitAndDisposeAsync();
         await _pump.WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
     }
 }

@@ -11,60 +11,52 @@ namespace SocketIoSignal.Redis.Classic;
 internal static class ClusterBinary
 {
     /// <summary>A copy of <paramref name="node"/> with each placeholder naming an attachment as binary again.</summary>
-    public static JsonNode? Restore(JsonNode? node, IReadOnlyList<ReadOnlyMemory<byte>> attachments)
+    public static JsonNode? Restore(JsonNode? node, IReadOnlyList<ReadOnlyMemory<byte>> attachments) => Copy(node, n => n switch
     {
-        switch (node)
-        {
-            case null:
-                return null;
-            case JsonObject o when attachments.Count > 0 && IsPlaceholder(o, attachments.Count, out int num):
-                return SocketIoBinary.ToNode(attachments[num]);
-            case JsonObject o:
-                var copy = new JsonObject();
-                foreach (var (key, value) in o)
-                {
-                    copy[key] = Restore(value, attachments);
-                }
-                return copy;
-            case JsonArray a:
-                var array = new JsonArray();
-                foreach (var item in a)
-                {
-                    array.Add(Restore(item, attachments));
-                }
-                return array;
-            default:
-                return SocketIoBinary.TryGet(node, out var data) ? SocketIoBinary.ToNode(data) : node.DeepClone();
-        }
-    }
+        JsonObject o when attachments.Count > 0 && IsPlaceholder(o, attachments.Count, out int num) => SocketIoBinary.ToNode(attachments[num]),
+        JsonValue when SocketIoBinary.TryGet(n, out var data) => SocketIoBinary.ToNode(data),
+        _ => null,
+    });
 
     /// <summary>A copy of <paramref name="node"/> with each binary value as a placeholder, its bytes added to <paramref name="attachments"/>.</summary>
-    public static JsonNode? Extract(JsonNode? node, List<ReadOnlyMemory<byte>> attachments)
+    public static JsonNode? Extract(JsonNode? node, List<ReadOnlyMemory<byte>> attachments) => Copy(node, n =>
     {
+        if (n is JsonValue && SocketIoBinary.TryGet(n, out var data))
+        {
+            attachments.Add(data);
+            return new JsonObject { ["_placeholder"] = true, ["num"] = attachments.Count - 1 };
+        }
+        return null;
+    });
+
+    /// <summary>A deep copy of <paramref name="node"/> in which <paramref name="substitute"/>, where it gives a node, replaces a node (and what is below it).</summary>
+    private static JsonNode? Copy(JsonNode? node, Func<JsonNode, JsonNode?> substitute)
+    {
+        if (node is null)
+        {
+            return null;
+        }
+        if (substitute(node) is { } replaced)
+        {
+            return replaced;
+        }
         switch (node)
         {
-            case null:
-                return null;
             case JsonObject o:
                 var copy = new JsonObject();
                 foreach (var (key, value) in o)
                 {
-                    copy[key] = Extract(value, attachments);
+                    copy[key] = Copy(value, substitute);
                 }
                 return copy;
             case JsonArray a:
                 var array = new JsonArray();
                 foreach (var item in a)
                 {
-                    array.Add(Extract(item, attachments));
+                    array.Add(Copy(item, substitute));
                 }
                 return array;
             default:
-                if (SocketIoBinary.TryGet(node, out var data))
-                {
-                    attachments.Add(data);
-                    return new JsonObject { ["_placeholder"] = true, ["num"] = attachments.Count - 1 };
-                }
                 return node.DeepClone();
         }
     }

@@ -53,19 +53,14 @@ internal sealed record ClusterMessage(JsonObject Root, IReadOnlyList<ReadOnlyMem
 internal static class ClusterCodec
 {
     /// <summary>
-    /// The data of a cluster adapter's BROADCAST that waits for acknowledgements (sharded and streams modes): the
-    /// packet as JSON, the request id, and the target with its timeout.
+    /// A packet of this server as the cluster adapters carry it: <c>{type: 2, data, nsp}</c>, its data parsed with
+    /// the same depth limit as every message read from Redis.
     /// </summary>
-    public static JsonObject BroadcastRequest(EncodedPacket packet, string nsp, string requestId, BroadcastTarget target, TimeSpan timeout)
+    public static JsonObject PacketJson(EncodedPacket packet, string nsp)
     {
         string text = packet.Text;
-        var data = JsonNode.Parse(text.AsSpan(RedisWire.JsonStart(text)).ToString(), documentOptions: new JsonDocumentOptions { MaxDepth = 256 });
-        return new JsonObject
-        {
-            ["packet"] = new JsonObject { ["type"] = 2, ["data"] = data, ["nsp"] = nsp },
-            ["requestId"] = requestId,
-            ["opts"] = ClassicRequests.OptsWithTimeout(target, timeout),
-        };
+        var data = JsonNode.Parse(text.AsSpan(RedisWire.JsonStart(text)).ToString(), documentOptions: new JsonDocumentOptions { MaxDepth = MaxDepth });
+        return new JsonObject { ["type"] = 2, ["data"] = data, ["nsp"] = nsp };
     }
 
     private const int MaxDepth = MessagePackReader.MaxDepth;

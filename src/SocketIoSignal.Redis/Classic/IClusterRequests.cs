@@ -35,8 +35,6 @@ internal interface IClusterRequests : IAsyncDisposable
 
     Task<ClusterAnswer<IReadOnlyList<JsonNode?>>> ServerSideEmitWithAckAsync(JsonArray args);
 
-    Task<ClusterAnswer<IReadOnlyList<JsonNode?>>> BroadcastWithAckAsync(string eventName, IReadOnlyList<object?> args, BroadcastTarget target, TimeSpan timeout);
-
     /// <summary>
     /// The other nodes' half of an acknowledged broadcast (this node delivers its own part itself): each node's
     /// client count and each client's answer go to the callbacks until <paramref name="done"/> completes or

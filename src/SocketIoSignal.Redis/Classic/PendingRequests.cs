@@ -91,7 +91,6 @@ internal sealed class PendingRequests(TimeProvider time, int capacity)
         return true;
     }
 
-    /// <summary>Ends a request early, complete (e.g. its last answer came from this node).</summary>
     /// <summary>
     /// <see cref="TryAdd"/> for a request whose answers go to a tracker elsewhere: it is gone as soon as
     /// <paramref name="done"/> completes (every answer in, or the tracker's timeout), so a late answer has nowhere to go.
@@ -106,7 +105,7 @@ internal sealed class PendingRequests(TimeProvider time, int capacity)
         return true;
     }
 
-    public void Complete(string requestId, PendingRequest request)
+    private void Complete(string requestId, PendingRequest request)
     {
         Remove(requestId, request);
         request.TryFinish(true);

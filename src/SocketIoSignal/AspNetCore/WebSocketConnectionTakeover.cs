@@ -32,17 +32,27 @@ internal sealed class WebSocketConnectionTakeover
     private readonly ConnectionDelegate _next;
     private readonly IServiceProvider _services;
     private readonly byte[] _prefix;
+    private readonly long? _maxTaken;
     private EngineIoServer? _engine;
+    private long _taken;
 
     /// <param name="next">Kestrel's HTTP handling of the connection.</param>
     /// <param name="services">The application's services (the engine is resolved on first use).</param>
     /// <param name="path">The Socket.IO path, as given to MapSocketIo.</param>
-    public WebSocketConnectionTakeover(ConnectionDelegate next, IServiceProvider services, string path)
+    /// <param name="maxTaken">
+    /// At most this many connections taken at once (Kestrel's <c>MaxConcurrentUpgradedConnections</c>, which does not
+    /// see them); past it a new WebSocket goes to HTTP, where Kestrel's own limit applies. Null: no limit.
+    /// </param>
+    public WebSocketConnectionTakeover(ConnectionDelegate next, IServiceProvider services, string path, long? maxTaken = null)
     {
         _next = next;
         _services = services;
         _prefix = Encoding.ASCII.GetBytes("GET " + path.TrimEnd('/') + "/");
+        _maxTaken = maxTaken;
     }
+
+    /// <summary>Connections taken and not yet ended.</summary>
+    internal long Taken => Interlocked.Read(ref _taken);
 
     public async Task OnConnectionAsync(ConnectionContext connection)
     {
@@ -62,6 +72,11 @@ internal sealed class WebSocketConnectionTakeover
         {
             head = Parse(buffer.IsSingleSegment ? buffer.FirstSpan : buffer.ToArray(), _prefix);
         }
+        if (head is not null && Interlocked.Increment(ref _taken) > _maxTaken)
+        {
+            Interlocked.Decrement(ref _taken);
+            head = null;
+        }
         if (head is null)
         {
             // Not ours (or not whole in the first read): HTTP reads the same bytes again, at once (none examined).
@@ -70,18 +85,29 @@ internal sealed class WebSocketConnectionTakeover
             return;
         }
         input.AdvanceTo(buffer.GetPosition(head.Length));
-        // From here on this method's frame lives as long as the WebSocket: it is the request, and Kestrel's
-        // connection ends when it returns.
-        _engine ??= _services.GetRequiredService<EngineIoServer>();
-        var body = new MemoryStream();
-        var upgrade = new Upgrade(connection);
-        var features = new FeatureCollection();
+        var request = MakeRequest(head);
+        // From here on this method's frame lives as long as the WebSocket: it keeps nothing of the parsed head.
+        head = null;
+        first = default;
+        buffer = default;
+        try
+        {
+            await TakeAsync(connection, request);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _taken);
+        }
+    }
+
+    private static HttpRequestFeature MakeRequest(Head head)
+    {
         var requestHeaders = new HeaderDictionary();
         foreach (var (name, value) in head.Headers)
         {
             requestHeaders.Append(name, value);
         }
-        var request = new HttpRequestFeature
+        return new HttpRequestFeature
         {
             Protocol = "HTTP/1.1",
             Scheme = "http",
@@ -92,10 +118,18 @@ internal sealed class WebSocketConnectionTakeover
             RawTarget = head.Target,
             Headers = requestHeaders,
         };
+    }
+
+    /// <summary>Runs the engine's request; the WebSocket lives as long as this call (which keeps no parsed head).</summary>
+    private async Task TakeAsync(ConnectionContext connection, HttpRequestFeature request)
+    {
+        // From here on this method's frame lives as long as the WebSocket: it is the request, and Kestrel's
+        // connection ends when it returns.
+        _engine ??= _services.GetRequiredService<EngineIoServer>();
+        var body = new MemoryStream();
+        var upgrade = new Upgrade(connection);
+        var features = new FeatureCollection();
         features.Set<IHttpRequestFeature>(request);
-        head = null;
-        first = default;
-        buffer = default;
         var response = new HttpResponseFeature();
         features.Set<IHttpResponseFeature>(response);
         features.Set<IHttpResponseBodyFeature>(new StreamResponseBodyFeature(body));
@@ -110,7 +144,7 @@ internal sealed class WebSocketConnectionTakeover
             RemotePort = remote?.Port ?? 0,
         });
         features.Set<IHttpUpgradeFeature>(upgrade);
-        features.Set<IHttpWebSocketFeature>(new WebSocketRequest(IsWebSocketHandshake(requestHeaders)));
+        features.Set<IHttpWebSocketFeature>(new WebSocketRequest(IsWebSocketHandshake(request.Headers)));
         features.Set<IHttpRequestLifetimeFeature>(new Lifetime(connection));
         features.Set<IServiceProvidersFeature>(new ServiceProvidersFeature { RequestServices = _services });
         var context = new DefaultHttpContext(features);
