@@ -21,14 +21,40 @@ public sealed partial class CodelabSignaling(SocketIoServer io, IOptions<Signali
     /// <summary>The events a client may send, in every mode (the plain WebSocket endpoint refuses any other).</summary>
     public static readonly IReadOnlySet<string> Events = new HashSet<string>(StringComparer.Ordinal) { "message", "create or join", "ipaddr", "bye" };
 
-    public void Attach() => io.OnConnection(OnConnection);
+    // The event handlers, made once and shared by every socket (each finds its socket in the event): a closure and
+    // a delegate per event per connection would be held for the connection's life.
+    private Func<SocketIoEvent, Task>? _onMessage;
+    private Func<SocketIoEvent, Task>? _onCreateOrJoin;
+    private Func<SocketIoEvent, Task>? _onIpAddr;
+    private Func<SocketIoEvent, Task>? _onBye;
+
+    public void Attach()
+    {
+        _onMessage = e =>
+        {
+            OnMessage(e.Socket, e);
+            return Task.CompletedTask;
+        };
+        _onCreateOrJoin = e => OnCreateOrJoinAsync(e.Socket, e);
+        _onIpAddr = e =>
+        {
+            OnIpAddr(e.Socket);
+            return Task.CompletedTask;
+        };
+        _onBye = e =>
+        {
+            LogBye(e.Socket.Id, JsString.From(e.Arg(0), e.ArgCount > 0));
+            return Task.CompletedTask;
+        };
+        io.OnConnection(OnConnection);
+    }
 
     private void OnConnection(SocketIoSocket socket)
     {
-        socket.On("message", e => OnMessage(socket, e));
-        socket.On("create or join", e => OnCreateOrJoinAsync(socket, e));
-        socket.On("ipaddr", _ => OnIpAddr(socket));
-        socket.On("bye", e => LogBye(socket.Id, JsString.From(e.Arg(0), e.ArgCount > 0)));
+        socket.On("message", _onMessage!);
+        socket.On("create or join", _onCreateOrJoin!);
+        socket.On("ipaddr", _onIpAddr!);
+        socket.On("bye", _onBye!);
         if (_options.Mode == SignalingMode.Step6)
         {
             socket.OnDisconnect(reason =>

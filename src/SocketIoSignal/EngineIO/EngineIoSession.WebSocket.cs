@@ -344,21 +344,55 @@ internal sealed partial class EngineIoSession
     internal static void EnterTurn() => t_turnDepth++;
 
     [ThreadStatic]
-    private static List<Action>? t_deferredActions;
+    private static List<EndOfTurnEntry>? t_deferredActions;
+
+    // The list the last turn ran, kept empty for the next one: deferring an event allocates nothing.
+    [ThreadStatic]
+    private static List<EndOfTurnEntry>? t_spareActions;
+
+    /// <summary>Something deferred to the end of a turn, with its two arguments (no closure per deferral).</summary>
+    internal interface IEndOfTurn
+    {
+        /// <summary>Runs what was deferred with <paramref name="first"/> and <paramref name="second"/>.</summary>
+        void RunAtEndOfTurn(object? first, object? second);
+    }
+
+    private readonly record struct EndOfTurnEntry(IEndOfTurn Target, object? First, object? Second);
+
+    /// <summary>Calls an <see cref="Action"/> deferred by <see cref="AtEndOfTurn(Action)"/>.</summary>
+    private sealed class ActionRunner : IEndOfTurn
+    {
+        public static readonly ActionRunner Instance = new();
+
+        public void RunAtEndOfTurn(object? first, object? second) => ((Action)first!)();
+    }
 
     /// <summary>
     /// Runs <paramref name="action"/> when the current turn ends (still inside it, before its writes), or now
     /// outside a turn: Node runs an event's handlers a tick after the packets read with it, so a disconnect read in
     /// the same polling payload comes first.
     /// </summary>
-    internal static void AtEndOfTurn(Action action)
+    internal static void AtEndOfTurn(Action action) => AtEndOfTurn(ActionRunner.Instance, action, null);
+
+    /// <summary>
+    /// As <see cref="AtEndOfTurn(Action)"/>: <paramref name="target"/> runs with <paramref name="first"/> and
+    /// <paramref name="second"/>, in the order deferred, without allocating.
+    /// </summary>
+    internal static void AtEndOfTurn(IEndOfTurn target, object? first, object? second)
     {
         if (t_turnDepth == 0)
         {
-            action();
+            target.RunAtEndOfTurn(first, second);
             return;
         }
-        (t_deferredActions ??= []).Add(action);
+        var actions = t_deferredActions;
+        if (actions is null)
+        {
+            actions = t_spareActions ?? [];
+            t_spareActions = null;
+            t_deferredActions = actions;
+        }
+        actions.Add(new EndOfTurnEntry(target, first, second));
     }
 
     /// <summary>Ends a turn: at the outermost, the actions deferred to it run, then the writers claimed during it write what was queued.</summary>
@@ -369,10 +403,19 @@ internal sealed partial class EngineIoSession
             // Still inside the turn: what the actions send is written with the rest at its end.
             while (t_deferredActions is { Count: > 0 } actions)
             {
+                // What the actions defer goes to a new list, run in the next round.
                 t_deferredActions = null;
-                foreach (var action in actions)
+                for (int i = 0; i < actions.Count; i++)
                 {
-                    action();
+                    var entry = actions[i];
+                    entry.Target.RunAtEndOfTurn(entry.First, entry.Second);
+                }
+                // Cleared so the list holds no event or socket alive until the next turn; a big one (a huge
+                // polling payload) is not kept.
+                actions.Clear();
+                if (actions.Capacity <= 64)
+                {
+                    t_spareActions = actions;
                 }
             }
         }

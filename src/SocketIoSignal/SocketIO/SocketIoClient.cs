@@ -14,7 +14,15 @@ internal sealed class SocketIoClient
     private readonly SocketIoServer _server;
 
     internal SocketIoServer Server => _server;
-    private readonly Dictionary<string, SocketIoSocket> _sockets = new(StringComparer.Ordinal);
+    /// <summary>
+    /// The sockets by the namespace name they connected with: a client has one or a few, so a small array searched in
+    /// order, replaced (never changed) under <see cref="_gate"/>, costs less per connection than a dictionary.
+    /// </summary>
+    private SocketEntry[] _sockets = [];
+    // The client is internal and never handed out, so it serves as its own lock (no lock object per connection).
+    private object _gate => this;
+
+    private readonly record struct SocketEntry(string Name, SocketIoSocket Socket);
     private SocketIoPacket? _pendingBinary;
     private List<ReadOnlyMemory<byte>>? _attachments;
     private ITimer? _connectTimer;
@@ -42,9 +50,9 @@ internal sealed class SocketIoClient
     {
         get
         {
-            lock (_sockets)
+            lock (_gate)
             {
-                return _sockets.Count;
+                return _sockets.Length;
             }
         }
     }
@@ -122,7 +130,7 @@ internal sealed class SocketIoClient
         {
             _pendingBinary = packet;
             _attachments = new List<ReadOnlyMemory<byte>>(packet.Attachments);
-            lock (_sockets)
+            lock (_gate)
             {
                 if (_closed)
                 {
@@ -185,9 +193,9 @@ internal sealed class SocketIoClient
             return;
         }
         SocketIoSocket? socket;
-        lock (_sockets)
+        lock (_gate)
         {
-            _sockets.TryGetValue(packet.Namespace, out socket);
+            socket = Find(packet.Namespace);
         }
         if (socket is null)
         {
@@ -279,9 +287,9 @@ internal sealed class SocketIoClient
     /// </summary>
     private async Task ConnectAsync(string name, JsonObject? auth, string? nspQuery)
     {
-        lock (_sockets)
+        lock (_gate)
         {
-            if (_sockets.ContainsKey(name) || (_connecting?.Contains(name) ?? false))
+            if (Find(name) is not null || (_connecting?.Contains(name) ?? false))
             {
                 if (Protocol == 4 && name == "/")
                 {
@@ -346,12 +354,22 @@ internal sealed class SocketIoClient
                 return;
             }
             bool gone;
-            lock (_sockets)
+            lock (_gate)
             {
                 gone = _closed;
                 if (!gone)
                 {
-                    _sockets[name] = socket;
+                    int at = IndexOf(name);
+                    if (at < 0)
+                    {
+                        _sockets = [.. _sockets, new SocketEntry(name, socket)];
+                    }
+                    else
+                    {
+                        var copy = (SocketEntry[])_sockets.Clone();
+                        copy[at] = new SocketEntry(name, socket);
+                        _sockets = copy;
+                    }
                 }
             }
             if (gone)
@@ -361,8 +379,9 @@ internal sealed class SocketIoClient
                 return;
             }
             socket.MarkConnected();
-            // Connected: the connect timeout is over for good, and its timer goes (no timer per connected client).
-            _connectTimer?.Dispose();
+            // Connected: the connect timeout is over for good, and its timer goes (no timer per connected client,
+            // nor a disposed one kept for the connection's life).
+            Interlocked.Exchange(ref _connectTimer, null)?.Dispose();
             if (socket.Pid is not null)
             {
                 Recovery.Restoring.Connect(this, nsp!, socket, restored);
@@ -377,9 +396,13 @@ internal sealed class SocketIoClient
         }
         finally
         {
-            lock (_sockets)
+            lock (_gate)
             {
-                _connecting!.Remove(name);
+                // Connecting is brief: no empty set kept for the connection's life.
+                if (_connecting!.Remove(name) && _connecting.Count == 0)
+                {
+                    _connecting = null;
+                }
             }
         }
     }
@@ -400,8 +423,13 @@ internal sealed class SocketIoClient
         return result;
     }
 
-    private static Dictionary<string, string> MergeQuery(IReadOnlyDictionary<string, string> engine, string? nspQuery)
+    private static IReadOnlyDictionary<string, string> MergeQuery(IReadOnlyDictionary<string, string> engine, string? nspQuery)
     {
+        if (string.IsNullOrEmpty(nspQuery))
+        {
+            // Nothing to merge: the session's own read-only query, not a copy per socket.
+            return engine;
+        }
         var merged = new Dictionary<string, string>(engine, StringComparer.Ordinal);
         if (!string.IsNullOrEmpty(nspQuery))
         {
@@ -415,11 +443,12 @@ internal sealed class SocketIoClient
 
     internal void Remove(SocketIoSocket socket)
     {
-        lock (_sockets)
+        lock (_gate)
         {
-            if (_sockets.TryGetValue(socket.Namespace.Name, out var current) && current == socket)
+            int at = IndexOf(socket.Namespace.Name);
+            if (at >= 0 && _sockets[at].Socket == socket)
             {
-                _sockets.Remove(socket.Namespace.Name);
+                _sockets = [.. _sockets.AsSpan(0, at), .. _sockets.AsSpan(at + 1)];
                 _server.Metrics.SocketDisconnected();
             }
         }
@@ -439,12 +468,12 @@ internal sealed class SocketIoClient
     internal void OnClose(CloseReason reason)
     {
         SocketIoSocket[] sockets;
-        lock (_sockets)
+        lock (_gate)
         {
             _closed = true;
-            sockets = [.. _sockets.Values];
+            sockets = [.. _sockets.Select(e => e.Socket)];
         }
-        _connectTimer?.Dispose();
+        Interlocked.Exchange(ref _connectTimer, null)?.Dispose();
         _attachmentTimer?.Dispose();
         _pendingBinary = null;
         _attachments = null;
@@ -458,9 +487,44 @@ internal sealed class SocketIoClient
 
     private SocketIoSocket[] Snapshot()
     {
-        lock (_sockets)
+        lock (_gate)
         {
-            return [.. _sockets.Values];
+            return [.. _sockets.Select(e => e.Socket)];
+        }
+    }
+
+    /// <summary>Where the socket connected with <paramref name="name"/> is, or -1 (under the gate).</summary>
+    private int IndexOf(string name)
+    {
+        var sockets = _sockets;
+        for (int i = 0; i < sockets.Length; i++)
+        {
+            if (string.Equals(sockets[i].Name, name, StringComparison.Ordinal))
+            {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    private SocketIoSocket? Find(string name)
+    {
+        int at = IndexOf(name);
+        return at < 0 ? null : _sockets[at].Socket;
+    }
+
+    /// <summary>Whether the connect timer is still held (for tests: a connected client holds none).</summary>
+    internal bool HoldsConnectTimer => Volatile.Read(ref _connectTimer) is not null;
+
+    /// <summary>Whether a set of namespaces being connected is held (for tests: none once the connects are over).</summary>
+    internal bool HoldsConnectingSet
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _connecting is not null;
+            }
         }
     }
 

@@ -7,20 +7,29 @@ using SocketIoSignal.SocketIO.Protocol;
 namespace SocketIoSignal.SocketIO;
 
 /// <summary>One client's presence in one namespace: its events, its rooms, its emits.</summary>
-public sealed class SocketIoSocket
+public sealed class SocketIoSocket : EngineIO.EngineIoSession.IEndOfTurn
 {
     private readonly SocketIoClient _client;
 
     internal SocketIoClient Client => _client;
-    /// <summary>Handlers by event name; each array is replaced, never changed, so an event reads it without a copy.</summary>
-    // Sized for a socket (a few events, acks rare), not the defaults (31 buckets, a lock per core): one per connection.
-    private readonly ConcurrentDictionary<string, Func<SocketIoEvent, Task>[]> _handlers = new(1, 4, StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<long, IAckReceiver> _acks = new(1, 1);
-    private readonly List<Action<DisconnectReason>> _onDisconnecting = [];
-    private readonly List<Action<DisconnectReason>> _onDisconnect = [];
-    private readonly List<Action<Exception>> _onError = [];
+    /// <summary>
+    /// Handlers by event name, null before the first: a socket has a few events, so one small array searched in
+    /// order costs less per connection than a dictionary. The array and each handler list are replaced under
+    /// <see cref="_listenersGate"/>, never changed, so an event reads them without a lock or a copy.
+    /// </summary>
+    private volatile HandlerEntry[]? _handlers;
+    /// <summary>Acknowledgements awaited, made on the first (most sockets never wait for one).</summary>
+    private ConcurrentDictionary<long, IAckReceiver>? _acks;
+    // Disconnect and error handlers: null when there are none; each array is replaced, never changed.
+    private volatile Action<DisconnectReason>[]? _onDisconnecting;
+    private volatile Action<DisconnectReason>[]? _onDisconnect;
+    private volatile Action<Exception>[]? _onError;
     private readonly object _dispatchGate = new();
+    // Registration only; not the dispatch gate, under which handlers run.
     private readonly object _listenersGate = new();
+
+    /// <summary>An event's handlers: the handler itself when there is one (the common case: no array), else an array of them.</summary>
+    private readonly record struct HandlerEntry(string Name, object Handlers);
     private Task _tail = Task.CompletedTask;
     /// <summary>Pending (the namespace middlewares run), connected, or closed for good; see the constants below.</summary>
     private int _state;
@@ -125,7 +134,7 @@ public sealed class SocketIoSocket
     public BroadcastOperator Broadcast => Namespace.Except(Id);
 
     /// <summary>Acknowledgements this socket still waits for (for tests and counters).</summary>
-    internal int PendingAcks => _acks.Count;
+    internal int PendingAcks => System.Threading.Volatile.Read(ref _acks)?.Count ?? 0;
 
     // ---- handlers ----
 
@@ -146,18 +155,65 @@ public sealed class SocketIoSocket
     /// <returns>This socket.</returns>
     public SocketIoSocket On(string eventName, Func<SocketIoEvent, Task> handler)
     {
-        _handlers.AddOrUpdate(eventName, static (_, h) => [h], static (_, list, h) => [.. list, h], handler);
+        ArgumentNullException.ThrowIfNull(eventName);
+        lock (_listenersGate)
+        {
+            var entries = _handlers ?? [];
+            int at = IndexOf(entries, eventName);
+            if (at < 0)
+            {
+                _handlers = [.. entries, new HandlerEntry(eventName, handler)];
+            }
+            else
+            {
+                var copy = (HandlerEntry[])entries.Clone();
+                Func<SocketIoEvent, Task>[] more = [.. Listed(entries[at].Handlers), handler];
+                copy[at] = new HandlerEntry(eventName, more);
+                _handlers = copy;
+            }
+        }
         return this;
     }
+
+    private static int IndexOf(HandlerEntry[] entries, string eventName)
+    {
+        for (int i = 0; i < entries.Length; i++)
+        {
+            if (string.Equals(entries[i].Name, eventName, StringComparison.Ordinal))
+            {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    private static Func<SocketIoEvent, Task>[] Listed(object handlers) =>
+        handlers as Func<SocketIoEvent, Task>[] ?? [(Func<SocketIoEvent, Task>)handlers];
+
+    /// <summary>The handlers of <paramref name="eventName"/> (one, or an array), or null when it has none.</summary>
+    private object? HandlersOf(string eventName)
+    {
+        var entries = _handlers;
+        if (entries is null)
+        {
+            return null;
+        }
+        int at = IndexOf(entries, eventName);
+        return at < 0 ? null : entries[at].Handlers;
+    }
+
+    /// <summary>The handlers' lists for each event, in registration order of the events (for tests).</summary>
+    internal IReadOnlyList<(string Name, Func<SocketIoEvent, Task>[] Handlers)> HandlerLists() =>
+        [.. (_handlers ?? []).Select(e => (e.Name, Listed(e.Handlers)))];
 
     /// <summary>Runs when the socket is leaving, while it is still in its rooms (Node's <c>disconnecting</c>).</summary>
     /// <param name="handler">Gets the reason.</param>
     /// <returns>This socket.</returns>
     public SocketIoSocket OnDisconnecting(Action<DisconnectReason> handler)
     {
-        lock (_onDisconnecting)
+        lock (_listenersGate)
         {
-            _onDisconnecting.Add(handler);
+            _onDisconnecting = [.. _onDisconnecting ?? [], handler];
         }
         return this;
     }
@@ -167,9 +223,9 @@ public sealed class SocketIoSocket
     /// <returns>This socket.</returns>
     public SocketIoSocket OnDisconnect(Action<DisconnectReason> handler)
     {
-        lock (_onDisconnect)
+        lock (_listenersGate)
         {
-            _onDisconnect.Add(handler);
+            _onDisconnect = [.. _onDisconnect ?? [], handler];
         }
         return this;
     }
@@ -184,9 +240,9 @@ public sealed class SocketIoSocket
     /// <returns>This socket.</returns>
     public SocketIoSocket OnError(Action<Exception> handler)
     {
-        lock (_onError)
+        lock (_listenersGate)
         {
-            _onError.Add(handler);
+            _onError = [.. _onError ?? [], handler];
         }
         return this;
     }
@@ -586,7 +642,12 @@ public sealed class SocketIoSocket
     /// <summary>Waits for the client's answer to <paramref name="id"/>; false when disconnected or at the cap.</summary>
     private bool TryRegisterAck(long id, IAckReceiver receiver)
     {
-        if (IsClosed || _acks.Count >= Namespace.Server.Options.MaxPendingAcks || !_acks.TryAdd(id, receiver))
+        if (IsClosed)
+        {
+            return false;
+        }
+        var acks = System.Threading.Volatile.Read(ref _acks) ?? Interlocked.CompareExchange(ref _acks, new(1, 1), null) ?? _acks;
+        if (acks.Count >= Namespace.Server.Options.MaxPendingAcks || !acks.TryAdd(id, receiver))
         {
             return false;
         }
@@ -613,7 +674,7 @@ public sealed class SocketIoSocket
     /// <summary>No longer waits for <paramref name="id"/>, if <paramref name="receiver"/> still does.</summary>
     internal void ForgetAck(long id, IAckReceiver receiver)
     {
-        if (_acks.TryRemove(new KeyValuePair<long, IAckReceiver>(id, receiver)))
+        if (System.Threading.Volatile.Read(ref _acks) is { } acks && acks.TryRemove(new KeyValuePair<long, IAckReceiver>(id, receiver)))
         {
             Namespace.Server.Metrics.AckPending(-1);
         }
@@ -682,7 +743,8 @@ public sealed class SocketIoSocket
         bool observed = Namespace.Server.ObservesEvents;
         var any = _anyListeners;
         var middlewares = _middlewares;
-        if (!_handlers.TryGetValue(name, out var handlers) && !observed && any is null && middlewares is null)
+        var handlers = HandlersOf(name);
+        if (handlers is null && !observed && any is null && middlewares is null)
         {
             return;
         }
@@ -780,7 +842,7 @@ public sealed class SocketIoSocket
     private void AfterMiddlewares(SocketIoEvent evt)
     {
         // As Node: an event whose middlewares finish after the socket left goes nowhere.
-        if (!IsClosed && _handlers.TryGetValue(evt.Name, out var handlers))
+        if (!IsClosed && HandlersOf(evt.Name) is { } handlers)
         {
             Dispatch(handlers, evt);
         }
@@ -789,12 +851,7 @@ public sealed class SocketIoSocket
     /// <summary>A packet middleware refused an event, or the client sent what cannot be decoded: the error handlers get it (Node's <c>_onerror</c>).</summary>
     internal void RaiseError(Exception error)
     {
-        Action<Exception>[] handlers;
-        lock (_onError)
-        {
-            handlers = [.. _onError];
-        }
-        foreach (var handler in handlers)
+        foreach (var handler in _onError ?? [])
         {
             try
             {
@@ -809,7 +866,7 @@ public sealed class SocketIoSocket
 
     private void OnAck(SocketIoPacket packet)
     {
-        if (_acks.TryRemove(packet.AckId!.Value, out var receiver))
+        if (System.Threading.Volatile.Read(ref _acks) is { } acks && acks.TryRemove(packet.AckId!.Value, out var receiver))
         {
             Namespace.Server.Metrics.AckPending(-1);
             var array = (JsonArray)packet.Data!;
@@ -831,17 +888,20 @@ public sealed class SocketIoSocket
     /// Runs handlers in arrival order, at the end of the engine's turn (a polling payload, a WebSocket message), as
     /// Node a tick after reading: an event whose socket a later packet of the same read disconnected is ignored.
     /// </summary>
-    private void Dispatch(Func<SocketIoEvent, Task>[] handlers, SocketIoEvent evt) =>
-        EngineIO.EngineIoSession.AtEndOfTurn(() =>
+    private void Dispatch(object handlers, SocketIoEvent evt) =>
+        EngineIO.EngineIoSession.AtEndOfTurn(this, handlers, evt);
+
+    /// <summary>The end of the turn an event arrived in: its handlers run, unless the socket left meanwhile.</summary>
+    void EngineIO.EngineIoSession.IEndOfTurn.RunAtEndOfTurn(object? first, object? second)
+    {
+        if (Connected)
         {
-            if (Connected)
-            {
-                DispatchNow(handlers, evt);
-            }
-        });
+            DispatchNow(first!, (SocketIoEvent)second!);
+        }
+    }
 
     /// <summary>Runs handlers in arrival order: inline when nothing is pending, else after what is.</summary>
-    private void DispatchNow(Func<SocketIoEvent, Task>[] handlers, SocketIoEvent evt)
+    private void DispatchNow(object handlers, SocketIoEvent evt)
     {
         lock (_dispatchGate)
         {
@@ -856,12 +916,12 @@ public sealed class SocketIoSocket
         }
     }
 
-    private Task Guard(Func<SocketIoEvent, Task>[] handlers, SocketIoEvent evt)
+    private Task Guard(object handlers, SocketIoEvent evt)
     {
         Task task;
         try
         {
-            task = handlers.Length == 1 ? handlers[0](evt) : RunHandlersAsync(handlers, evt);
+            task = handlers is Func<SocketIoEvent, Task> one ? one(evt) : RunHandlersAsync((Func<SocketIoEvent, Task>[])handlers, evt);
         }
         catch (Exception ex)
         {
@@ -918,12 +978,15 @@ public sealed class SocketIoSocket
             Namespace.Observe(Namespace.Adapter.DeleteAllAsync(Id));
         }
         Namespace.RemoveSocket(this);
-        foreach (var (id, receiver) in _acks)
+        if (System.Threading.Volatile.Read(ref _acks) is { } acks)
         {
-            if (_acks.TryRemove(new KeyValuePair<long, IAckReceiver>(id, receiver)))
+            foreach (var (id, receiver) in acks)
             {
-                Namespace.Server.Metrics.AckPending(-1);
-                receiver.Abandon();
+                if (acks.TryRemove(new KeyValuePair<long, IAckReceiver>(id, receiver)))
+                {
+                    Namespace.Server.Metrics.AckPending(-1);
+                    receiver.Abandon();
+                }
             }
         }
         lock (_dispatchGate)
@@ -945,14 +1008,9 @@ public sealed class SocketIoSocket
         _ => false,
     };
 
-    private void Fire(List<Action<DisconnectReason>> handlers, DisconnectReason reason)
+    private void Fire(Action<DisconnectReason>[]? handlers, DisconnectReason reason)
     {
-        Action<DisconnectReason>[] copy;
-        lock (handlers)
-        {
-            copy = [.. handlers];
-        }
-        foreach (var handler in copy)
+        foreach (var handler in handlers ?? [])
         {
             try
             {

@@ -9,8 +9,10 @@ namespace SocketIoSignal.SocketIO.Adapter;
 internal sealed class InMemoryRoomAdapter(ILocalDelivery delivery) : IRoomAdapter
 {
     private readonly object _gate = new();
-    private readonly Dictionary<string, HashSet<string>> _rooms = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, HashSet<string>> _socketRooms = new(StringComparer.Ordinal);
+    // Small sets, not hash sets: every socket has its own room of one member and a set of one or two rooms, held
+    // for the connection's life.
+    private readonly Dictionary<string, SmallSet> _rooms = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, SmallSet> _socketRooms = new(StringComparer.Ordinal);
 
     public int LocalRoomCount
     {
@@ -234,19 +236,19 @@ internal sealed class InMemoryRoomAdapter(ILocalDelivery delivery) : IRoomAdapte
         return result;
     }
 
-    private static bool IsExcepted(HashSet<string> rooms, IReadOnlySet<string> except) => RoomSet.Overlaps(except, rooms);
+    private static bool IsExcepted(SmallSet rooms, IReadOnlySet<string> except) => except.Count != 0 && rooms.Overlaps(except);
 
     private void AddLocked(string socketId, string room)
     {
         if (!_rooms.TryGetValue(room, out var members))
         {
-            members = new HashSet<string>(StringComparer.Ordinal);
+            members = new SmallSet();
             _rooms[room] = members;
         }
         members.Add(socketId);
         if (!_socketRooms.TryGetValue(socketId, out var rooms))
         {
-            rooms = new HashSet<string>(StringComparer.Ordinal);
+            rooms = new SmallSet();
             _socketRooms[socketId] = rooms;
         }
         rooms.Add(room);
