@@ -17,7 +17,14 @@ namespace LoadGen;
 public static partial class ScaleOut
 {
     public const string GrowthName = "scaleout-growth";
-    private static readonly string[] GrowthModes = ["classic", "sharded"];
+    private static readonly string[] GrowthModes = ["classic", "sharded", Control];
+
+    /// <summary>
+    /// The control: node 0 on no Redis at all (its own pairs only), nodes 1–3 a classic cluster carrying the same
+    /// foreign traffic. Node 0 does the same work at every step, so whatever its CPU per own message does is the
+    /// machine's doing (the other core's load reaching this one), which the other modes' figures are divided by.
+    /// </summary>
+    private const string Control = "alone";
 
     private static ServerDef GrowthDef(int i) => new($"node-{i}", $"node {i} (rooms)", ServerKind.Ours, 4, true, Mode: "rooms");
 
@@ -78,7 +85,10 @@ public static partial class ScaleOut
         {
             for (int i = 0; i < 4; i++)
             {
-                nodes.Add(await ServerProcess.StartAsync(GrowthDef(i), cfg, null, ["--redis", redis.Endpoint, "--Redis:Mode", mode], i == 0 ? null : rest));
+                string[] args = mode == Control
+                    ? i == 0 ? [] : ["--redis", redis.Endpoint, "--Redis:Mode", "classic"]
+                    : ["--redis", redis.Endpoint, "--Redis:Mode", mode];
+                nodes.Add(await ServerProcess.StartAsync(GrowthDef(i), cfg, null, args, i == 0 ? null : rest));
                 await WaitHealthyAsync(nodes[^1]);
             }
             double mem0 = await redis.InfoAsync("memory", "used_memory");
@@ -99,7 +109,10 @@ public static partial class ScaleOut
             double mem1 = await redis.InfoAsync("memory", "used_memory");
             m.Set("g.pairs_redis_b_per_conn", (mem1 - mem0) / conns.Count);
             await GrowthStepsAsync(own, others, nodes, redis, cfg, m);
-            await FootprintAsync(nodes, redis, cfg, m, conns);
+            if (mode != Control)
+            {
+                await FootprintAsync(nodes, redis, cfg, m, conns);
+            }
         }
         finally
         {
@@ -211,7 +224,9 @@ public static partial class ScaleOut
           $"sending {string.Join(", ", cfg.GrowthSteps.Select(s => s + "×"))} that rate. First {cfg.GrowthWarmupSeconds} s at the top rate, discarded; then each step: {cfg.WarmupMs} ms warm-up, {cfg.ScaleSeconds} s measured. " +
           "\"µs per own message\" is node 0's CPU time over the messages delivered in its own rooms: what it pays for its own traffic plus whatever " +
           "it pays for the others'. \"Bytes allocated\" is node 0's managed allocation (`GC.GetTotalAllocatedBytes`, from its `/_diag/counters`) " +
-          "over the same messages: a measure of the work it does that does not drown in the CPU clock's 10 ms ticks. \"µs per added foreign msg\" is node 0's added CPU over the added messages of the others, against the first step.");
+          "over the same messages: a measure of the work it does that does not drown in the CPU clock's 10 ms ticks. \"µs per added foreign msg\" is node 0's added CPU over the added messages of the others, against the first step. " +
+          $"Mode `{Control}` is the control: node 0 on no Redis (its own pairs only) while nodes 1–3, a classic cluster, carry the same foreign traffic; node 0 does the same work at every step, " +
+          "so its \"vs 1×\" is what the other core's load alone does to node 0's CPU clock, and \"over the control's\" divides each mode's \"vs 1×\" by the control's at the same step.");
         L("");
         L(!cfg.Pin ? "Pinning: none (--no-pin)."
             : cfg.GrowthIsolate ? $"Pinning: node 0 alone on CPU {cfg.ServerCpu}; nodes 1–3, redis-server and the generator on the other core (`--growth-shared-cpu` puts every node and Redis on CPU {cfg.ServerCpu})."
@@ -219,8 +234,10 @@ public static partial class ScaleOut
         L("");
         L("## Node 0's CPU per own message as the others' traffic grows");
         L("");
-        L("| mode | others' rate | own msg/s | others' msg/s | node 0 CPU % | node 0 µs/own msg | vs 1× | node 0 µs per added foreign msg | node 0 bytes allocated/own msg | vs 1× | nodes 1–3 CPU % | Redis CPU % | Redis µs/msg | own p50 ms | own p99 ms |");
-        L("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+        L("| mode | others' rate | own msg/s | others' msg/s | node 0 CPU % | node 0 µs/own msg | vs 1× | vs 1×, over the control's | node 0 µs per added foreign msg | node 0 bytes allocated/own msg | vs 1× | nodes 1–3 CPU % | Redis CPU % | Redis µs/msg | own p50 ms | own p99 ms |");
+        L("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+        string b0 = $"g.{cfg.GrowthSteps[0]}";
+        double controlBase = Md(Control, b0 + ".node0_us_per_own");
         foreach (var mode in GrowthModes)
         {
             string b = $"g.{cfg.GrowthSteps[0]}";
@@ -235,8 +252,11 @@ public static partial class ScaleOut
                 double addedOthers = Md(mode, k + ".other_per_s") - Md(mode, b + ".other_per_s");
                 double marginal = step == cfg.GrowthSteps[0] || addedOthers <= 0 ? double.NaN
                     : (Md(mode, k + ".node0_cpu_pct") - Md(mode, b + ".node0_cpu_pct")) / 100 * 1e6 / addedOthers;
+                double control = Md(Control, k + ".node0_us_per_own") / controlBase;
+                double corrected = us / baseline / control;
                 L($"| {mode} | {step}× | {N(Md(mode, k + ".own_per_s"), 0)} | {N(Md(mode, k + ".other_per_s"), 0)} | {N(Md(mode, k + ".node0_cpu_pct"), 1)} | " +
-                  $"{N(us, 1)} | {(double.IsNaN(us) || double.IsNaN(baseline) ? "–" : (us / baseline).ToString("0.00", Inv) + "×")} | {N(marginal, 1)} | " +
+                  $"{N(us, 1)} | {(double.IsNaN(us) || double.IsNaN(baseline) ? "–" : (us / baseline).ToString("0.00", Inv) + "×")} | " +
+                  $"{(mode == Control || double.IsNaN(corrected) ? "–" : corrected.ToString("0.00", Inv) + "×")} | {N(marginal, 1)} | " +
                   $"{N(read, 0)} | {(double.IsNaN(read) || double.IsNaN(readBase) || readBase == 0 ? "–" : (read / readBase).ToString("0.00", Inv) + "×")} | " +
                   $"{N(Md(mode, k + ".others_cpu_pct"), 0)} | {N(Md(mode, k + ".redis_cpu_pct"), 0)} | {N(Md(mode, k + ".redis_us_per_msg"), 1)} | " +
                   $"{N(Md(mode, k + ".own_p50_ms"), 2)} | {N(Md(mode, k + ".own_p99_ms"), 2)} |");
@@ -251,7 +271,7 @@ public static partial class ScaleOut
         L("");
         L("| mode | Redis B/conn (pairs) | idle connections | Redis B/conn (idle pairs) | node RSS KB/conn | Redis keys after | Redis used_memory MB after |");
         L("|---|---|---|---|---|---|---|");
-        foreach (var mode in GrowthModes)
+        foreach (var mode in GrowthModes.Where(mode => mode != Control))
         {
             L($"| {mode} | {N(Md(mode, "g.pairs_redis_b_per_conn"), 0)} | {N(Md(mode, "foot.conns"), 0)} | {N(Md(mode, "foot.redis_b_per_conn"), 0)} | " +
               $"{N(Md(mode, "foot.node_kb_per_conn"), 1)} | {N(Md(mode, "foot.redis_keys"), 0)} | {N(Md(mode, "foot.redis_used_mb"), 1)} |");
