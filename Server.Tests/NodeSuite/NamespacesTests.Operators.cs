@@ -83,27 +83,10 @@ public sealed partial class NamespacesTests : NodeSuiteFixture
         Assert.That(packet.Compress, Is.True);
     }
 
-    /// <summary>The first packet created for the client of "/chat" after the namespace's <paramref name="emit"/>.</summary>
-    private async Task<EnginePacket> FirstChatPacketAsync(Action<SocketIoNamespace> emit)
-    {
-        var server = await StartAsync();
-        var chat = server.Io.Of("/chat");
-        var created = new TaskCompletionSource<EnginePacket>(TaskCreationOptions.RunContinuationsAsynchronously);
-        chat.OnConnection(s =>
-        {
-            s.Conn.OnPacketCreate(p => created.TrySetResult(p));
-            emit(chat);
-        });
-        var client = await ClientAsync(server, "/chat");
-        var packet = await created.Task.Within();
-        await client.WaitForAsync("woot");
-        return packet;
-    }
-
     [Test(Description = "should enable compression by default")]
     public async Task ShouldEnableCompressionByDefault()
     {
-        var packet = await FirstChatPacketAsync(chat => chat.Emit("woot", "hi"));
+        var packet = await FirstPacketCreatedAsync("/chat", (chat, _) => chat.Emit("woot", "hi"));
         Assert.That(packet.Text, Is.EqualTo("2/chat,[\"woot\",\"hi\"]"));
         Assert.That(packet.Compress, Is.True);
     }
@@ -111,7 +94,7 @@ public sealed partial class NamespacesTests : NodeSuiteFixture
     [Test(Description = "should disable compression")]
     public async Task ShouldDisableCompression()
     {
-        var packet = await FirstChatPacketAsync(chat => chat.Compress(false).Emit("woot", "hi"));
+        var packet = await FirstPacketCreatedAsync("/chat", (chat, _) => chat.Compress(false).Emit("woot", "hi"));
         Assert.That(packet.Text, Is.EqualTo("2/chat,[\"woot\",\"hi\"]"));
         Assert.That(packet.Compress, Is.False);
     }

@@ -24,26 +24,10 @@ public sealed partial class SocketTests : NodeSuiteFixture
         Assert.That(socket.Id, Is.EqualTo(clientId));
     }
 
-    /// <summary>The first packet the server creates for the connection after <paramref name="emit"/>.</summary>
-    private async Task<EnginePacket> FirstPacketCreatedAsync(Action<SocketIoSocket> emit)
-    {
-        var server = await StartAsync();
-        var created = new TaskCompletionSource<EnginePacket>(TaskCreationOptions.RunContinuationsAsynchronously);
-        server.Io.OnConnection(s =>
-        {
-            s.Conn.OnPacketCreate(p => created.TrySetResult(p));
-            emit(s);
-        });
-        var client = await ClientAsync(server);
-        var packet = await created.Task.Within();
-        await client.WaitForAsync("woot");
-        return packet;
-    }
-
     [Test(Description = "should enable compression by default")]
     public async Task ShouldEnableCompressionByDefault()
     {
-        var packet = await FirstPacketCreatedAsync(s => s.Emit("woot", "hi"));
+        var packet = await FirstPacketCreatedAsync("/", (_, s) => s.Emit("woot", "hi"));
         Assert.That(packet.Text, Is.EqualTo("2[\"woot\",\"hi\"]"));
         Assert.That(packet.Compress, Is.True);
     }
@@ -51,7 +35,7 @@ public sealed partial class SocketTests : NodeSuiteFixture
     [Test(Description = "should disable compression")]
     public async Task ShouldDisableCompression()
     {
-        var packet = await FirstPacketCreatedAsync(s => s.Compress(false).Emit("woot", "hi"));
+        var packet = await FirstPacketCreatedAsync("/", (_, s) => s.Compress(false).Emit("woot", "hi"));
         Assert.That(packet.Text, Is.EqualTo("2[\"woot\",\"hi\"]"));
         Assert.That(packet.Compress, Is.False);
     }

@@ -1,4 +1,5 @@
 using NUnit.Framework;
+using SocketIoSignal.Tests.Infrastructure;
 
 namespace SocketIoSignal.Tests.NodeSuite.Support;
 
@@ -46,6 +47,27 @@ public abstract class NodeSuiteFixture
     /// <summary>A client of <paramref name="server"/> on namespace <paramref name="nsp"/> (Node's <c>createClient(io, nsp, opts)</c>).</summary>
     protected Task<NodeClient> ClientAsync(SuiteServer server, string nsp = "/", object? opts = null, IReadOnlyDictionary<string, object?[]>? respond = null) =>
         Clients.ConnectAsync(server.Url + nsp, opts, respond);
+
+    /// <summary>
+    /// The first packet created for the client of <paramref name="nsp"/> after <paramref name="emit"/> ran in its
+    /// connection handler, once the client got the "woot" event emitted there (the compression cases).
+    /// </summary>
+    protected async Task<SocketIoSignal.EngineIO.EnginePacket> FirstPacketCreatedAsync(string nsp,
+        Action<SocketIoSignal.SocketIO.SocketIoNamespace, SocketIoSignal.SocketIO.SocketIoSocket> emit)
+    {
+        var server = await StartAsync();
+        var space = server.Io.Of(nsp);
+        var created = new TaskCompletionSource<SocketIoSignal.EngineIO.EnginePacket>(TaskCreationOptions.RunContinuationsAsynchronously);
+        space.OnConnection(s =>
+        {
+            s.Conn.OnPacketCreate(p => created.TrySetResult(p));
+            emit(space, s);
+        });
+        var client = await ClientAsync(server, nsp);
+        var packet = await created.Task.Within();
+        await client.WaitForAsync("woot");
+        return packet;
+    }
 
     /// <summary>Acknowledgements a client gives: <c>Answers(("echo", [42]))</c>.</summary>
     protected static IReadOnlyDictionary<string, object?[]> Answers(params (string Event, object?[] Args)[] answers) =>
