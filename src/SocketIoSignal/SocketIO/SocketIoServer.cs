@@ -88,18 +88,7 @@ public sealed partial class SocketIoServer : IEngineIoHandler, ISocketIoServer
         {
             if (regex.IsMatch(name))
             {
-                SocketIoNamespace child;
-                lock (_parentsGate)
-                {
-                    if (_namespaces.TryGetValue(name, out var raced))
-                    {
-                        return raced;
-                    }
-                    child = parent.CreateChild(name, _adapters);
-                    _namespaces[name] = child;
-                }
-                RaiseNewNamespace(child);
-                return child;
+                return AddChild(parent, name);
             }
         }
         bool created = false;
@@ -165,6 +154,26 @@ public sealed partial class SocketIoServer : IEngineIoHandler, ISocketIoServer
     }
 
     /// <summary>
+    /// <paramref name="parent"/>'s child named <paramref name="name"/>, made and announced now unless a racing caller
+    /// made it first (then that one).
+    /// </summary>
+    private SocketIoNamespace AddChild(SocketIoNamespace parent, string name)
+    {
+        SocketIoNamespace child;
+        lock (_parentsGate)
+        {
+            if (_namespaces.TryGetValue(name, out var existing))
+            {
+                return existing;
+            }
+            child = parent.CreateChild(name, _adapters);
+            _namespaces[name] = child;
+        }
+        RaiseNewNamespace(child);
+        return child;
+    }
+
+    /// <summary>
     /// The namespace a client may connect to under <paramref name="name"/> when no namespace has that name yet:
     /// the child of the first parent that accepts it (made now), or null.
     /// </summary>
@@ -186,18 +195,7 @@ public sealed partial class SocketIoServer : IEngineIoHandler, ISocketIoServer
             {
                 continue;
             }
-            SocketIoNamespace child;
-            lock (_parentsGate)
-            {
-                if (_namespaces.TryGetValue(name, out var existing))
-                {
-                    return existing;
-                }
-                child = parent.CreateChild(name, _adapters);
-                _namespaces[name] = child;
-            }
-            RaiseNewNamespace(child);
-            return child;
+            return AddChild(parent, name);
         }
         return null;
     }
