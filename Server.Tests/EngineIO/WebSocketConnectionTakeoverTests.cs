@@ -104,6 +104,24 @@ internal sealed class WebSocketConnectionTakeoverTests
     }
 
     [Test]
+    public async Task ASilentConnectionDoesNotHoldTheShutdown()
+    {
+        var server = await TestServer.StartAsync([.. On, "--Logging:LogLevel:Microsoft.AspNetCore.Server.Kestrel=Debug"]);
+        using var silent = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        await silent.ConnectAsync(System.Net.IPAddress.Loopback, server.Port).Within();
+        // A browser's preconnected socket: accepted, and not a byte of a request on it. Kestrel's graceful stop asks
+        // every connection to close; the wait for the first bytes must end then, not at the keep-alive timeout (130 s)
+        // nor at the stop's own deadline (10 s here).
+        await Eventually.UntilAsync(() => server.Logs.Lines.Any(l => l.Contains("Connection id", StringComparison.Ordinal) && l.Contains("accepted", StringComparison.Ordinal)),
+            TimeSpan.FromSeconds(5), "Kestrel to accept the connection");
+        var stopping = System.Diagnostics.Stopwatch.StartNew();
+        await server.DisposeAsync();
+        Assert.That(stopping.Elapsed, Is.LessThan(TimeSpan.FromSeconds(5)), "the stop waited for the silent connection");
+        int read = await silent.ReceiveAsync(new byte[16], System.Net.Sockets.SocketFlags.None).Within();
+        Assert.That(read, Is.Zero, "closed by the server without a byte");
+    }
+
+    [Test]
     public async Task AnUnmaskedClientFrameClosesWith1002AndAFin()
     {
         await using var server = await TestServer.StartAsync(On);

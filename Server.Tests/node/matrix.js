@@ -127,11 +127,11 @@
   };
 
   // A promise of the arguments of the next `name` event (counted from now).
-  Client.prototype.expect = function(name) {
+  Client.prototype.expect = function(name, timeout) {
     var self = this;
     var before = this.count(name);
     return this.m.until(function() { return self.count(name) > before; },
-      self.label + ": '" + name + "'").then(function() {
+      self.label + ": '" + name + "'", timeout).then(function() {
       var seen = 0;
       for (var i = 0; i < self.events.length; i++) {
         if (self.events[i][0] === name && seen++ === before) return self.events[i].slice(1);
@@ -532,7 +532,8 @@
       var w1 = (await first)[0];
       A.close();
       R.dropExpected = true;
-      var second = R.expect('welcome');
+      // the wait spans the server's stop and start and the client's reconnection, as the two waits below do
+      var second = R.expect('welcome', 15000);
       await self.env.readyForRestart();
       await self.until(function() { return R.disconnects.length > 0; }, 'R to notice the restart', 15000);
       await self.until(function() { return R.connects >= 2; }, 'R to reconnect', 15000);

@@ -3,6 +3,7 @@ using System.IO.Pipelines;
 using System.Net;
 using System.Text;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.WebUtilities;
@@ -60,8 +61,10 @@ internal sealed class WebSocketConnectionTakeover
         ReadResult first;
         try
         {
-            // A connection that says nothing is closed after Kestrel's keep-alive timeout, as HTTP/1.1 would close it.
-            using var idle = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed);
+            // A connection that says nothing is closed after Kestrel's keep-alive timeout, as HTTP/1.1 would close it,
+            // or at once when Kestrel stops (a browser's preconnected socket must not hold the graceful shutdown).
+            using var idle = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed,
+                connection.Features.Get<IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested ?? default);
             idle.CancelAfter(_firstReadTimeout);
             first = await input.ReadAsync(idle.Token);
         }
