@@ -129,6 +129,11 @@ public sealed class RawRelayTests
         // Encoded once: every session it goes to gets the same Engine.IO packet and the same frame bytes.
         Assert.That(packet.Frames[0], Is.SameAs(frames[0]));
         Assert.That(frames[0].TextFrame().Equals(frames[0].TextFrame()), Is.True);
+        Assert.That(packet.Message, Is.SameAs(frames[0]));
+        // Without attachments the message alone is sent, and is the one Engine.IO packet of the list form too.
+        var plain = SocketIoEncoder.EncodeEvent("/", "message", ["x"]);
+        Assert.That(plain.Message.Text, Is.EqualTo("2[\"message\",\"x\"]"));
+        Assert.That(plain.Frames, Is.EqualTo(new[] { plain.Message }));
         Assert.That(SocketIoEncoder.EncodeEvent("/", "hi", [], 1234567890123L).Text, Is.EqualTo("21234567890123[\"hi\"]"));
         Assert.That(SocketIoEncoder.EncodeEvent("/", "hi", Enumerable.Range(0, 12).Select(i => (object?)new byte[] { (byte)i }).ToArray()).Text,
             Does.StartWith("512-[\"hi\","));

@@ -77,9 +77,11 @@ internal sealed partial class PlainWebSocketConnection : IEngineIoConnection
 
     // ---- out ----
 
-    public bool Send(IReadOnlyList<EngineIoPacket> packets, bool compress = true)
+    public bool Send(IReadOnlyList<EngineIoPacket> packets, bool compress = true) => Send(packets[0], compress);
+
+    /// <summary>Only a packet's text goes out: its attachments, if any, have no place in a plain frame.</summary>
+    public bool Send(EngineIoPacket first, bool compress = true)
     {
-        var first = packets[0];
         if (first.Type != EngineIoPacketType.Message || first.IsBinary)
         {
             return IsOpen;

@@ -178,7 +178,7 @@ internal sealed partial class EngineIoSession
     /// <summary>Queues a packet; false when the session is no longer open. Shared packets are encoded once.</summary>
     /// <param name="packet">The packet.</param>
     /// <param name="compress">False: never compressed (permessage-deflate), whatever its size.</param>
-    public bool Send(EngineIoPacket packet, bool compress = true) => Send([packet], compress);
+    public bool Send(EngineIoPacket packet, bool compress = true) => Send(packet, null, compress);
 
     /// <summary>
     /// Whether the transport can take a packet now (Node's <c>transport.writable</c>); a volatile packet is dropped
@@ -206,10 +206,14 @@ internal sealed partial class EngineIoSession
     /// <summary>Queues packets that must stay together (a Socket.IO packet and its attachments).</summary>
     /// <param name="packets">The packets, in order.</param>
     /// <param name="compress">False: none of them is compressed (permessage-deflate), whatever its size.</param>
-    public bool Send(IReadOnlyList<EngineIoPacket> packets, bool compress = true)
+    public bool Send(IReadOnlyList<EngineIoPacket> packets, bool compress = true) => Send(null, packets, compress);
+
+    /// <summary>Queues <paramref name="one"/>, or else <paramref name="many"/>: a single packet needs no list.</summary>
+    private bool Send(EngineIoPacket? one, IReadOnlyList<EngineIoPacket>? many, bool compress)
     {
         bool overflow = false;
         WebSocketConnection? writer = null;
+        int count = one is null ? many!.Count : 1;
         lock (_gate)
         {
             if (_state != State.Open)
@@ -217,9 +221,9 @@ internal sealed partial class EngineIoSession
                 return false;
             }
             long size = 0;
-            for (int i = 0; i < packets.Count; i++)
+            for (int i = 0; i < count; i++)
             {
-                size += packets[i].WireSize;
+                size += (one ?? many![i]).WireSize;
             }
             if (_outbox.Bytes + size > _server.Options.MaxQueuedBytes)
             {
@@ -227,16 +231,17 @@ internal sealed partial class EngineIoSession
             }
             else
             {
-                for (int i = 0; i < packets.Count; i++)
+                for (int i = 0; i < count; i++)
                 {
-                    EnqueueLocked(compress ? packets[i] : packets[i].WithoutCompression());
+                    var packet = one ?? many![i];
+                    EnqueueLocked(compress ? packet : packet.WithoutCompression());
                 }
                 writer = ClaimWriterLocked();
             }
         }
-        if (!overflow)
+        if (!overflow && ObservedConnection is { } observed)
         {
-            ObservedConnection?.RaisePacketCreate(packets, compress);
+            observed.RaisePacketCreate(one is null ? many! : [one], compress);
         }
         if (writer is not null)
         {
@@ -244,7 +249,7 @@ internal sealed partial class EngineIoSession
         }
         if (overflow)
         {
-            _server.Metrics.Dropped("send-buffer-full", packets.Count);
+            _server.Metrics.Dropped("send-buffer-full", count);
             Abort(CloseReason.SendBufferFull);
             return false;
         }

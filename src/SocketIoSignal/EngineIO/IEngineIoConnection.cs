@@ -22,6 +22,9 @@ internal interface IEngineIoConnection
     /// <summary>Queues packets that must stay together (a packet and its attachments); false when no longer open. <paramref name="compress"/> false: never compressed.</summary>
     bool Send(IReadOnlyList<EngineIoPacket> packets, bool compress = true);
 
+    /// <summary>Queues one packet (one without attachments); as <see cref="Send(IReadOnlyList{EngineIoPacket}, bool)"/>.</summary>
+    bool Send(EngineIoPacket packet, bool compress = true);
+
     /// <summary>"open", "closing" or "closed", as Node's readyState.</summary>
     string ReadyState { get; }
 

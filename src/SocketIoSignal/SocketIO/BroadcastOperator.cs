@@ -102,21 +102,28 @@ public readonly struct BroadcastOperator
             {
                 return recovery.EmitThroughCluster(cluster, eventName, args, Target);
             }
-            // Connection state recovery: the event is kept, with its offset, and delivered in offset order (a
-            // volatile one is not kept, as in Node).
-            var adapter = _nsp.Adapter;
-            var target = Target;
-            return recovery.Emit(eventName, args, target, p =>
-            {
-                p.EventName = eventName;
-                p.EventArgs = args;
-                return adapter.BroadcastAsync(p, target);
-            });
+            return EmitKept(recovery, eventName, args);
         }
         var packet = SocketIoEncoder.EncodeEvent(_nsp.Name, eventName, args);
         packet.EventName = eventName;
         packet.EventArgs = args;
         return _nsp.Adapter.BroadcastAsync(packet, Target);
+    }
+
+    /// <summary>
+    /// Connection state recovery: the event is kept, with its offset, and delivered in offset order (a volatile one
+    /// is not kept, as in Node). A method of its own so the plain emit allocates no closure.
+    /// </summary>
+    private ValueTask EmitKept(Recovery.SessionStore recovery, string eventName, object?[] args)
+    {
+        var adapter = _nsp.Adapter;
+        var target = Target;
+        return recovery.Emit(eventName, args, target, p =>
+        {
+            p.EventName = eventName;
+            p.EventArgs = args;
+            return adapter.BroadcastAsync(p, target);
+        });
     }
 
     /// <summary>A parent namespace's broadcast reaches every child (Node's <c>ParentNamespace</c>).</summary>

@@ -80,9 +80,7 @@ internal sealed class SocketIoClient
         }
     }
 
-    public bool Send(EncodedPacket packet) => SendFrames(packet.Frames);
-
-    public bool SendFrames(IReadOnlyList<EngineIoPacket> frames) => Session.Send(frames);
+    public bool Send(EncodedPacket packet) => packet.SendTo(Session);
 
     // ---- incoming ----
 

@@ -438,29 +438,7 @@ public sealed class SocketIoSocket : EngineIO.EngineIoSession.IEndOfTurn
         ReservedEvents.ThrowIfReserved(eventName);
         if (Namespace.Recovery is { } recovery && !flags.Volatile && (Pid is not null || !IsClosed))
         {
-            if (recovery.Cluster is { } cluster)
-            {
-                // As Node's emit with recovery on: through the adapter, to the socket's own room, where the cluster
-                // keeps it for a recovery on any node.
-                Namespace.Observe(recovery.EmitThroughCluster(cluster, eventName, args, new Adapter.BroadcastTarget(Adapter.RoomSet.With(Adapter.RoomSet.Empty, Id), Adapter.RoomSet.Empty)));
-                return true;
-            }
-            // Connection state recovery: kept, with its offset, as Node's emit through the adapter to the socket's
-            // room (a volatile one is not kept). Also once the socket's transport has dropped: the event waits for the
-            // session's return.
-            Namespace.Server.RaiseEventSent(this, eventName, args);
-            return recovery.Emit(eventName, args, new Adapter.BroadcastTarget(Adapter.RoomSet.With(Adapter.RoomSet.Empty, Id), Adapter.RoomSet.Empty), p =>
-            {
-                // Counts as the socket's even when not sent: a session kept from here on collects it, being its last.
-                LastSeq = p.RecoverySeq;
-                if (IsClosed)
-                {
-                    return false;
-                }
-                p.EventName = eventName;
-                p.EventArgs = args;
-                return SendPacket(p, flags);
-            });
+            return EmitKept(recovery, flags, eventName, args);
         }
         if (IsClosed)
         {
@@ -475,6 +453,34 @@ public sealed class SocketIoSocket : EngineIO.EngineIoSession.IEndOfTurn
         packet.EventName = eventName;
         packet.EventArgs = args;
         return SendPacket(packet, flags);
+    }
+
+    /// <summary>An emit with recovery on; a method of its own so the plain emit allocates no closure.</summary>
+    private bool EmitKept(Recovery.SessionStore recovery, BroadcastFlags flags, string eventName, object?[] args)
+    {
+        if (recovery.Cluster is { } cluster)
+        {
+            // As Node's emit with recovery on: through the adapter, to the socket's own room, where the cluster
+            // keeps it for a recovery on any node.
+            Namespace.Observe(recovery.EmitThroughCluster(cluster, eventName, args, new Adapter.BroadcastTarget(Adapter.RoomSet.With(Adapter.RoomSet.Empty, Id), Adapter.RoomSet.Empty)));
+            return true;
+        }
+        // Connection state recovery: kept, with its offset, as Node's emit through the adapter to the socket's
+        // room (a volatile one is not kept). Also once the socket's transport has dropped: the event waits for the
+        // session's return.
+        Namespace.Server.RaiseEventSent(this, eventName, args);
+        return recovery.Emit(eventName, args, new Adapter.BroadcastTarget(Adapter.RoomSet.With(Adapter.RoomSet.Empty, Id), Adapter.RoomSet.Empty), p =>
+        {
+            // Counts as the socket's even when not sent: a session kept from here on collects it, being its last.
+            LastSeq = p.RecoverySeq;
+            if (IsClosed)
+            {
+                return false;
+            }
+            p.EventName = eventName;
+            p.EventArgs = args;
+            return SendPacket(p, flags);
+        });
     }
 
     internal async Task<JsonNode?> EmitWithAckAsync(BroadcastFlags flags, string eventName, object?[] args) =>
@@ -533,7 +539,7 @@ public sealed class SocketIoSocket : EngineIO.EngineIoSession.IEndOfTurn
         {
             NotifyOutgoing(listeners, name, packet.EventArgs ?? []);
         }
-        return _client.Session.Send(packet.Frames, flags.Compress);
+        return packet.SendTo(_client.Session, flags.Compress);
     }
 
     /// <summary>A broadcast without flags reaches this socket: the relay's path.</summary>
@@ -543,7 +549,7 @@ public sealed class SocketIoSocket : EngineIO.EngineIoSession.IEndOfTurn
         {
             NotifyOutgoing(listeners, name, packet.EventArgs ?? []);
         }
-        _client.SendFrames(packet.Frames);
+        packet.SendTo(_client.Session);
     }
 
     private void NotifyOutgoing(Action<string, IReadOnlyList<object?>>[] listeners, string eventName, IReadOnlyList<object?> args)
@@ -734,6 +740,9 @@ public sealed class SocketIoSocket : EngineIO.EngineIoSession.IEndOfTurn
         }
     }
 
+    /// <summary>A method of its own: a closure over the id made where it is declared would be made for every event.</summary>
+    private Action<IReadOnlyList<object?>> AckFor(long id) => a => _client.Send(SocketIoEncoder.EncodeAck(Namespace.Name, id, a));
+
     private void OnEvent(SocketIoPacket packet)
     {
         // Binary events carry their attachments in the tree; the others keep the client's JSON text until a
@@ -748,11 +757,7 @@ public sealed class SocketIoSocket : EngineIO.EngineIoSession.IEndOfTurn
         {
             return;
         }
-        Action<IReadOnlyList<object?>>? ack = null;
-        if (packet.AckId is { } id)
-        {
-            ack = a => _client.Send(SocketIoEncoder.EncodeAck(Namespace.Name, id, a));
-        }
+        var ack = packet.AckId is { } id ? AckFor(id) : null;
         SocketIoEvent evt;
         if (array is null)
         {
@@ -911,10 +916,14 @@ public sealed class SocketIoSocket : EngineIO.EngineIoSession.IEndOfTurn
             }
             else
             {
-                _tail = _tail.ContinueWith(_ => Guard(handlers, evt), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).Unwrap();
+                _tail = After(_tail, handlers, evt);
             }
         }
     }
+
+    /// <summary>A method of its own, so the closure is made only when something is pending.</summary>
+    private Task After(Task pending, object handlers, SocketIoEvent evt) =>
+        pending.ContinueWith(_ => Guard(handlers, evt), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).Unwrap();
 
     private Task Guard(object handlers, SocketIoEvent evt)
     {
@@ -932,9 +941,10 @@ public sealed class SocketIoSocket : EngineIO.EngineIoSession.IEndOfTurn
         {
             return task;
         }
-        return Observe(task);
+        return Observe(this, task, evt);
 
-        async Task Observe(Task t)
+        // Static: a local function capturing evt would make its closure on every call.
+        static async Task Observe(SocketIoSocket socket, Task t, SocketIoEvent evt)
         {
             try
             {
@@ -942,7 +952,7 @@ public sealed class SocketIoSocket : EngineIO.EngineIoSession.IEndOfTurn
             }
             catch (Exception ex)
             {
-                Fail(evt, ex);
+                socket.Fail(evt, ex);
             }
         }
     }

@@ -81,16 +81,37 @@ internal sealed class InMemoryRoomAdapter(ILocalDelivery delivery) : IRoomAdapte
 
     public ValueTask BroadcastAsync(EncodedPacket packet, BroadcastTarget target)
     {
-        if (target.Flags.AffectsDelivery)
+        // This thread's list, taken while in use: a broadcast made during the delivery (by an observer) makes its own.
+        var ids = t_targets ?? [];
+        t_targets = null;
+        try
         {
-            delivery.Deliver(Targets(target), packet, target.Flags);
+            Targets(target, ids);
+            if (target.Flags.AffectsDelivery)
+            {
+                delivery.Deliver(ids, packet, target.Flags);
+            }
+            else
+            {
+                delivery.Deliver(ids, packet);
+            }
         }
-        else
+        finally
         {
-            delivery.Deliver(Targets(target), packet);
+            ids.Clear();
+            if (ids.Capacity <= MaxReusedTargets)
+            {
+                t_targets = ids;
+            }
         }
         return ValueTask.CompletedTask;
     }
+
+    /// <summary>A broadcast to more sockets than this gets a list that is not kept.</summary>
+    private const int MaxReusedTargets = 1024;
+
+    [ThreadStatic]
+    private static List<string>? t_targets;
 
     public ValueTask BroadcastWithAckAsync(EncodedPacket packet, BroadcastTarget target, BroadcastAck ack)
     {
@@ -201,9 +222,10 @@ internal sealed class InMemoryRoomAdapter(ILocalDelivery delivery) : IRoomAdapte
         }
     }
 
-    private List<string> Targets(BroadcastTarget target)
+    private List<string> Targets(BroadcastTarget target) => Targets(target, []);
+
+    private List<string> Targets(BroadcastTarget target, List<string> result)
     {
-        var result = new List<string>();
         lock (_gate)
         {
             if (target.Rooms.Count == 0)

@@ -1,4 +1,5 @@
 using System.Text;
+using SocketIoSignal.EngineIO;
 using SocketIoSignal.EngineIO.Protocol;
 
 namespace SocketIoSignal.SocketIO.Protocol;
@@ -50,16 +51,30 @@ internal sealed class EncodedPacket
     /// <inheritdoc cref="EventName"/>
     internal IReadOnlyList<object?>? EventArgs { get; set; }
 
+    private EngineIoPacket? _message;
     private IReadOnlyList<EngineIoPacket>? _frames;
+
+    /// <summary>The Engine.IO message packet that carries the text, made once.</summary>
+    internal EngineIoPacket Message => _message ??= MakeMessage();
 
     /// <summary>The Engine.IO packets that carry the packet (the message, then each attachment), made once.</summary>
     internal IReadOnlyList<EngineIoPacket> Frames => _frames ??= MakeFrames();
 
+    /// <summary>Queues the packet on a session: a packet without attachments as its one message, with no list made.</summary>
+    internal bool SendTo(IEngineIoConnection session, bool compress = true) =>
+        Attachments.Count == 0 ? session.Send(Message, compress) : session.Send(Frames, compress);
+
+    private EngineIoPacket MakeMessage()
+    {
+        var message = _frame is null ? EngineIoPacket.Message(_text!) : EngineIoPacket.FromTextFrame(_frame);
+        message.RecoveryOffsetLength = RecoveryOffsetLength;
+        return message;
+    }
+
     private EngineIoPacket[] MakeFrames()
     {
         var frames = new EngineIoPacket[Attachments.Count + 1];
-        frames[0] = _frame is null ? EngineIoPacket.Message(_text!) : EngineIoPacket.FromTextFrame(_frame);
-        frames[0].RecoveryOffsetLength = RecoveryOffsetLength;
+        frames[0] = Message;
         for (int i = 0; i < Attachments.Count; i++)
         {
             frames[i + 1] = EngineIoPacket.CreateBinary(Attachments[i]);

@@ -218,6 +218,15 @@ internal static class SocketIoEncoder
             case RawJson raw:
                 raw.WriteTo(w);
                 break;
+            case object?[] array:
+                // Before the general case: an array's own loop allocates no enumerator.
+                w.WriteStartArray();
+                for (int i = 0; i < array.Length; i++)
+                {
+                    WriteValue(w, array[i], ref attachments);
+                }
+                w.WriteEndArray();
+                break;
             case IEnumerable<object?> list:
                 w.WriteStartArray();
                 foreach (var item in list)
