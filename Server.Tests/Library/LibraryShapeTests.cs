@@ -80,6 +80,44 @@ public sealed class LibraryShapeTests
     }
 
     [Test]
+    public async Task WithoutAuthenticationTheHandshakeUserIsTheAnonymousOneOfHttpContext()
+    {
+        var users = new System.Collections.Concurrent.ConcurrentQueue<System.Security.Claims.ClaimsPrincipal>();
+        bool sameEveryTime = true;
+        var two = Tcs<bool>();
+        await using var host = await LibraryHost.StartAsync(
+            b => b.Services.AddSocketIo(),
+            app =>
+            {
+                app.MapSocketIo();
+                app.Services.GetRequiredService<SocketIoServer>().Sockets.Use(socket =>
+                {
+                    users.Enqueue(socket.Handshake.User);
+                    sameEveryTime &= ReferenceEquals(socket.Handshake.User, socket.Handshake.User);
+                    if (users.Count == 2)
+                    {
+                        two.TrySetResult(true);
+                    }
+                });
+            });
+        var first = await host.ConnectAsync();
+        var second = await host.ConnectAsync();
+        await two.Task.Within();
+        var both = users.ToArray();
+        foreach (var user in both)
+        {
+            // As HttpContext.User of a request no authentication ran on: one identity, not authenticated.
+            Assert.That(user.Identities.Count(), Is.EqualTo(1));
+            Assert.That(user.Identity!.IsAuthenticated, Is.False);
+            Assert.That(user.Identity.Name, Is.Null);
+        }
+        Assert.That(both[0], Is.Not.SameAs(both[1]), "each socket has its own");
+        Assert.That(sameEveryTime, Is.True, "and the same one every time it is asked for");
+        await first.DisconnectAsync().Within();
+        await second.DisconnectAsync().Within();
+    }
+
+    [Test]
     public async Task ConnectionHandlersAreMadePerConnectionWithAScopeThatEndsAtDisconnect()
     {
         var disposed = Tcs<int>();

@@ -55,7 +55,21 @@ internal sealed class WebSocketConnectionTakeover
         _maxTaken = maxTaken;
     }
 
-    public async Task OnConnectionAsync(ConnectionContext connection)
+    /// <summary>
+    /// Not async itself: the first read's task is unwrapped, not awaited in a frame of its own, so nothing of that read
+    /// or of the parsed head stays alive for as long as the WebSocket does.
+    /// </summary>
+    public Task OnConnectionAsync(ConnectionContext connection)
+    {
+        var reading = ReadRequestAsync(connection);
+        return reading.IsCompletedSuccessfully ? reading.Result : reading.Unwrap();
+    }
+
+    /// <summary>
+    /// The first read, then the request taken (the task returned runs the WebSocket), or HTTP's handling of the
+    /// connection, or nothing when the connection ended before a request.
+    /// </summary>
+    private async Task<Task> ReadRequestAsync(ConnectionContext connection)
     {
         var input = connection.Transport.Input;
         ReadResult first;
@@ -71,7 +85,7 @@ internal sealed class WebSocketConnectionTakeover
         catch (Exception ex) when (ex is OperationCanceledException or IOException)
         {
             // Gone before its first bytes (a reset, an abort), or silent too long: nothing to answer, as HTTP would not.
-            return;
+            return Task.CompletedTask;
         }
         var buffer = first.Buffer;
         Head? head = null;
@@ -84,15 +98,10 @@ internal sealed class WebSocketConnectionTakeover
             // Not ours (or not whole in the first read): HTTP reads the same bytes again, at once (none examined).
             input.AdvanceTo(buffer.Start, buffer.Start);
             await _next(connection);
-            return;
+            return Task.CompletedTask;
         }
         input.AdvanceTo(buffer.GetPosition(head.Length));
-        var taking = TakeAsync(connection, MakeRequest(head));
-        // This method's frame lives as long as the WebSocket: it keeps nothing of the parsed head.
-        head = null;
-        first = default;
-        buffer = default;
-        await taking;
+        return Take(connection, MakeRequest(head));
     }
 
     private static HttpRequestFeature MakeRequest(Head head)
@@ -115,15 +124,22 @@ internal sealed class WebSocketConnectionTakeover
         };
     }
 
-    /// <summary>
-    /// Runs the engine's request; the WebSocket lives as long as this call, which keeps only the upgrade feature across
-    /// its await: the request's context and features are let go once the engine has the WebSocket.
-    /// </summary>
-    private async Task TakeAsync(ConnectionContext connection, HttpRequestFeature request)
+    /// <summary>Runs the engine's request; the WebSocket lives as long as the task returned.</summary>
+    private Task Take(ConnectionContext connection, HttpRequestFeature request)
     {
         _engine ??= _services.GetRequiredService<EngineIoServer>();
         var upgrade = new Upgrade(connection, _maxTaken is not { } max || _engine.Metrics.WebSockets < max);
         var handling = _engine.HandleAsync(Context(connection, request, upgrade));
+        // Upgraded: nothing is left to do after the engine's task (the WebSocket), so no frame waits on it.
+        return upgrade.Upgraded ? handling : FinishAsync(connection, upgrade, handling);
+    }
+
+    /// <summary>
+    /// Waits for the engine's request to end (with the WebSocket, when upgraded), keeping only the upgrade feature:
+    /// the request's context and features are let go once the engine has the WebSocket. Not upgraded: writes the answer.
+    /// </summary>
+    private static async Task FinishAsync(ConnectionContext connection, Upgrade upgrade, Task handling)
+    {
         try
         {
             await handling;
@@ -202,6 +218,32 @@ internal sealed class WebSocketConnectionTakeover
     internal sealed record Head(int Length, string Target, string Path, QueryString Query, List<(string Name, string Value)> Headers);
 
     /// <summary>
+    /// Header names and values that most handshakes carry, exactly as clients write them: every session keeps a copy
+    /// of its handshake's headers, and these are shared instead of made again for each.
+    /// </summary>
+    private static readonly string[] CommonText =
+    [
+        "Host", "host", "Connection", "connection", "Upgrade", "upgrade", "websocket", "Sec-WebSocket-Key", "sec-websocket-key",
+        "Sec-WebSocket-Version", "sec-websocket-version", "13", "Sec-WebSocket-Extensions", "sec-websocket-extensions",
+        "permessage-deflate; client_max_window_bits", "permessage-deflate", "User-Agent", "user-agent", "Origin", "origin",
+        "Accept-Encoding", "accept-encoding", "gzip, deflate, br, zstd", "gzip, deflate, br", "gzip, deflate", "Accept-Language",
+        "accept-language", "Cache-Control", "cache-control", "no-cache", "Pragma", "pragma", "Cookie", "cookie", "Accept", "accept", "*/*",
+    ];
+
+    /// <summary>One of <see cref="CommonText"/> when the bytes are one of them (ordinal), else a new string.</summary>
+    private static string Shared(ReadOnlySpan<byte> ascii)
+    {
+        foreach (var common in CommonText)
+        {
+            if (common.Length == ascii.Length && Ascii.Equals(ascii, common))
+            {
+                return common;
+            }
+        }
+        return Encoding.ASCII.GetString(ascii);
+    }
+
+    /// <summary>
     /// The head when it is a whole, clean HTTP/1.1 Engine.IO WebSocket handshake for a new session under the path;
     /// null for anything else (which HTTP then handles, with its own checks and errors).
     /// </summary>
@@ -273,8 +315,8 @@ internal sealed class WebSocketConnectionTakeover
                     return null;
                 }
             }
-            string name = Encoding.ASCII.GetString(line[..colon]);
-            string text = Encoding.ASCII.GetString(value);
+            string name = Shared(line[..colon]);
+            string text = Shared(value);
             if (name.Equals("Host", StringComparison.OrdinalIgnoreCase))
             {
                 if (host)

@@ -170,23 +170,58 @@ internal sealed partial class EngineIoServer : IDisposable
         }
     }
 
-    private async Task HandshakeAsync(HttpContext context, EngineIoRequest request, Dictionary<string, Microsoft.Extensions.Primitives.StringValues>? query)
+    /// <summary>
+    /// Not async itself: a WebSocket runs after the handshake's own frame has ended, so neither that frame nor the
+    /// request it held (the context, its features) stays alive for as long as the WebSocket does.
+    /// </summary>
+    private Task HandshakeAsync(HttpContext context, EngineIoRequest request, Dictionary<string, Microsoft.Extensions.Primitives.StringValues>? query)
+    {
+        var opening = OpenAsync(context, request, query);
+        if (!opening.IsCompletedSuccessfully)
+        {
+            return RunWhenOpenAsync(opening);
+        }
+        return opening.Result is { } run ? RunAsync(run.Session, run.Socket) : Task.CompletedTask;
+    }
+
+    private static async Task RunWhenOpenAsync(Task<(EngineIoSession Session, WebSocketConnection Socket)?> opening)
+    {
+        if (await opening is { } run)
+        {
+            await RunAsync(run.Session, run.Socket);
+        }
+    }
+
+    private static async Task RunAsync(EngineIoSession session, WebSocketConnection ws)
+    {
+        try
+        {
+            await session.RunWebSocketAsync(ws);
+        }
+        finally
+        {
+            ws.Finish();
+        }
+    }
+
+    /// <summary>The handshake: answered here; a new WebSocket session is returned to run, a polling one has had its first GET.</summary>
+    private async Task<(EngineIoSession Session, WebSocketConnection Socket)?> OpenAsync(HttpContext context, EngineIoRequest request, Dictionary<string, Microsoft.Extensions.Primitives.StringValues>? query)
     {
         if (!HttpMethods.IsGet(context.Request.Method))
         {
             await WriteErrorAsync(context, EngineIoError.BadHandshakeMethod, Context("method", context.Request.Method));
-            return;
+            return null;
         }
         if (request.Protocol == 0)
         {
             await WriteErrorAsync(context, EngineIoError.UnsupportedProtocolVersion,
                 Context("protocol", query is not null && query.TryGetValue("EIO", out var eio) ? eio.ToString() : null));
-            return;
+            return null;
         }
         if (request.Transport == TransportKind.WebSocket && !request.IsWebSocketRequest)
         {
             await WriteNotWebSocketAsync(context);
-            return;
+            return null;
         }
         if (Options.AllowRequest is { } allowRequest)
         {
@@ -204,18 +239,18 @@ internal sealed partial class EngineIoServer : IDisposable
             {
                 Metrics.Refused("allowRequest");
                 await WriteErrorAsync(context, EngineIoError.Forbidden, Context("message", decision?.Message), decision?.Message);
-                return;
+                return null;
             }
             if (context.RequestAborted.IsCancellationRequested)
             {
-                return;
+                return null;
             }
         }
         if (request.Protocol == 3 && !Options.AllowEIO3)
         {
             // After allowRequest, as Node: socket.io-client 1.x/2.x only where EngineIo:AllowEIO3 lets them in.
             await WriteErrorAsync(context, EngineIoError.UnsupportedProtocolVersion, Context("protocol", 3));
-            return;
+            return null;
         }
         if (Volatile.Read(ref _shuttingDown))
         {
@@ -223,19 +258,19 @@ internal sealed partial class EngineIoServer : IDisposable
             // stopped listening would: every client retries that (some give up on an HTTP error), and the retry
             // reaches the next server.
             context.Abort();
-            return;
+            return null;
         }
         if (!TakeHandshakePermit(context))
         {
             Metrics.Refused("handshake rate");
             await WriteErrorAsync(context, EngineIoError.Forbidden, Context("name", "HANDSHAKE_RATE"));
-            return;
+            return null;
         }
         if (_sessions.Count >= Options.MaxSessions)
         {
             Metrics.Refused("max sessions");
             await WriteErrorAsync(context, EngineIoError.Forbidden, Context("name", "MAX_SESSIONS"));
-            return;
+            return null;
         }
         string id = SessionId.New();
         bool supportsBinary = request.Protocol >= 4 || (!request.Base64 && !request.IsJsonp);
@@ -243,9 +278,7 @@ internal sealed partial class EngineIoServer : IDisposable
         {
             context.Response.Headers.Append("Set-Cookie", $"io={id}; Path=/; HttpOnly; SameSite=Strict");
         }
-        // Copied before the await below: this method's frame lives as long as the WebSocket, and must not keep the query.
         var handshake = HandshakeInfo.From(context, query, Time);
-        query = null;
         WebSocketConnection? ws = null;
         if (request.Transport == TransportKind.WebSocket)
         {
@@ -254,7 +287,7 @@ internal sealed partial class EngineIoServer : IDisposable
             if (ws is null)
             {
                 await WriteErrorAsync(context, EngineIoError.Forbidden, Context("name", "UPGRADE_LIMIT"));
-                return;
+                return null;
             }
         }
         var session = new EngineIoSession(this, id, request.Protocol, request.Transport, supportsBinary, handshake);
@@ -278,21 +311,12 @@ internal sealed partial class EngineIoServer : IDisposable
         session.StartHeartbeat();
         if (ws is not null)
         {
-            // Nothing below reads the request: a connection-level upgrade lets its context go for the WebSocket's life.
+            // Nothing reads the request from here: a connection-level upgrade lets its context go for the WebSocket's life.
             (context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpUpgradeFeature>() as IReleasableRequest)?.Release();
-            try
-            {
-                await session.RunWebSocketAsync(ws);
-            }
-            finally
-            {
-                ws.Finish();
-            }
+            return (session, ws);
         }
-        else
-        {
-            await session.HandlePollGetAsync(context, request);
-        }
+        await session.HandlePollGetAsync(context, request);
+        return null;
     }
 
     /// <summary>

@@ -25,8 +25,17 @@ internal sealed class HandshakeInfo
 
     public required bool Secure { get; init; }
 
-    /// <summary>The handshake request's authenticated user, as ASP.NET authentication left it.</summary>
-    public System.Security.Claims.ClaimsPrincipal User { get; init; } = new();
+    private System.Security.Claims.ClaimsPrincipal? _user;
+
+    /// <summary>
+    /// The handshake request's authenticated user, as ASP.NET authentication left it. When nothing set one, the
+    /// anonymous user <c>HttpContext.User</c> would have given is made when first asked for, not kept by every session.
+    /// </summary>
+    public System.Security.Claims.ClaimsPrincipal User
+    {
+        get => _user ?? Interlocked.CompareExchange(ref _user, new(new System.Security.Claims.ClaimsIdentity()), null) ?? _user;
+        init => _user = value;
+    }
 
     /// <summary>The session's copy of the request; <paramref name="query"/> is its query string as parsed once.</summary>
     internal static HandshakeInfo From(HttpContext context, Dictionary<string, Microsoft.Extensions.Primitives.StringValues>? query, TimeProvider time)
@@ -55,7 +64,8 @@ internal sealed class HandshakeInfo
             _path = request.Path.Value ?? "",
             _queryString = request.QueryString.Value ?? "",
             Secure = request.IsHttps,
-            User = context.User,
+            // The feature, not HttpContext.User, whose getter would make the anonymous user for every request.
+            _user = context.Features.Get<Microsoft.AspNetCore.Http.Features.Authentication.IHttpAuthenticationFeature>()?.User,
         };
     }
 

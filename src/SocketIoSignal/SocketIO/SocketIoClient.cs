@@ -306,8 +306,8 @@ internal sealed class SocketIoClient
                 Engine = Session.Handshake,
                 Query = MergeQuery(Session.Handshake.Query, nspQuery),
                 // The reference always hands handlers an object: protocol 5's CONNECT payload ({} when it carried
-                // none), protocol 4's namespace query ({} without one).
-                Auth = Protocol >= 5 ? auth ?? [] : QueryObject(nspQuery),
+                // none), protocol 4's namespace query ({} without one); the handshake makes {} when asked for.
+                Auth = Protocol >= 5 ? auth : QueryObject(nspQuery),
             };
             if (!_server.TryGetNamespace(name, out var nsp))
             {
@@ -406,17 +406,18 @@ internal sealed class SocketIoClient
     }
 
     /// <summary>A query as Node's <c>url.parse(nsp, true).query</c>: each key's value, an array when it repeats.</summary>
-    private static JsonObject QueryObject(string? query)
+    private static JsonObject? QueryObject(string? query)
     {
-        var result = new JsonObject();
-        if (!string.IsNullOrEmpty(query))
+        if (string.IsNullOrEmpty(query))
         {
-            foreach (var (key, values) in Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(query))
-            {
-                result[key] = values.Count == 1
-                    ? JsonValue.Create(values[0] ?? "")
-                    : new JsonArray([.. values.Select(v => (JsonNode?)JsonValue.Create(v ?? ""))]);
-            }
+            return null;
+        }
+        var result = new JsonObject();
+        foreach (var (key, values) in Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(query))
+        {
+            result[key] = values.Count == 1
+                ? JsonValue.Create(values[0] ?? "")
+                : new JsonArray([.. values.Select(v => (JsonNode?)JsonValue.Create(v ?? ""))]);
         }
         return result;
     }

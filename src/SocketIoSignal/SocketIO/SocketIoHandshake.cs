@@ -20,7 +20,14 @@ public sealed class SocketIoHandshake
     /// (socket.io-client 1.x/2.x), the namespace's query as an object (<c>{"test":"123"}</c> for
     /// <c>/nsp?test=123</c>; {} without one).
     /// </summary>
-    public JsonObject? Auth { get; internal init; }
+    public JsonObject? Auth
+    {
+        // {} is made when first asked for: most connections carry none, and every socket keeps its handshake.
+        get => _auth ?? Interlocked.CompareExchange(ref _auth, [], null) ?? _auth;
+        internal init => _auth = value;
+    }
+
+    private JsonObject? _auth;
 
     /// <summary>The request headers of the Engine.IO handshake (names case-insensitive).</summary>
     public IReadOnlyDictionary<string, string> Headers => Engine.Headers;
