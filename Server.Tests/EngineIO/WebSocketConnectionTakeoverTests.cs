@@ -104,6 +104,29 @@ internal sealed class WebSocketConnectionTakeoverTests
     }
 
     [Test]
+    public async Task NothingOfTheHandshakeRequestLivesAsLongAsItsWebSocket()
+    {
+        await using var server = await TestServer.StartAsync(On);
+        var io = server.Get<SocketIoSignal.SocketIO.SocketIoServer>();
+        var handshakes = new System.Collections.Concurrent.ConcurrentQueue<WeakReference>();
+        io.Engine.OnInitialHeaders((_, request) => handshakes.Enqueue(new WeakReference(request.HttpContext)));
+        await using var client = await ConnectAsync(server.BaseUri, 4);
+        Assert.That(handshakes, Has.Count.EqualTo(1));
+        // The WebSocket runs on; its handshake's context (and the features and request made for it) must be garbage.
+        await Eventually.UntilAsync(() =>
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            GC.Collect();
+            return handshakes.All(h => !h.IsAlive);
+        }, TimeSpan.FromSeconds(10), "the handshake's HttpContext to be collected while its WebSocket is open");
+        // Still the same session, working.
+        await client.SendAsync("2[\"create or join\",\"r\"]");
+        Assert.That((await client.WaitForAsync("created")).Args[0]!.GetValue<string>(), Is.EqualTo("r"));
+        server.AssertNoErrors();
+    }
+
+    [Test]
     public async Task ASilentConnectionDoesNotHoldTheShutdown()
     {
         var server = await TestServer.StartAsync([.. On, "--Logging:LogLevel:Microsoft.AspNetCore.Server.Kestrel=Debug"]);

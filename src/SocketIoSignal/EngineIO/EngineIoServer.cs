@@ -109,50 +109,42 @@ internal sealed partial class EngineIoServer : IDisposable
         return request.Sid is { } sid ? HandleSessionRequestAsync(context, request, sid) : HandshakeAsync(context, request, query);
     }
 
-    private async Task HandleSessionRequestAsync(HttpContext context, EngineIoRequest request, string sid)
+    /// <summary>The session the request names, or null once the request has been answered with an error.</summary>
+    private async ValueTask<EngineIoSession?> SessionForAsync(HttpContext context, EngineIoRequest request, string sid)
     {
         if (!_sessions.TryGetValue(sid, out var session))
         {
             if (request.Transport == TransportKind.Polling && HttpMethods.IsGet(context.Request.Method) && TryTakeClientClose(sid, request.Protocol))
             {
                 await WritePayloadAsync(context, request, request.Protocol, supportsBinary: false, [EngineIoPacket.Noop]);
-                return;
+                return null;
             }
             await WriteErrorAsync(context, EngineIoError.UnknownSid, Context("sid", sid));
-            return;
+            return null;
         }
         if (request.Protocol != session.Protocol)
         {
             await WriteErrorAsync(context, EngineIoError.BadRequest, Context("name", "PROTOCOL_MISMATCH", "protocol", request.Protocol));
-            return;
+            return null;
         }
-        if (request.Transport == TransportKind.WebSocket)
+        return session;
+    }
+
+    private Task HandleSessionRequestAsync(HttpContext context, EngineIoRequest request, string sid)
+    {
+        if (request.Transport != TransportKind.WebSocket)
         {
-            if (!request.IsWebSocketRequest)
-            {
-                await WriteNotWebSocketAsync(context);
-                return;
-            }
-            var accepted = await TryAcceptWebSocketAsync(context, session.Protocol, initial: false);
-            if (accepted is null)
-            {
-                await WriteErrorAsync(context, EngineIoError.Forbidden, Context("name", "UPGRADE_LIMIT"));
-                return;
-            }
-            try
-            {
-                if (!Options.AllowUpgrades)
-                {
-                    // As the reference: the WebSocket is accepted, then closed; the session goes on.
-                    await EngineIoSession.RejectProbeAsync(accepted);
-                    return;
-                }
-                await session.RunProbeAsync(accepted);
-            }
-            finally
-            {
-                accepted.Finish();
-            }
+            return PollAsync(context, request, sid);
+        }
+        // The upgraded WebSocket runs after this request's frame has ended: unwrapped, not awaited in it.
+        var upgrading = UpgradeAsync(context, request, sid);
+        return upgrading.IsCompletedSuccessfully ? upgrading.Result : upgrading.Unwrap();
+    }
+
+    private async Task PollAsync(HttpContext context, EngineIoRequest request, string sid)
+    {
+        if (await SessionForAsync(context, request, sid) is not { } session)
+        {
             return;
         }
         if (HttpMethods.IsGet(context.Request.Method))
@@ -170,6 +162,47 @@ internal sealed partial class EngineIoServer : IDisposable
         }
     }
 
+    /// <summary>A WebSocket that probes an upgrade of a polling session: answered here; the task returned runs it.</summary>
+    private async Task<Task> UpgradeAsync(HttpContext context, EngineIoRequest request, string sid)
+    {
+        if (await SessionForAsync(context, request, sid) is not { } session)
+        {
+            return Task.CompletedTask;
+        }
+        if (!request.IsWebSocketRequest)
+        {
+            await WriteNotWebSocketAsync(context);
+            return Task.CompletedTask;
+        }
+        var accepted = await TryAcceptWebSocketAsync(context, session.Protocol, initial: false);
+        if (accepted is null)
+        {
+            await WriteErrorAsync(context, EngineIoError.Forbidden, Context("name", "UPGRADE_LIMIT"));
+            return Task.CompletedTask;
+        }
+        // Nothing reads the request from here: a connection-level upgrade lets its context go for the WebSocket's life.
+        (context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpUpgradeFeature>() as IReleasableRequest)?.Release();
+        return RunProbeAsync(session, accepted, Options.AllowUpgrades);
+    }
+
+    private static async Task RunProbeAsync(EngineIoSession session, WebSocketConnection accepted, bool allowUpgrades)
+    {
+        try
+        {
+            if (!allowUpgrades)
+            {
+                // As the reference: the WebSocket is accepted, then closed; the session goes on.
+                await EngineIoSession.RejectProbeAsync(accepted);
+                return;
+            }
+            await session.RunProbeAsync(accepted);
+        }
+        finally
+        {
+            accepted.Finish();
+        }
+    }
+
     /// <summary>
     /// Not async itself: a WebSocket runs after the handshake's own frame has ended, so neither that frame nor the
     /// request it held (the context, its features) stays alive for as long as the WebSocket does.
@@ -181,26 +214,14 @@ internal sealed partial class EngineIoServer : IDisposable
         {
             return RunWhenOpenAsync(opening);
         }
-        return opening.Result is { } run ? RunAsync(run.Session, run.Socket) : Task.CompletedTask;
+        return opening.Result is { } run ? run.Session.RunWebSocketAsync(run.Socket) : Task.CompletedTask;
     }
 
     private static async Task RunWhenOpenAsync(Task<(EngineIoSession Session, WebSocketConnection Socket)?> opening)
     {
         if (await opening is { } run)
         {
-            await RunAsync(run.Session, run.Socket);
-        }
-    }
-
-    private static async Task RunAsync(EngineIoSession session, WebSocketConnection ws)
-    {
-        try
-        {
-            await session.RunWebSocketAsync(ws);
-        }
-        finally
-        {
-            ws.Finish();
+            await run.Session.RunWebSocketAsync(run.Socket);
         }
     }
 

@@ -14,31 +14,41 @@ internal sealed partial class EngineIoSession
     /// <summary>Frames one message may be split into; real clients send one.</summary>
     internal const int MaxFragmentsPerMessage = WebSocketFrameDecoder.MaxFragmentsPerMessage;
 
-    /// <summary>Runs a WebSocket that carries the session from its handshake.</summary>
+    /// <summary>
+    /// Runs a WebSocket that carries the session from its handshake, until it ends; the WebSocket is finished (its
+    /// count, its buffers) in any case.
+    /// </summary>
     internal async Task RunWebSocketAsync(WebSocketConnection ws)
     {
-        lock (_gate)
+        try
         {
-            _webSocket = ws;
+            lock (_gate)
+            {
+                _webSocket = ws;
+            }
+            var reader = ReceiveLoopAsync(ws, probing: false);
+            // Let Kestrel's sender take the 101 response before the open packet is written, so the two leave in
+            // separate segments: a client that attaches its message listener once "open" fired (the published suites
+            // do) must not get the open packet in the same read as the 101. The writer starts from a work item in the
+            // thread pool's global queue, behind the sender's (queued when the 101 was flushed); Task.Yield would queue
+            // to this thread's local queue, which runs first. A pause of 1 ms did the same at a tenth of the connect rate.
+            // EngineIo:FirstFrameDelay makes it a pause, for clients that need the two in separate reads.
+            if (_server.Options.FirstFrameDelay > TimeSpan.Zero)
+            {
+                await Task.Delay(_server.Options.FirstFrameDelay);
+                StartWriter(ws);
+            }
+            else
+            {
+                ThreadPool.UnsafeQueueUserWorkItem(static state => state.Session.StartWriter(state.Socket), (Session: this, Socket: ws), preferLocal: false);
+            }
+            await _writerEnded.Task;
+            await reader;
         }
-        var reader = ReceiveLoopAsync(ws, probing: false);
-        // Let Kestrel's sender take the 101 response before the open packet is written, so the two leave in
-        // separate segments: a client that attaches its message listener once "open" fired (the published suites
-        // do) must not get the open packet in the same read as the 101. The writer starts from a work item in the
-        // thread pool's global queue, behind the sender's (queued when the 101 was flushed); Task.Yield would queue
-        // to this thread's local queue, which runs first. A pause of 1 ms did the same at a tenth of the connect rate.
-        // EngineIo:FirstFrameDelay makes it a pause, for clients that need the two in separate reads.
-        if (_server.Options.FirstFrameDelay > TimeSpan.Zero)
+        finally
         {
-            await Task.Delay(_server.Options.FirstFrameDelay);
-            StartWriter(ws);
+            ws.Finish();
         }
-        else
-        {
-            ThreadPool.UnsafeQueueUserWorkItem(static state => state.Session.StartWriter(state.Socket), (Session: this, Socket: ws), preferLocal: false);
-        }
-        await _writerEnded.Task;
-        await reader;
     }
 
     /// <summary>Runs a WebSocket that probes an upgrade of this polling session.</summary>
