@@ -69,6 +69,7 @@ public static class SignalServer
         // Hosting logs only request start/finish (Information and below); while any of its levels is enabled it
         // creates an Activity and a log scope for every request, which a WebSocket keeps for its whole life.
         builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
+        ScopelessConsole.Apply(builder.Services, builder.Configuration);
         if (!ClientVersions.TryGetValue(server.Client, out var clientVersion))
         {
             throw new OptionsValidationException(nameof(ServerOptions.Client), typeof(ServerOptions), [$"--client must be 1, 2 or 4, not {server.Client}"]);

@@ -16,39 +16,36 @@ internal sealed partial class EngineIoSession
 
     /// <summary>
     /// Runs a WebSocket that carries the session from its handshake, until it ends; the WebSocket is finished (its
-    /// count, its buffers) in any case.
+    /// count, its buffers) in any case. Not async itself: the receive loop is the one frame an idle connection keeps.
     /// </summary>
-    internal async Task RunWebSocketAsync(WebSocketConnection ws)
+    internal Task RunWebSocketAsync(WebSocketConnection ws)
     {
-        try
+        lock (_gate)
         {
-            lock (_gate)
-            {
-                _webSocket = ws;
-            }
-            var reader = ReceiveLoopAsync(ws, probing: false);
-            // Let Kestrel's sender take the 101 response before the open packet is written, so the two leave in
-            // separate segments: a client that attaches its message listener once "open" fired (the published suites
-            // do) must not get the open packet in the same read as the 101. The writer starts from a work item in the
-            // thread pool's global queue, behind the sender's (queued when the 101 was flushed); Task.Yield would queue
-            // to this thread's local queue, which runs first. A pause of 1 ms did the same at a tenth of the connect rate.
-            // EngineIo:FirstFrameDelay makes it a pause, for clients that need the two in separate reads.
-            if (_server.Options.FirstFrameDelay > TimeSpan.Zero)
-            {
-                await Task.Delay(_server.Options.FirstFrameDelay);
-                StartWriter(ws);
-            }
-            else
-            {
-                ThreadPool.UnsafeQueueUserWorkItem(static state => state.Session.StartWriter(state.Socket), (Session: this, Socket: ws), preferLocal: false);
-            }
-            await _writerEnded.Task;
-            await reader;
+            _webSocket = ws;
         }
-        finally
+        var running = ReceiveLoopAsync(ws, probing: false, finish: true);
+        // Let Kestrel's sender take the 101 response before the open packet is written, so the two leave in
+        // separate segments: a client that attaches its message listener once "open" fired (the published suites
+        // do) must not get the open packet in the same read as the 101. The writer starts from a work item in the
+        // thread pool's global queue, behind the sender's (queued when the 101 was flushed); Task.Yield would queue
+        // to this thread's local queue, which runs first. A pause of 1 ms did the same at a tenth of the connect rate.
+        // EngineIo:FirstFrameDelay makes it a pause, for clients that need the two in separate reads.
+        if (_server.Options.FirstFrameDelay > TimeSpan.Zero)
         {
-            ws.Finish();
+            _ = StartWriterLaterAsync(ws, _server.Options.FirstFrameDelay);
         }
+        else
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(static state => state.Session.StartWriter(state.Socket), (Session: this, Socket: ws), preferLocal: false);
+        }
+        return running;
+    }
+
+    private async Task StartWriterLaterAsync(WebSocketConnection ws, TimeSpan delay)
+    {
+        await Task.Delay(delay);
+        StartWriter(ws);
     }
 
     /// <summary>Runs a WebSocket that probes an upgrade of this polling session.</summary>
@@ -134,61 +131,78 @@ internal sealed partial class EngineIoSession
     /// Reads messages until the WebSocket ends. Between messages it holds no buffer (the connection waits on
     /// Kestrel's input with nothing of its own); the decoder answers pings and protocol violations itself.
     /// </summary>
-    private async Task ReceiveLoopAsync(WebSocketConnection ws, bool probing)
+    /// <param name="ws">The WebSocket.</param>
+    /// <param name="probing">Whether it probes an upgrade (until the upgrade completes).</param>
+    /// <param name="finish">The session's own WebSocket: once reading ends, wait for the writer's end and finish it.</param>
+    private async Task ReceiveLoopAsync(WebSocketConnection ws, bool probing, bool finish = false)
     {
-        CloseReason reason;
-        while (true)
+        try
         {
-            var received = await ws.ReceiveAsync();
-            if (received.Kind is ReceivedKind.Text or ReceivedKind.Binary)
+            CloseReason reason;
+            while (true)
             {
-                var message = received.Data!;
-                _server.Metrics.BytesIn(message.Length);
-                var type = received.Kind == ReceivedKind.Text ? WebSocketMessageType.Text : WebSocketMessageType.Binary;
-                bool ok = probing
-                    ? await OnProbeMessageAsync(ws, message, type)
-                    : OnWebSocketMessage(message, type);
-                if (!ok)
+                var received = await ws.ReceiveAsync();
+                if (received.Kind is ReceivedKind.Text or ReceivedKind.Binary)
                 {
-                    reason = CloseReason.ParseError;
-                    break;
+                    var message = received.Data!;
+                    _server.Metrics.BytesIn(message.Length);
+                    var type = received.Kind == ReceivedKind.Text ? WebSocketMessageType.Text : WebSocketMessageType.Binary;
+                    bool ok = probing
+                        ? await OnProbeMessageAsync(ws, message, type)
+                        : OnWebSocketMessage(message, type);
+                    if (!ok)
+                    {
+                        reason = CloseReason.ParseError;
+                        break;
+                    }
+                    if (probing && _webSocket == ws)
+                    {
+                        probing = false;
+                    }
+                    continue;
                 }
-                if (probing && _webSocket == ws)
+                if (received.Kind == ReceivedKind.Failed)
                 {
-                    probing = false;
+                    // The close frame has told the client why, and the close handshake is over: the connection now
+                    // ends with a FIN.
+                    reason = ws.FailureCode == WebSocketFrameDecoder.TooBig ? CloseReason.MessageTooBig : CloseReason.ParseError;
+                    _server.OnProtocolError(this, "websocket: " + ws.FailureReason);
                 }
-                continue;
+                else
+                {
+                    reason = CloseReason.TransportClose;
+                }
+                break;
             }
-            if (received.Kind == ReceivedKind.Failed)
+            if (!probing)
             {
-                // The close frame has told the client why, and the close handshake is over: the connection now
-                // ends with a FIN.
-                reason = ws.FailureCode == WebSocketFrameDecoder.TooBig ? CloseReason.MessageTooBig : CloseReason.ParseError;
-                _server.OnProtocolError(this, "websocket: " + ws.FailureReason);
+                _receiveEnded.TrySetResult();
             }
-            else
+            if (probing)
             {
-                reason = CloseReason.TransportClose;
+                lock (_gate)
+                {
+                    if (_probe == ws)
+                    {
+                        AbortProbeLocked();
+                    }
+                }
+                ws.Abort();
+                return;
             }
-            break;
+            Abort(reason);
+            if (finish)
+            {
+                await _writerEnded.Task;
+            }
         }
-        if (!probing)
+        finally
         {
-            _receiveEnded.TrySetResult();
-        }
-        if (probing)
-        {
-            lock (_gate)
+            if (finish)
             {
-                if (_probe == ws)
-                {
-                    AbortProbeLocked();
-                }
+                ws.Finish();
             }
-            ws.Abort();
-            return;
         }
-        Abort(reason);
     }
 
     private bool OnWebSocketMessage(byte[] message, WebSocketMessageType type)
