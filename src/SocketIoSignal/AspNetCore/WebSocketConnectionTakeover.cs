@@ -59,11 +59,7 @@ internal sealed class WebSocketConnectionTakeover
     /// Not async itself: the first read's task is unwrapped, not awaited in a frame of its own, so nothing of that read
     /// or of the parsed head stays alive for as long as the WebSocket does.
     /// </summary>
-    public Task OnConnectionAsync(ConnectionContext connection)
-    {
-        var reading = ReadRequestAsync(connection);
-        return reading.IsCompletedSuccessfully ? reading.Result : reading.Unwrap();
-    }
+    public Task OnConnectionAsync(ConnectionContext connection) => ReadRequestAsync(connection).Unwrap();
 
     /// <summary>
     /// The first read, then the request taken (the task returned runs the WebSocket), or HTTP's handling of the

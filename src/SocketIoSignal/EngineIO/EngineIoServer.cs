@@ -137,8 +137,7 @@ internal sealed partial class EngineIoServer : IDisposable
             return PollAsync(context, request, sid);
         }
         // The upgraded WebSocket runs after this request's frame has ended: unwrapped, not awaited in it.
-        var upgrading = UpgradeAsync(context, request, sid);
-        return upgrading.IsCompletedSuccessfully ? upgrading.Result : upgrading.Unwrap();
+        return UpgradeAsync(context, request, sid).Unwrap();
     }
 
     private async Task PollAsync(HttpContext context, EngineIoRequest request, string sid)
@@ -204,45 +203,30 @@ internal sealed partial class EngineIoServer : IDisposable
     }
 
     /// <summary>
-    /// Not async itself: a WebSocket runs after the handshake's own frame has ended, so neither that frame nor the
-    /// request it held (the context, its features) stays alive for as long as the WebSocket does.
+    /// Not async itself: a WebSocket runs after the handshake's own frame has ended (unwrapped, not awaited in it), so
+    /// neither that frame nor the request it held (the context, its features) stays alive as long as the WebSocket.
     /// </summary>
     private Task HandshakeAsync(HttpContext context, EngineIoRequest request, Dictionary<string, Microsoft.Extensions.Primitives.StringValues>? query)
-    {
-        var opening = OpenAsync(context, request, query);
-        if (!opening.IsCompletedSuccessfully)
-        {
-            return RunWhenOpenAsync(opening);
-        }
-        return opening.Result is { } run ? run.Session.RunWebSocketAsync(run.Socket) : Task.CompletedTask;
-    }
+        => OpenAsync(context, request, query).Unwrap();
 
-    private static async Task RunWhenOpenAsync(Task<(EngineIoSession Session, WebSocketConnection Socket)?> opening)
-    {
-        if (await opening is { } run)
-        {
-            await run.Session.RunWebSocketAsync(run.Socket);
-        }
-    }
-
-    /// <summary>The handshake: answered here; a new WebSocket session is returned to run, a polling one has had its first GET.</summary>
-    private async Task<(EngineIoSession Session, WebSocketConnection Socket)?> OpenAsync(HttpContext context, EngineIoRequest request, Dictionary<string, Microsoft.Extensions.Primitives.StringValues>? query)
+    /// <summary>The handshake: answered here; the task returned runs a new WebSocket session (a polling one has had its first GET).</summary>
+    private async Task<Task> OpenAsync(HttpContext context, EngineIoRequest request, Dictionary<string, Microsoft.Extensions.Primitives.StringValues>? query)
     {
         if (!HttpMethods.IsGet(context.Request.Method))
         {
             await WriteErrorAsync(context, EngineIoError.BadHandshakeMethod, Context("method", context.Request.Method));
-            return null;
+            return Task.CompletedTask;
         }
         if (request.Protocol == 0)
         {
             await WriteErrorAsync(context, EngineIoError.UnsupportedProtocolVersion,
                 Context("protocol", query is not null && query.TryGetValue("EIO", out var eio) ? eio.ToString() : null));
-            return null;
+            return Task.CompletedTask;
         }
         if (request.Transport == TransportKind.WebSocket && !request.IsWebSocketRequest)
         {
             await WriteNotWebSocketAsync(context);
-            return null;
+            return Task.CompletedTask;
         }
         if (Options.AllowRequest is { } allowRequest)
         {
@@ -260,18 +244,18 @@ internal sealed partial class EngineIoServer : IDisposable
             {
                 Metrics.Refused("allowRequest");
                 await WriteErrorAsync(context, EngineIoError.Forbidden, Context("message", decision?.Message), decision?.Message);
-                return null;
+                return Task.CompletedTask;
             }
             if (context.RequestAborted.IsCancellationRequested)
             {
-                return null;
+                return Task.CompletedTask;
             }
         }
         if (request.Protocol == 3 && !Options.AllowEIO3)
         {
             // After allowRequest, as Node: socket.io-client 1.x/2.x only where EngineIo:AllowEIO3 lets them in.
             await WriteErrorAsync(context, EngineIoError.UnsupportedProtocolVersion, Context("protocol", 3));
-            return null;
+            return Task.CompletedTask;
         }
         if (Volatile.Read(ref _shuttingDown))
         {
@@ -279,19 +263,19 @@ internal sealed partial class EngineIoServer : IDisposable
             // stopped listening would: every client retries that (some give up on an HTTP error), and the retry
             // reaches the next server.
             context.Abort();
-            return null;
+            return Task.CompletedTask;
         }
         if (!TakeHandshakePermit(context))
         {
             Metrics.Refused("handshake rate");
             await WriteErrorAsync(context, EngineIoError.Forbidden, Context("name", "HANDSHAKE_RATE"));
-            return null;
+            return Task.CompletedTask;
         }
         if (_sessions.Count >= Options.MaxSessions)
         {
             Metrics.Refused("max sessions");
             await WriteErrorAsync(context, EngineIoError.Forbidden, Context("name", "MAX_SESSIONS"));
-            return null;
+            return Task.CompletedTask;
         }
         string id = SessionId.New();
         bool supportsBinary = request.Protocol >= 4 || (!request.Base64 && !request.IsJsonp);
@@ -308,7 +292,7 @@ internal sealed partial class EngineIoServer : IDisposable
             if (ws is null)
             {
                 await WriteErrorAsync(context, EngineIoError.Forbidden, Context("name", "UPGRADE_LIMIT"));
-                return null;
+                return Task.CompletedTask;
             }
         }
         var session = new EngineIoSession(this, id, request.Protocol, request.Transport, supportsBinary, handshake);
@@ -334,10 +318,10 @@ internal sealed partial class EngineIoServer : IDisposable
         {
             // Nothing reads the request from here: a connection-level upgrade lets its context go for the WebSocket's life.
             (context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpUpgradeFeature>() as IReleasableRequest)?.Release();
-            return (session, ws);
+            return session.RunWebSocketAsync(ws);
         }
         await session.HandlePollGetAsync(context, request);
-        return null;
+        return Task.CompletedTask;
     }
 
     /// <summary>

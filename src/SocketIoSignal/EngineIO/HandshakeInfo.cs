@@ -33,7 +33,7 @@ internal sealed class HandshakeInfo
     /// </summary>
     public System.Security.Claims.ClaimsPrincipal User
     {
-        get => _user ?? Interlocked.CompareExchange(ref _user, new(new System.Security.Claims.ClaimsIdentity()), null) ?? _user;
+        get => LazyInitializer.EnsureInitialized(ref _user, static () => new(new System.Security.Claims.ClaimsIdentity()));
         init => _user = value;
     }
 

@@ -23,7 +23,7 @@ public sealed class SocketIoHandshake
     public JsonObject? Auth
     {
         // {} is made when first asked for: most connections carry none, and every socket keeps its handshake.
-        get => _auth ?? Interlocked.CompareExchange(ref _auth, [], null) ?? _auth;
+        get => LazyInitializer.EnsureInitialized(ref _auth, static () => []);
         internal init => _auth = value;
     }
 

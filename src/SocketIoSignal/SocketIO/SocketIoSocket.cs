@@ -652,7 +652,7 @@ public sealed class SocketIoSocket : EngineIO.EngineIoSession.IEndOfTurn
         {
             return false;
         }
-        var acks = System.Threading.Volatile.Read(ref _acks) ?? Interlocked.CompareExchange(ref _acks, new(1, 1), null) ?? _acks;
+        var acks = LazyInitializer.EnsureInitialized(ref _acks, static () => new(1, 1));
         if (acks.Count >= Namespace.Server.Options.MaxPendingAcks || !acks.TryAdd(id, receiver))
         {
             return false;
