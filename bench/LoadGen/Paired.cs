@@ -130,6 +130,124 @@ public static class Paired
         }
     }
 
+    /// <summary>The servers whose CPU per message at the goal's rate is measured interleaved: ours (and a compared build) and the echo.</summary>
+    public static bool InCpuRounds(ServerDef def) => def.Name is "ours-codelab" or "ours-compare" || def.Kind == ServerKind.Echo;
+
+    /// <summary>
+    /// Server CPU per relayed message at <see cref="Config.GoalRate"/> with the servers interleaved: ours and the echo
+    /// started at once on the same core, each with its pair; round after round each in turn relays at the fixed rate
+    /// for one window while the others sit idle. The ratio to the echo is taken within a round (the machine's speed
+    /// moved by a third between minutes on this shared machine, in both directions), and the figure is its median.
+    /// </summary>
+    public static async Task CpuAtGoalRateAsync(IReadOnlyList<ServerDef> defs, Config cfg, IReadOnlyDictionary<string, Metrics> metrics, int run)
+    {
+        var pairs = new List<Pair>();
+        try
+        {
+            foreach (var def in defs)
+            {
+                var server = await ServerProcess.StartAsync(def, cfg, null);
+                try
+                {
+                    var conns = new List<Conn>();
+                    if (await Scenarios.ConnectManyAsync(server, def, conns, 2, 1, polling: false, room: _ => "paired-cpu", latencies: null) > 0 || conns.Count != 2)
+                    {
+                        throw new InvalidOperationException($"{def.Name}: the relay pair did not connect");
+                    }
+                    var pair = new Pair { Def = def, Server = server, A = conns[0], B = conns[1] };
+                    bool raw = def.Kind == ServerKind.Echo;
+                    void OnEvent(Conn c, ReadOnlySpan<byte> frame)
+                    {
+                        if (Payload.TryReadStamp(frame, raw, out _))
+                        {
+                            Interlocked.Increment(ref pair.Received);
+                        }
+                    }
+                    pair.A.OnEvent = OnEvent;
+                    pair.B.OnEvent = OnEvent;
+                    pairs.Add(pair);
+                }
+                catch
+                {
+                    server.Dispose();
+                    throw;
+                }
+            }
+            var echo = pairs.FirstOrDefault(p => p.Def.Kind == ServerKind.Echo);
+            foreach (int size in cfg.RelaySizes)
+            {
+                var perMessage = pairs.ToDictionary(p => p.Def.Name, _ => new List<double>());
+                var ratios = pairs.ToDictionary(p => p.Def.Name, _ => new List<double>());
+                // A round that does not count: the first traffic after a start still pays for compilation.
+                foreach (var p in pairs)
+                {
+                    await CpuWindowAsync(p, new Payload(p.Def.Eio, size), cfg);
+                }
+                for (int round = 0; round < cfg.CpuRounds; round++)
+                {
+                    var inRound = new Dictionary<string, double>();
+                    for (int j = 0; j < pairs.Count; j++)
+                    {
+                        var p = pairs[(j + round + run) % pairs.Count];
+                        double us = await CpuWindowAsync(p, new Payload(p.Def.Eio, size), cfg);
+                        perMessage[p.Def.Name].Add(us);
+                        inRound[p.Def.Name] = us;
+                    }
+                    Console.WriteLine($"    cpu round {round + 1}, {size} B @ {Config.GoalRate}/s: " + string.Join(", ", inRound.Select(kv => $"{kv.Key} {kv.Value:F2} us/msg")));
+                    if (echo is not null && inRound[echo.Def.Name] > 0)
+                    {
+                        foreach (var (name, us) in inRound)
+                        {
+                            ratios[name].Add(us / inRound[echo.Def.Name]);
+                        }
+                    }
+                }
+                foreach (var p in pairs)
+                {
+                    var m = metrics[p.Def.Name];
+                    string k = $"relay.{size}.cpu_paired";
+                    m.Set($"{k}.us_per_msg", Scenarios.Median(perMessage[p.Def.Name]));
+                    var own = ratios[p.Def.Name];
+                    if (p != echo && own.Count > 0)
+                    {
+                        m.Set($"{k}.ratio_echo", Scenarios.Median(own));
+                        m.Set($"{k}.ratio_echo_min", own.Min());
+                        m.Set($"{k}.ratio_echo_max", own.Max());
+                        Console.WriteLine($"  interleaved CPU per message {size} B @ {Config.GoalRate}/s, {p.Def.Label}: {Scenarios.Median(perMessage[p.Def.Name]):F2} us, " +
+                                          $"{Scenarios.Median(own):F2}× the echo [{own.Min():F2}–{own.Max():F2}] over {own.Count} rounds");
+                    }
+                }
+            }
+        }
+        finally
+        {
+            foreach (var p in pairs)
+            {
+                p.A.Abort();
+                p.B.Abort();
+                p.Server.Dispose();
+            }
+        }
+    }
+
+    /// <summary>Warm-up, then one window at the goal's fixed rate on this pair alone; server CPU µs per relayed message.</summary>
+    private static async Task<double> CpuWindowAsync(Pair p, Payload payload, Config cfg)
+    {
+        await Scenarios.PacedAsync(p.A, p.B, payload, Config.GoalRate, cfg.WarmupMs / 1000.0);
+        await Scenarios.DrainAsync(() => Interlocked.Read(ref p.Received));
+        long r0 = Interlocked.Read(ref p.Received);
+        var cpu = p.Server.StartCpu();
+        await Scenarios.PacedAsync(p.A, p.B, payload, Config.GoalRate, cfg.RelaySeconds);
+        await Scenarios.DrainAsync(() => Interlocked.Read(ref p.Received));
+        double seconds = cpu.Seconds();
+        long got = Interlocked.Read(ref p.Received) - r0;
+        if (p.A.Closed || p.B.Closed)
+        {
+            throw new InvalidOperationException($"{p.Def.Name} dropped a relay client");
+        }
+        return got > 0 ? seconds * 1e6 / got : double.NaN;
+    }
+
     private static async Task<Conn> ConnectAsync(ServerProcess server, ServerDef def, string room)
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
@@ -147,11 +265,11 @@ public static class Paired
         var run = Task.WhenAll(Scenarios.Windowed(p.A, payload, p.WindowA, cts.Token), Scenarios.Windowed(p.B, payload, p.WindowB, cts.Token));
         await Task.Delay(cfg.WarmupMs);
         long r0 = Interlocked.Read(ref p.Received);
-        double c0 = p.Server.CpuSeconds();
+        var c0 = p.Server.StartCpu();
         var sw = Stopwatch.StartNew();
         await Task.Delay(TimeSpan.FromSeconds(cfg.RelaySeconds));
         long got = Interlocked.Read(ref p.Received) - r0;
-        double cpu = p.Server.CpuSeconds() - c0;
+        double cpu = c0.Seconds();
         await cts.CancelAsync();
         await run;
         await Scenarios.DrainAsync(() => Interlocked.Read(ref p.Received));

@@ -48,8 +48,23 @@ public sealed class Config
     public int[] RelayRates { get; set; } = [1000, 5000, 10000, 20000];
     public double RelaySeconds { get; set; } = 2;
 
+    /// <summary>
+    /// The fixed-rate window at <see cref="GoalRate"/>, where the CPU-per-message goal is read: longer than the others,
+    /// so one hiccup of the machine weighs less in it.
+    /// </summary>
+    public double GoalRelaySeconds { get; set; } = 6;
+
+    /// <summary>The fixed rate of the CPU-per-message and p99 goals.</summary>
+    public const int GoalRate = 10000;
+
+    /// <summary>How long the fixed-rate window at this rate lasts.</summary>
+    public double WindowAt(int rate) => rate == GoalRate ? Math.Max(RelaySeconds, GoalRelaySeconds) : RelaySeconds;
+
     /// <summary>Consecutive windows of <see cref="RelaySeconds"/> in one saturation; the figure is their median.</summary>
     public int SatWindows { get; set; } = 7;
+
+    /// <summary>Rounds of the interleaved CPU-per-message measurement at <see cref="GoalRate"/> (ours and the echo in turn).</summary>
+    public int CpuRounds { get; set; } = 5;
 
     /// <summary>Whether scenario (c) also runs the servers' saturation interleaved (see <see cref="Paired"/>); --no-paired skips it.</summary>
     public bool Paired { get; set; } = true;
@@ -87,7 +102,9 @@ public sealed class Config
         RelaySizes = [200];
         RelayRates = [1000];
         RelaySeconds = 0.5;
+        GoalRelaySeconds = 0.5;
         SatWindows = 1;
+        CpuRounds = 1;
         WarmupMs = 100;
         BroadcastSizes = [4, 8];
         BroadcastRate = 50;
@@ -149,6 +166,8 @@ public static class Program
                 case "--compare-dll": cfg.CompareDll = Next(); break;
                 case "--hold": cfg.HoldSeconds = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--relay-seconds": cfg.RelaySeconds = double.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--cpu-rounds": cfg.CpuRounds = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--goal-relay-seconds": cfg.GoalRelaySeconds = double.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--sat-windows": cfg.SatWindows = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--no-paired": cfg.Paired = false; break;
                 case "--idle": cfg.IdleLevels = [.. Next().Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture))]; break;
@@ -165,7 +184,7 @@ public static class Program
                 case "--growth-pairs": cfg.GrowthPairs = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 default:
                     Console.Error.WriteLine($"unknown argument {args[i]}");
-                    Console.Error.WriteLine("usage: LoadGen [--smoke] [--runs N] [--out DIR] [--root REPO] [--configuration Release] [--no-pin] [--only a,b|scaleout|scaleout-growth] [--scale-seconds S] [--scale-idle N] [--growth-rate N] [--growth-steps 1,2,4,8] [--growth-pairs N] [--scenarios a,b,c,d,e] [--heartbeat-seconds N] [--hold SECONDS] [--compare-dll PATH] [--python PATH] [--sat-windows N] [--no-paired] [--name NAME] [--redis-server PATH]");
+                    Console.Error.WriteLine("usage: LoadGen [--smoke] [--runs N] [--out DIR] [--root REPO] [--configuration Release] [--no-pin] [--only a,b|scaleout|scaleout-growth] [--scale-seconds S] [--scale-idle N] [--growth-rate N] [--growth-steps 1,2,4,8] [--growth-pairs N] [--scenarios a,b,c,d,e] [--heartbeat-seconds N] [--hold SECONDS] [--compare-dll PATH] [--python PATH] [--sat-windows N] [--relay-seconds S] [--goal-relay-seconds S] [--cpu-rounds N] [--no-paired] [--name NAME] [--redis-server PATH]");
                     return 2;
             }
         }
@@ -242,6 +261,20 @@ public static class Program
                     m.Set("error", 1);
                 }
                 results[def.Name].Add(m);
+            }
+            var cpuRounds = servers.Where(LoadGen.Paired.InCpuRounds).ToList();
+            if (cfg.Wants('c') && cfg.Paired && cpuRounds.Count > 1 && cpuRounds.Any(s => s.Kind == ServerKind.Echo))
+            {
+                Console.WriteLine($"run {run + 1}/{cfg.Runs}: CPU per message at {Config.GoalRate}/s, servers interleaved");
+                try
+                {
+                    await LoadGen.Paired.CpuAtGoalRateAsync(cpuRounds, cfg, cpuRounds.ToDictionary(s => s.Name, s => results[s.Name][^1]), run);
+                }
+                catch (Exception ex)
+                {
+                    Console.Error.WriteLine($"  interleaved CPU rounds failed: {ex}");
+                    results[cpuRounds[0].Name][^1].Set("error", 1);
+                }
             }
             var socketIo = servers.Where(s => s.Kind != ServerKind.Echo).ToList();
             if (cfg.Wants('c') && cfg.Paired && socketIo.Count > 1)

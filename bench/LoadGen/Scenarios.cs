@@ -95,10 +95,10 @@ public static class Scenarios
             }
             // (e) heartbeat CPU with every connection idle
             await Task.Delay(cfg.HeartbeatIntervalMs);
-            double c0 = server.CpuSeconds();
+            var c0 = server.StartCpu();
             var sw = Stopwatch.StartNew();
             await Task.Delay(cfg.HeartbeatSeconds * 1000);
-            double cpu = server.CpuSeconds() - c0;
+            double cpu = c0.Seconds();
             double secs = sw.Elapsed.TotalSeconds;
             int alive = conns.Count(c => !c.Closed);
             double pings = alive * secs * 1000.0 / cfg.HeartbeatIntervalMs;
@@ -164,7 +164,7 @@ public static class Scenarios
     }
 
     /// <summary>Opens <paramref name="count"/> connections, <paramref name="concurrency"/> at a time; the number that failed.</summary>
-    private static async Task<int> ConnectManyAsync(ServerProcess server, ServerDef def, List<Conn> into, int count, int concurrency,
+    internal static async Task<int> ConnectManyAsync(ServerProcess server, ServerDef def, List<Conn> into, int count, int concurrency,
         bool polling, Func<int, string>? room, Latencies? latencies)
     {
         int next = 0;
@@ -319,14 +319,15 @@ public static class Scenarios
                     await PacedAsync(a, b, payload, rate, cfg.WarmupMs / 1000.0);
                     lat.TakeAll();
                     long r0 = Interlocked.Read(ref received);
-                    double c0 = server.CpuSeconds();
+                    var c0 = server.StartCpu();
                     double g0 = ProcStat.SelfCpuSeconds();
                     double alloc0 = def.Kind == ServerKind.Ours ? await AllocatedAsync(server) : 0;
                     var sw = Stopwatch.StartNew();
-                    long sent = await PacedAsync(a, b, payload, rate, cfg.RelaySeconds);
+                    double window = cfg.WindowAt(rate);
+                    long sent = await PacedAsync(a, b, payload, rate, window);
                     await DrainAsync(() => Interlocked.Read(ref received));
                     double secs = sw.Elapsed.TotalSeconds;
-                    double cpu = server.CpuSeconds() - c0;
+                    double cpu = c0.Seconds();
                     double gen = ProcStat.SelfCpuSeconds() - g0;
                     double alloc = def.Kind == ServerKind.Ours ? await AllocatedAsync(server) - alloc0 : double.NaN;
                     long got = Interlocked.Read(ref received) - r0;
@@ -335,7 +336,7 @@ public static class Scenarios
                     m.Set($"{k}.p50_ms", p50);
                     m.Set($"{k}.p99_ms", p99);
                     m.Set($"{k}.max_ms", max);
-                    m.Set($"{k}.sent_per_s", sent / cfg.RelaySeconds);
+                    m.Set($"{k}.sent_per_s", sent / window);
                     m.Set($"{k}.lost", Math.Max(0, sent - got));
                     m.Set($"{k}.cpu_pct", 100 * cpu / secs);
                     m.Set($"{k}.cpu_us_per_msg", got == 0 ? double.NaN : cpu * 1e6 / got);
@@ -350,7 +351,7 @@ public static class Scenarios
                         Console.WriteLine($"  relay {size} B @ {rate}/s: the server dropped the client (its send queue overflowed); reconnecting");
                         (a, b) = await ReconnectPairAsync(server, def, a, b, OnEvent);
                     }
-                    Console.WriteLine($"  relay {size} B @ {rate}/s: sent {sent / cfg.RelaySeconds:F0}/s got {got} p50 {p50:F2} p99 {p99:F2} max {max:F1} ms, " +
+                    Console.WriteLine($"  relay {size} B @ {rate}/s: sent {sent / window:F0}/s got {got} p50 {p50:F2} p99 {p99:F2} max {max:F1} ms, " +
                                       $"server cpu {100 * cpu / secs:F0}% ({cpu * 1e6 / Math.Max(1, got):F1} us/msg), gen cpu {100 * gen / secs:F0}%" +
                                       (double.IsNaN(alloc) ? "" : $", {alloc / Math.Max(1, got):F0} B alloc/msg"));
                     await Task.Delay(100);
@@ -381,14 +382,14 @@ public static class Scenarios
                     for (int w = 0; w < cfg.SatWindows && !a.Closed && !b.Closed; w++)
                     {
                         long r0 = Interlocked.Read(ref received);
-                        double c0 = server.CpuSeconds();
+                        var c0 = server.StartCpu();
                         double g0 = ProcStat.SelfCpuSeconds();
                         double core0 = cfg.Pin ? ProcStat.CoreBusySeconds(cfg.ServerCpu) : double.NaN;
                         var sw = Stopwatch.StartNew();
                         await Task.Delay(TimeSpan.FromSeconds(cfg.RelaySeconds));
                         long got = Interlocked.Read(ref received) - r0;
                         double secs = sw.Elapsed.TotalSeconds;
-                        double cpu = server.CpuSeconds() - c0;
+                        double cpu = c0.Seconds();
                         double gen = ProcStat.SelfCpuSeconds() - g0;
                         double other = cfg.Pin ? Math.Max(0, ProcStat.CoreBusySeconds(cfg.ServerCpu) - core0 - cpu) / secs : double.NaN;
                         cpuSum += cpu;
@@ -455,7 +456,7 @@ public static class Scenarios
     }
 
     /// <summary>Both clients send, together, <paramref name="rate"/> messages per second for <paramref name="seconds"/>; the number sent.</summary>
-    private static async Task<long> PacedAsync(Conn a, Conn b, Payload payload, int rate, double seconds)
+    internal static async Task<long> PacedAsync(Conn a, Conn b, Payload payload, int rate, double seconds)
     {
         var results = await Task.WhenAll(Pace(a, rate / 2.0), Pace(b, rate / 2.0));
         return results[0] + results[1];
@@ -562,7 +563,7 @@ public static class Scenarios
                 await Task.Delay(200);
                 lat.TakeAll();
                 long r0 = Interlocked.Read(ref received);
-                double c0 = server.CpuSeconds();
+                var c0 = server.StartCpu();
                 var sw = Stopwatch.StartNew();
                 long sent = 0;
                 var buffer = payload.NewBuffer();
@@ -581,7 +582,7 @@ public static class Scenarios
                 }
                 await Task.Delay(200);
                 double secs = sw.Elapsed.TotalSeconds;
-                double cpu = server.CpuSeconds() - c0;
+                double cpu = c0.Seconds();
                 long got = Interlocked.Read(ref received) - r0;
                 var (p50, p99, _, _) = Latencies.Stats(lat.TakeAll());
                 string k = $"bc.{n}";

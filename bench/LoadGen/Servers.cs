@@ -141,6 +141,9 @@ public sealed class ServerProcess : IDisposable
     /// <summary>utime + stime of the process, seconds.</summary>
     public double CpuSeconds() => ProcStat.CpuSeconds(Pid);
 
+    /// <summary>Starts measuring the server's CPU time (see <see cref="CpuClock"/>).</summary>
+    public CpuClock StartCpu() => CpuClock.Start(Pid);
+
     public bool HasExited => _process.HasExited;
 
     public void Dispose()
@@ -346,6 +349,72 @@ public sealed class RedisProcess : IDisposable
         {
         }
         _process.Dispose();
+    }
+}
+
+/// <summary>
+/// A process's CPU time over a window, to the nanosecond: the sum of its threads' run time from
+/// /proc/&lt;pid&gt;/task/*/schedstat. /proc/&lt;pid&gt;/stat counts in clock ticks (10 ms), which at 10k msg/s over 2 s is
+/// 0.5 µs per message, the size of the differences measured. A thread that ended inside the window takes its time
+/// with it, so then the window falls back to the ticks.
+/// </summary>
+public sealed class CpuClock
+{
+    private readonly int _pid;
+    private readonly Dictionary<int, long> _threads;
+    private readonly double _ticks;
+
+    private CpuClock(int pid)
+    {
+        _pid = pid;
+        _ticks = ProcStat.CpuSeconds(pid);
+        _threads = ThreadRunTimes(pid);
+    }
+
+    public static CpuClock Start(int pid) => new(pid);
+
+    /// <summary>CPU seconds of the process since <see cref="Start"/>.</summary>
+    public double Seconds()
+    {
+        var now = ThreadRunTimes(_pid);
+        double ticks = ProcStat.CpuSeconds(_pid) - _ticks;
+        if (now.Count == 0 || _threads.Keys.Any(tid => !now.ContainsKey(tid)))
+        {
+            return ticks;
+        }
+        long ns = 0;
+        foreach (var (tid, runtime) in now)
+        {
+            ns += runtime - _threads.GetValueOrDefault(tid);
+        }
+        return ns / 1e9;
+    }
+
+    private static Dictionary<int, long> ThreadRunTimes(int pid)
+    {
+        var times = new Dictionary<int, long>();
+        try
+        {
+            foreach (var dir in Directory.EnumerateDirectories($"/proc/{pid}/task"))
+            {
+                try
+                {
+                    // "run-time-ns wait-time-ns timeslices"
+                    var text = File.ReadAllText(Path.Combine(dir, "schedstat"));
+                    times[int.Parse(Path.GetFileName(dir), CultureInfo.InvariantCulture)] =
+                        long.Parse(text.AsSpan(0, text.IndexOf(' ')), CultureInfo.InvariantCulture);
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or ArgumentOutOfRangeException)
+                {
+                    // the thread ended while listed: left out, so Seconds() sees it gone and falls back to the ticks
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            times.Clear();
+        }
+        return times;
     }
 }
 
