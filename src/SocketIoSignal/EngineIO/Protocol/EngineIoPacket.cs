@@ -90,7 +90,7 @@ internal sealed class EngineIoPacket
         if (frame is null)
         {
             var text = _text!;
-            frame = new byte[1 + Encoding.UTF8.GetByteCount(text)];
+            frame = GC.AllocateUninitializedArray<byte>(1 + Encoding.UTF8.GetByteCount(text));
             frame[0] = (byte)('0' + (int)Type);
             Encoding.UTF8.GetBytes(text, frame.AsSpan(1));
             _textFrame = frame;

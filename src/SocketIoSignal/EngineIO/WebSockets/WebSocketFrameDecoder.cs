@@ -290,7 +290,8 @@ internal sealed class WebSocketFrameDecoder
             if (fin && !rsv1 && (size <= ExactUpFront || input.Length - headerLength >= size))
             {
                 // One frame, and its size is known: the message gets its own array at once, no copy at the end.
-                _buffer = new byte[size];
+                // Filled by the frame's payload before anything reads it: no zeroing first.
+                _buffer = GC.AllocateUninitializedArray<byte>(size);
                 _pooled = false;
             }
         }

@@ -99,7 +99,8 @@ internal static class SocketIoEncoder
         }
         var json = buffer.WrittenSpan;
         int headerLength = HeaderLength(nsp, ackId, count);
-        var frame = new byte[1 + headerLength + json.Length];
+        // Every byte is written below: no zeroing first (which a large frame would pay for).
+        var frame = GC.AllocateUninitializedArray<byte>(1 + headerLength + json.Length);
         frame[0] = (byte)'4';
         WriteHeader(frame.AsSpan(1, headerLength), type, nsp, ackId, count);
         json.CopyTo(frame.AsSpan(1 + headerLength));
