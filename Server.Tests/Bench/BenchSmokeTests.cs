@@ -72,13 +72,20 @@ public sealed class BenchSmokeTests
                 Assert.That(ours.GetProperty("relay.200.paired.per_core").GetDouble(), Is.GreaterThan(0), "interleaved saturation measured");
                 Assert.That(raw.RootElement.GetProperty("python-5.7")[0].TryGetProperty("relay.200.paired.ratio_n4", out _), "python compared with Node 4.8.1");
             }
+            // The CPU per message at the goal's rate, ours and the echo interleaved, with the ratio taken within a round.
+            var codelab = raw.RootElement.GetProperty("ours-codelab")[0];
+            Assert.That(codelab.GetProperty("relay.200.cpu_paired.us_per_msg").GetDouble(), Is.GreaterThan(0), "interleaved CPU per message measured");
+            Assert.That(codelab.GetProperty("relay.200.cpu_paired.ratio_echo").GetDouble(), Is.GreaterThan(0), "interleaved CPU per message compared with the echo");
+            Assert.That(raw.RootElement.GetProperty("echo")[0].GetProperty("relay.200.cpu_paired.us_per_msg").GetDouble(), Is.GreaterThan(0), "the echo in the CPU rounds");
             foreach (var server in raw.RootElement.EnumerateObject())
             {
                 var m = server.Value[0];
                 double Get(string key) => m.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : double.NaN;
                 Assert.Multiple(() =>
                 {
-                    Assert.That(Get("idle.50.rss_kb_per_conn"), Is.GreaterThan(0).And.LessThan(10_000), server.Name + " idle RSS");
+                    // Measured, not judged: 50 connections move RSS less than the runtime's own heap trimming can, so the
+                    // difference from the start may come out below zero.
+                    Assert.That(Get("idle.50.rss_kb_per_conn"), Is.GreaterThan(-10_000).And.LessThan(10_000), server.Name + " idle RSS");
                     Assert.That(Get("conn.ws.rate"), Is.GreaterThan(0), server.Name + " connect rate");
                     Assert.That(Get("conn.ws.failed"), Is.Zero, server.Name + " connect failures");
                     Assert.That(Get("relay.200.1000.p99_ms"), Is.GreaterThan(0).And.LessThan(5_000), server.Name + " relay p99");
