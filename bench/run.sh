@@ -2,7 +2,7 @@
 # The full benchmark: builds Release, then runs the load generator on CPU 1; the generator starts each
 # server in turn pinned to CPU 0 (taskset -c 0), alternating servers within each of the runs, and writes
 # bench/results/<date>.md and .svg (raw per-run numbers in bench/results/raw/, not committed).
-#   bench/run.sh                 # full run, 3 runs (~15 min on 2 cores)
+#   bench/run.sh                 # full run, 3 runs (~1 hour on 2 cores)
 #   bench/run.sh --runs 5        # any LoadGen argument passes through (--only ours-codelab,node-4.8.1, --smoke, ...)
 #   bench/run.sh --only scaleout # (f) only: relay through Redis, 1 node vs 2 (~2.5 min) → bench/results/<date>-scaleout.md
 #   bench/run.sh --only scaleout-growth # (f), 4 nodes: node 0's CPU per own message while the others' traffic grows 1x..8x,
