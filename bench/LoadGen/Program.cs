@@ -42,8 +42,8 @@ public sealed class Config
     public int HeartbeatSeconds { get; set; } = 4;
     public int SettleMs { get; set; } = 1000;
     public int ConnectConcurrency { get; set; } = 100;
-    public int ConnectCount { get; set; } = 2000;
-    public int ConnectCountPolling { get; set; } = 1000;
+    public int ConnectCount { get; set; } = 4000;
+    public int ConnectCountPolling { get; set; } = 2000;
     public int[] RelaySizes { get; set; } = [200, 3072];
     public int[] RelayRates { get; set; } = [1000, 5000, 10000, 20000];
     public double RelaySeconds { get; set; } = 2;

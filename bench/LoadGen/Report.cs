@@ -147,13 +147,18 @@ public sealed class Report(Config cfg, List<ServerDef> servers, Dictionary<strin
         // ---- (b) ----
         L($"## (b) Connect + `create or join` ({cfg.ConnectCount} WebSocket / {cfg.ConnectCountPolling} polling clients, {cfg.ConnectConcurrency} at a time; latency = TCP connect → `created`/`joined`)");
         L("");
-        L("| server | WebSocket /s | p50 ms | p99 ms | polling + upgrade /s | p50 ms | p99 ms |");
-        L("|---|---|---|---|---|---|---|");
+        L("| server | WebSocket /s | p50 ms | p99 ms | server CPU % | CPU µs/connect | polling + upgrade /s | p50 ms | p99 ms | server CPU % | CPU µs/connect |");
+        L("|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (var s in servers)
         {
             L($"| {s.Label} | {Cell(s.Name, "conn.ws.rate", 0)} | {Cell(s.Name, "conn.ws.p50_ms", 2)} | {Cell(s.Name, "conn.ws.p99_ms", 2)} | " +
-              $"{Cell(s.Name, "conn.poll.rate", 0)} | {Cell(s.Name, "conn.poll.p50_ms", 2)} | {Cell(s.Name, "conn.poll.p99_ms", 2)} |");
+              $"{N(Med(s.Name, "conn.ws.cpu_pct"), 0)} | {Cell(s.Name, "conn.ws.cpu_us_per_conn", 0)} | " +
+              $"{Cell(s.Name, "conn.poll.rate", 0)} | {Cell(s.Name, "conn.poll.p50_ms", 2)} | {Cell(s.Name, "conn.poll.p99_ms", 2)} | " +
+              $"{N(Med(s.Name, "conn.poll.cpu_pct"), 0)} | {Cell(s.Name, "conn.poll.cpu_us_per_conn", 0)} |");
         }
+        L("");
+        L("Server CPU % is the server's share of its core while the clients connected (near 100 %: the server is the limit; " +
+          "well below it: the generator or the round trips are). CPU µs/connect is the server's CPU time per connect and `create or join`.");
         L("");
 
         // ---- (c) ----

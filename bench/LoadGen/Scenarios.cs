@@ -264,16 +264,25 @@ public static class Scenarios
         var conns = new List<Conn>();
         var lat = new Latencies();
         int n = polling ? cfg.ConnectCountPolling : cfg.ConnectCount;
+        var cpu = server.StartCpu();
+        double g0 = ProcStat.SelfCpuSeconds();
         var sw = Stopwatch.StartNew();
         int failed = await ConnectManyAsync(server, def, conns, n, cfg.ConnectConcurrency, polling, i => $"cr-{i / 2}", lat);
         double secs = sw.Elapsed.TotalSeconds;
+        double serverCpu = cpu.Seconds();
+        double gen = ProcStat.SelfCpuSeconds() - g0;
         var (p50, p99, _, count) = Latencies.Stats(lat.TakeAll());
         string k = polling ? "conn.poll" : "conn.ws";
         m.Set($"{k}.rate", count / secs);
         m.Set($"{k}.p50_ms", p50);
         m.Set($"{k}.p99_ms", p99);
         m.Set($"{k}.failed", failed);
-        Console.WriteLine($"  connect {(polling ? "polling+upgrade" : "websocket")}: {count / secs:F0}/s p50 {p50:F1} ms p99 {p99:F1} ms failed {failed}");
+        // Whether the rate is the server's limit or the generator's: the server's CPU share, and its CPU per connect.
+        m.Set($"{k}.cpu_pct", 100 * serverCpu / secs);
+        m.Set($"{k}.cpu_us_per_conn", count == 0 ? double.NaN : serverCpu * 1e6 / count);
+        m.Set($"{k}.gen_cpu_pct", 100 * gen / secs);
+        Console.WriteLine($"  connect {(polling ? "polling+upgrade" : "websocket")}: {count / secs:F0}/s p50 {p50:F1} ms p99 {p99:F1} ms failed {failed}, " +
+                          $"server cpu {100 * serverCpu / secs:F0}% ({serverCpu * 1e6 / Math.Max(1, count):F0} us/connect), gen cpu {100 * gen / secs:F0}%");
         foreach (var c in conns)
         {
             c.Abort();
