@@ -265,29 +265,26 @@ public static class Program
             var cpuRounds = servers.Where(LoadGen.Paired.InCpuRounds).ToList();
             if (cfg.Wants('c') && cfg.Paired && cpuRounds.Count > 1 && cpuRounds.Any(s => s.Kind == ServerKind.Echo))
             {
-                Console.WriteLine($"run {run + 1}/{cfg.Runs}: CPU per message at {Config.GoalRate}/s, servers interleaved");
-                try
-                {
-                    await LoadGen.Paired.CpuAtGoalRateAsync(cpuRounds, cfg, cpuRounds.ToDictionary(s => s.Name, s => results[s.Name][^1]), run);
-                }
-                catch (Exception ex)
-                {
-                    Console.Error.WriteLine($"  interleaved CPU rounds failed: {ex}");
-                    results[cpuRounds[0].Name][^1].Set("error", 1);
-                }
+                await InterleavedAsync(cpuRounds, $"CPU per message at {Config.GoalRate}/s", "CPU rounds", LoadGen.Paired.CpuAtGoalRateAsync);
             }
             var socketIo = servers.Where(s => s.Kind != ServerKind.Echo).ToList();
             if (cfg.Wants('c') && cfg.Paired && socketIo.Count > 1)
             {
-                Console.WriteLine($"run {run + 1}/{cfg.Runs}: relay saturation, servers interleaved");
+                await InterleavedAsync(socketIo, "relay saturation", "saturation", LoadGen.Paired.RunAsync);
+            }
+
+            async Task InterleavedAsync(List<ServerDef> defs, string what, string failure,
+                Func<IReadOnlyList<ServerDef>, Config, IReadOnlyDictionary<string, Metrics>, int, Task> measure)
+            {
+                Console.WriteLine($"run {run + 1}/{cfg.Runs}: {what}, servers interleaved");
                 try
                 {
-                    await LoadGen.Paired.RunAsync(socketIo, cfg, socketIo.ToDictionary(s => s.Name, s => results[s.Name][^1]), run);
+                    await measure(defs, cfg, defs.ToDictionary(s => s.Name, s => results[s.Name][^1]), run);
                 }
                 catch (Exception ex)
                 {
-                    Console.Error.WriteLine($"  interleaved saturation failed: {ex}");
-                    results[socketIo[0].Name][^1].Set("error", 1);
+                    Console.Error.WriteLine($"  interleaved {failure} failed: {ex}");
+                    results[defs[0].Name][^1].Set("error", 1);
                 }
             }
         }
