@@ -32,34 +32,8 @@ public static class Paired
         var pairs = new List<Pair>();
         try
         {
-            foreach (var def in defs)
-            {
-                var server = await ServerProcess.StartAsync(def, cfg, null);
-                try
-                {
-                    var a = await ConnectAsync(server, def, "paired");
-                    var b = await ConnectAsync(server, def, "paired");
-                    var pair = new Pair { Def = def, Server = server, A = a, B = b };
-                    void OnEvent(Conn c, ReadOnlySpan<byte> frame)
-                    {
-                        if (Payload.TryReadStamp(frame, false, out _))
-                        {
-                            Interlocked.Increment(ref pair.Received);
-                            (c == pair.B ? pair.WindowA : pair.WindowB).Release();
-                        }
-                    }
-                    a.OnEvent = OnEvent;
-                    b.OnEvent = OnEvent;
-                    a.StartLoop();
-                    b.StartLoop();
-                    pairs.Add(pair);
-                }
-                catch
-                {
-                    server.Dispose();
-                    throw;
-                }
-            }
+            // Each stamped message back also frees a place in the window of the direction it came by.
+            await StartPairsAsync(defs, cfg, "paired", pairs, static (pair, c) => (c == pair.B ? pair.WindowA : pair.WindowB).Release());
             foreach (int size in cfg.RelaySizes)
             {
                 var payload = new Payload(4, size);
@@ -121,12 +95,7 @@ public static class Paired
         }
         finally
         {
-            foreach (var p in pairs)
-            {
-                p.A.Abort();
-                p.B.Abort();
-                p.Server.Dispose();
-            }
+            StopPairs(pairs);
         }
     }
 
@@ -144,35 +113,7 @@ public static class Paired
         var pairs = new List<Pair>();
         try
         {
-            foreach (var def in defs)
-            {
-                var server = await ServerProcess.StartAsync(def, cfg, null);
-                try
-                {
-                    var conns = new List<Conn>();
-                    if (await Scenarios.ConnectManyAsync(server, def, conns, 2, 1, polling: false, room: _ => "paired-cpu", latencies: null) > 0 || conns.Count != 2)
-                    {
-                        throw new InvalidOperationException($"{def.Name}: the relay pair did not connect");
-                    }
-                    var pair = new Pair { Def = def, Server = server, A = conns[0], B = conns[1] };
-                    bool raw = def.Kind == ServerKind.Echo;
-                    void OnEvent(Conn c, ReadOnlySpan<byte> frame)
-                    {
-                        if (Payload.TryReadStamp(frame, raw, out _))
-                        {
-                            Interlocked.Increment(ref pair.Received);
-                        }
-                    }
-                    pair.A.OnEvent = OnEvent;
-                    pair.B.OnEvent = OnEvent;
-                    pairs.Add(pair);
-                }
-                catch
-                {
-                    server.Dispose();
-                    throw;
-                }
-            }
+            await StartPairsAsync(defs, cfg, "paired-cpu", pairs, onMessage: null);
             var echo = pairs.FirstOrDefault(p => p.Def.Kind == ServerKind.Echo);
             foreach (int size in cfg.RelaySizes)
             {
@@ -221,12 +162,7 @@ public static class Paired
         }
         finally
         {
-            foreach (var p in pairs)
-            {
-                p.A.Abort();
-                p.B.Abort();
-                p.Server.Dispose();
-            }
+            StopPairs(pairs);
         }
     }
 
@@ -248,12 +184,53 @@ public static class Paired
         return got > 0 ? seconds * 1e6 / got : double.NaN;
     }
 
-    private static async Task<Conn> ConnectAsync(ServerProcess server, ServerDef def, string room)
+    /// <summary>
+    /// Starts each server and connects its relay pair in one room, into <paramref name="pairs"/> (so whatever started is
+    /// stopped by <see cref="StopPairs"/> if a later one fails). Every message that comes back stamped is counted, then
+    /// handed to <paramref name="onMessage"/>.
+    /// </summary>
+    private static async Task StartPairsAsync(IReadOnlyList<ServerDef> defs, Config cfg, string room, List<Pair> pairs, Action<Pair, Conn>? onMessage)
     {
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-        var c = await Conn.ConnectWebSocketAsync(server.Port, def.Eio, cts.Token);
-        await c.CreateOrJoinAsync(room, cts.Token);
-        return c;
+        foreach (var def in defs)
+        {
+            var server = await ServerProcess.StartAsync(def, cfg, null);
+            try
+            {
+                var conns = new List<Conn>();
+                if (await Scenarios.ConnectManyAsync(server, def, conns, 2, 1, polling: false, room: _ => room, latencies: null) > 0 || conns.Count != 2)
+                {
+                    throw new InvalidOperationException($"{def.Name}: the relay pair did not connect");
+                }
+                var pair = new Pair { Def = def, Server = server, A = conns[0], B = conns[1] };
+                bool raw = def.Kind == ServerKind.Echo;
+                void OnEvent(Conn c, ReadOnlySpan<byte> frame)
+                {
+                    if (Payload.TryReadStamp(frame, raw, out _))
+                    {
+                        Interlocked.Increment(ref pair.Received);
+                        onMessage?.Invoke(pair, c);
+                    }
+                }
+                pair.A.OnEvent = OnEvent;
+                pair.B.OnEvent = OnEvent;
+                pairs.Add(pair);
+            }
+            catch
+            {
+                server.Dispose();
+                throw;
+            }
+        }
+    }
+
+    private static void StopPairs(List<Pair> pairs)
+    {
+        foreach (var p in pairs)
+        {
+            p.A.Abort();
+            p.B.Abort();
+            p.Server.Dispose();
+        }
     }
 
     /// <summary>Warm-up, then one saturation window on this pair alone; messages per server CPU-second.</summary>
