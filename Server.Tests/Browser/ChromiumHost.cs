@@ -29,7 +29,9 @@ public sealed class ChromiumHost : IAsyncDisposable
     /// <summary>A browser for WebRTC calls between pages: fake camera and microphone, no permission prompt, host candidates as IPs.</summary>
     public static Task<ChromiumHost> LaunchForCallsAsync() => LaunchAsync(
         "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-        "--disable-features=WebRtcHideLocalIpsWithMdns");
+        "--disable-features=WebRtcHideLocalIpsWithMdns",
+        // Two pages of one call run side by side; neither may be throttled as a background tab.
+        "--disable-background-timer-throttling", "--disable-renderer-backgrounding", "--disable-backgrounding-occluded-windows");
 
     public static async Task<ChromiumHost> LaunchAsync(params string[] extraArgs)
     {

@@ -97,11 +97,22 @@ public sealed class WebRtcCallTests
         }
 
         function wire(channel) {
-          channel.onopen = function () {
-            note('channel open');
-            channel.send(isInitiator ? 'hello from the initiator' : 'hello from the joiner');
+          var hello = isInitiator ? 'hello from the initiator' : 'hello from the joiner';
+          var sent = 0;
+          // Said again every half second while open: a hello that reaches a page before its handler is set is
+          // dropped, and the test is about the signaling that opened the channel, not about one message on it.
+          function sayHello() {
+            if (channel.readyState !== 'open' || sent >= 40) { return; }
+            channel.send(hello);
+            if (++sent === 1) { note('hello sent'); }
+            setTimeout(sayHello, 500);
+          }
+          channel.onopen = function () { note('channel open'); sayHello(); };
+          channel.onclose = function () { note('channel closed'); };
+          channel.onmessage = function (event) {
+            if (window.received.indexOf(event.data) < 0) { note('received ' + event.data); }
+            window.received.push(event.data);
           };
-          channel.onmessage = function (event) { window.received.push(event.data); };
         }
 
         socket.emit('create or join', room);
