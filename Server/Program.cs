@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using SocketIoSignal.Hosting;
 
 // The composition root: build the server from the command line, start it, say where it is.
+SignalServer.PreferInlineSocketCompletions();
 WebApplication app;
 try
 {

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.RegularExpressions;
 using NUnit.Framework;
+using SocketIoSignal.Hosting;
 using SocketIoSignal.Tests.Infrastructure;
 
 namespace SocketIoSignal.Tests.Codelab;
@@ -33,5 +34,26 @@ public sealed class StartupLineTests
         Assert.That(await process.WaitForExitAsync(TimeSpan.FromSeconds(30)), Is.EqualTo(2));
         Assert.That(process.Errors, Is.EqualTo(new[] { "SocketIoSignal: EngineIo:PingTimeout must be a duration above zero and at most 24 days, not -00:00:00.0050000" }));
         Assert.That(process.Output, Has.None.Contains("   at "), "no stack trace");
+    }
+
+    [Test]
+    [NonParallelizable]
+    public void TheProgramAsksForInlineSocketCompletionsUnlessTheEnvironmentSaysOtherwise()
+    {
+        var before = Environment.GetEnvironmentVariable(SignalServer.InlineSocketCompletions);
+        try
+        {
+            Environment.SetEnvironmentVariable(SignalServer.InlineSocketCompletions, null);
+            SignalServer.PreferInlineSocketCompletions();
+            Assert.That(Environment.GetEnvironmentVariable(SignalServer.InlineSocketCompletions), Is.EqualTo("1"));
+
+            Environment.SetEnvironmentVariable(SignalServer.InlineSocketCompletions, "0");
+            SignalServer.PreferInlineSocketCompletions();
+            Assert.That(Environment.GetEnvironmentVariable(SignalServer.InlineSocketCompletions), Is.EqualTo("0"), "an explicit value wins");
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(SignalServer.InlineSocketCompletions, before);
+        }
     }
 }

@@ -20,6 +20,22 @@ public static class SignalServer
     /// <summary>Options that may be given without a value on the command line.</summary>
     private static readonly string[] Flags = ["--conformance"];
 
+    /// <summary>The runtime's switch that runs socket completions on the socket engine's own thread.</summary>
+    public const string InlineSocketCompletions = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
+
+    /// <summary>
+    /// Socket completions run on the socket engine's thread instead of being handed to the thread pool first: Kestrel
+    /// queues its own work onward anyway, so that hop was one more thread switch per completion (bench/profile.md).
+    /// Only the process's entry point calls this, before its first socket; a value already in the environment wins.
+    /// </summary>
+    public static void PreferInlineSocketCompletions()
+    {
+        if (Environment.GetEnvironmentVariable(InlineSocketCompletions) is null)
+        {
+            Environment.SetEnvironmentVariable(InlineSocketCompletions, "1");
+        }
+    }
+
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         args = ExpandFlags(args);
