@@ -203,7 +203,7 @@ public sealed class Report(Config cfg, List<ServerDef> servers, Dictionary<strin
             L("");
             L("Every Socket.IO server runs at once, pinned to the same core, each with its own relay pair; a round gives each server one window, " +
               "so a ratio is taken between windows seconds apart, under the same load from the rest of the machine. msg/s per server core = messages relayed / " +
-              "CPU time of the server process (/proc/<pid>/stat). Median over rounds and runs; the range is the spread of single rounds. " +
+              "CPU time of the server process (the sum of its threads' run time, /proc/<pid>/task/*/schedstat). Median over rounds and runs; the range is the spread of single rounds. " +
               "The sequential saturation above also gives other processes' share of the server's core (\"other CPU %\"): on a shared machine it moves the figures most.");
             L("");
             L("| server | " + string.Join(" | ", cfg.RelaySizes.Select(z => $"{z} B msg/s per core [rounds min–max] | ratio to Node 4.8.1 [rounds]")) + " |");
