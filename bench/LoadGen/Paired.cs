@@ -100,7 +100,7 @@ public static class Paired
     }
 
     /// <summary>The servers whose CPU per message at the goal's rate is measured interleaved: ours (and a compared build) and the echo.</summary>
-    public static bool InCpuRounds(ServerDef def) => def.Name is "ours-codelab" or "ours-compare" || def.Kind == ServerKind.Echo;
+    public static bool InCpuRounds(ServerDef def) => def.Name is "ours-codelab" or "ours-compare" || def.Kind is ServerKind.Echo or ServerKind.Floor;
 
     /// <summary>
     /// Server CPU per relayed message at <see cref="Config.GoalRate"/> with the servers interleaved: ours and the echo

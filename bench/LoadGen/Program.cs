@@ -9,6 +9,7 @@ public sealed class Config
     public string Configuration { get; set; } = "Release";
     public string ServerDll { get; set; } = "";
     public string EchoDll { get; set; } = "";
+    public string FloorDll { get; set; } = "";
 
     /// <summary>The interpreter with Debian's python3-socketio and python3-aiohttp (not a virtualenv's or pyenv's).</summary>
     public string Python { get; set; } = "/usr/bin/python3";
@@ -139,6 +140,7 @@ public static class Program
         new("node-2.5.1", "Node socket.io 2.5.1 (seed)", ServerKind.Node, 3, true, Script: "Server.Tests/node/reference-index.js"),
         new("python-5.7", "python-socketio 5.7 (aiohttp)", ServerKind.Python, 4, true, Script: "bench/python/server.py"),
         new("echo", "Kestrel WebSocket echo", ServerKind.Echo, 0, false),
+        new("floor", "floor (bare sockets, fixed answers)", ServerKind.Floor, 4, false),
     ];
 
     public static async Task<int> Main(string[] args)
@@ -199,6 +201,10 @@ public static class Program
         if (cfg.EchoDll == "")
         {
             cfg.EchoDll = Path.Combine(cfg.Root, "bench", "EchoServer", "bin", cfg.Configuration, "net10.0", "EchoServer.dll");
+        }
+        if (cfg.FloorDll == "")
+        {
+            cfg.FloorDll = Path.Combine(cfg.Root, "bench", "FloorServer", "bin", cfg.Configuration, "net10.0", "FloorServer.dll");
         }
         if (cfg.OutDir == "")
         {
@@ -310,6 +316,12 @@ public static class Program
         }
         switch (s.Kind)
         {
+            case ServerKind.Floor when cfg.Only is null:
+                why = "only with --only floor";
+                return false;
+            case ServerKind.Floor when !File.Exists(cfg.FloorDll):
+                why = cfg.FloorDll + " not built";
+                return false;
             case ServerKind.Ours when !File.Exists(s.Dll ?? cfg.ServerDll):
                 why = (s.Dll ?? cfg.ServerDll) + " not built";
                 return false;

@@ -248,7 +248,7 @@ public static class Scenarios
                 return;
             }
             await ConnectRateAsync(server, def, cfg, m, polling: false);
-            if (def.Kind != ServerKind.Echo)
+            if (def.Kind is not ServerKind.Echo and not ServerKind.Floor)
             {
                 await ConnectRateAsync(server, def, cfg, m, polling: true);
             }

@@ -11,6 +11,8 @@ public enum ServerKind
     Node,
     Python,
     Echo,
+    /// <summary>bench/FloorServer: bare sockets and fixed answers, the floor under ours (only with --only floor).</summary>
+    Floor,
 }
 
 /// <summary>A server under test: how to start it and what it speaks.</summary>
@@ -59,6 +61,10 @@ public sealed class ServerProcess : IDisposable
             case ServerKind.Echo:
                 exe = "dotnet";
                 args.AddRange([cfg.EchoDll, "--port", port.ToString(CultureInfo.InvariantCulture)]);
+                break;
+            case ServerKind.Floor:
+                exe = "dotnet";
+                args.AddRange([cfg.FloorDll, "--port", port.ToString(CultureInfo.InvariantCulture)]);
                 break;
             case ServerKind.Python:
                 exe = cfg.Python;

@@ -16,6 +16,7 @@ internal sealed class EngineIoMetrics
     private readonly Counter<long> _protocolErrors;
     private readonly Counter<long> _refused;
     private readonly Counter<long> _bytesIn;
+    private readonly Counter<long> _webSocketWrites;
     private readonly Counter<long> _dropped;
     private long _activeSessions;
     private long _receiveBuffers;
@@ -33,6 +34,7 @@ internal sealed class EngineIoMetrics
         _refused = meter.CreateCounter<long>("engineio.handshakes.refused");
         _bytesIn = meter.CreateCounter<long>("engineio.bytes.in");
         _dropped = meter.CreateCounter<long>("engineio.packets.dropped");
+        _webSocketWrites = meter.CreateCounter<long>("engineio.websocket.writes");
         meter.CreateObservableGauge("engineio.timers.live", () => Timers.Live);
         meter.CreateObservableGauge("engineio.queued.bytes", () => QueuedBytes?.Invoke() ?? 0);
         meter.CreateObservableGauge("engineio.websocket.receive.buffers", () => ReceiveBuffers);
@@ -83,6 +85,9 @@ internal sealed class EngineIoMetrics
     internal void PacketIn() => _packetsIn.Add(1);
 
     internal void PacketsOut(int count) => _packetsOut.Add(count);
+
+    /// <summary>One write of queued packets to a WebSocket (one flush, however many frames).</summary>
+    internal void WebSocketWrite() => _webSocketWrites.Add(1);
 
     internal void BytesOut(long count) => _bytesOut.Add(count);
 

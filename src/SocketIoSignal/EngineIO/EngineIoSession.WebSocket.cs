@@ -136,22 +136,47 @@ internal sealed partial class EngineIoSession
     /// <param name="finish">The session's own WebSocket: once reading ends, wait for the writer's end and finish it.</param>
     private async Task ReceiveLoopAsync(WebSocketConnection ws, bool probing, bool finish = false)
     {
+        // Messages already read together each have their own turn, but what they send is written once per socket
+        // after the last of them, not once per message.
+        int batched = 0;
         try
         {
             CloseReason reason;
             while (true)
             {
-                var received = await ws.ReceiveAsync();
+                var pending = ws.ReceiveAsync(writesHeld: batched > 0);
+                if (batched > 0 && (!pending.IsCompleted || batched >= MaxMessagesPerTurn))
+                {
+                    // The next message has not come yet: the writes go on the thread that held them, before the wait.
+                    EndBatch(ref batched);
+                }
+                var received = await pending;
+                if (received.Kind == ReceivedKind.WritesFirst)
+                {
+                    EndBatch(ref batched);
+                    continue;
+                }
                 if (received.Kind is ReceivedKind.Text or ReceivedKind.Binary)
                 {
                     var message = received.Data!;
                     _server.Metrics.BytesIn(message.Length);
                     var type = received.Kind == ReceivedKind.Text ? WebSocketMessageType.Text : WebSocketMessageType.Binary;
-                    bool ok = probing
-                        ? await OnProbeMessageAsync(ws, message, type)
-                        : OnWebSocketMessage(message, type);
+                    bool ok;
+                    if (probing)
+                    {
+                        ok = await OnProbeMessageAsync(ws, message, type);
+                    }
+                    else
+                    {
+                        if (batched++ == 0)
+                        {
+                            HoldWrites();
+                        }
+                        ok = OnWebSocketMessage(message, type);
+                    }
                     if (!ok)
                     {
+                        EndBatch(ref batched);
                         reason = CloseReason.ParseError;
                         break;
                     }
@@ -172,6 +197,7 @@ internal sealed partial class EngineIoSession
                 {
                     reason = CloseReason.TransportClose;
                 }
+                EndBatch(ref batched);
                 break;
             }
             if (!probing)
@@ -198,10 +224,29 @@ internal sealed partial class EngineIoSession
         }
         finally
         {
+            // Only an exception leaves writes held here, on the thread that held them (no await came since).
+            EndBatch(ref batched);
             if (finish)
             {
                 ws.Finish();
             }
+        }
+    }
+
+    /// <summary>Most messages read together whose writes wait for the last of them.</summary>
+    internal const int MaxMessagesPerTurn = 32;
+
+    /// <summary>Writes what the messages read together sent, under the dispatch lock their handling took.</summary>
+    private void EndBatch(ref int batched)
+    {
+        if (batched == 0)
+        {
+            return;
+        }
+        batched = 0;
+        lock (_dispatch)
+        {
+            ReleaseWrites();
         }
     }
 
@@ -364,6 +409,25 @@ internal sealed partial class EngineIoSession
     [ThreadStatic]
     private static List<(EngineIoSession Session, WebSocketConnection Socket)>? t_deferredWriters;
 
+    // Writes held on this thread past the end of the turns (messages read together): see HoldWrites.
+    [ThreadStatic]
+    private static int t_writesHeld;
+
+    /// <summary>
+    /// Holds the writes of the turns that follow on this thread until <see cref="ReleaseWrites"/>: a socket's
+    /// frames from several messages read together go in one write.
+    /// </summary>
+    private static void HoldWrites() => t_writesHeld++;
+
+    /// <summary>Ends a <see cref="HoldWrites"/>: outside a turn, the writers claimed meanwhile write now.</summary>
+    private static void ReleaseWrites()
+    {
+        if (--t_writesHeld == 0 && t_turnDepth == 0)
+        {
+            RunDeferredWriters();
+        }
+    }
+
     /// <summary>Begins a turn on this thread (turns nest; the outermost one's end writes).</summary>
     internal static void EnterTurn() => t_turnDepth++;
 
@@ -443,7 +507,15 @@ internal sealed partial class EngineIoSession
                 }
             }
         }
-        if (--t_turnDepth != 0 || t_deferredWriters is not { Count: > 0 } writers)
+        if (--t_turnDepth == 0 && t_writesHeld == 0)
+        {
+            RunDeferredWriters();
+        }
+    }
+
+    private static void RunDeferredWriters()
+    {
+        if (t_deferredWriters is not { Count: > 0 } writers)
         {
             return;
         }
@@ -459,7 +531,7 @@ internal sealed partial class EngineIoSession
     /// <summary>Runs the writer just claimed: at the end of the current turn, or now.</summary>
     private void RunWriter(WebSocketConnection ws)
     {
-        if (t_turnDepth > 0)
+        if (t_turnDepth > 0 || t_writesHeld > 0)
         {
             (t_deferredWriters ??= []).Add((this, ws));
             return;

@@ -21,6 +21,12 @@ internal enum ReceivedKind
     /// <summary>The client broke RFC 6455 (or the size limit): our close frame named it, the close handshake is over.</summary>
     Failed,
 
+    /// <summary>
+    /// A ping, a close or a violation comes next, and the caller holds the writes of messages read before it: it
+    /// writes them first, then reads again (what came is handled then).
+    /// </summary>
+    WritesFirst,
+
     /// <summary>The connection ended without a close handshake (or was aborted).</summary>
     Ended,
 }
@@ -60,6 +66,9 @@ internal sealed class WebSocketConnection
 
     private bool _closeSent;
     private bool _closeHandshakeOver;
+
+    // A control frame or violation read while the caller held its writes: handled at the next read.
+    private FrameEvent _held = FrameEvent.NeedMore;
     private int _aborted;
     private int _finished;
     private readonly EngineIoMetrics? _metrics;
@@ -106,10 +115,20 @@ internal sealed class WebSocketConnection
     /// violation is answered with the RFC's close frame, then frames are discarded until the client's close frame
     /// (bounded by the close timeout).
     /// </summary>
-    public async ValueTask<Received> ReceiveAsync()
+    public async ValueTask<Received> ReceiveAsync(bool writesHeld = false)
     {
+        bool readsOn = false;
         try
         {
+            if (_held != FrameEvent.NeedMore)
+            {
+                var held = _held;
+                _held = FrameEvent.NeedMore;
+                if (await OnControlAsync(held) is { } ended)
+                {
+                    return ended;
+                }
+            }
             while (true)
             {
                 var result = await _input.ReadAsync();
@@ -126,25 +145,20 @@ internal sealed class WebSocketConnection
                             return new Received(_decoder.MessageIsText ? ReceivedKind.Text : ReceivedKind.Binary, _decoder.TakeMessage());
                         case FrameEvent.Pong:
                             continue;
-                        case FrameEvent.Ping:
+                        default:
                             _input.AdvanceTo(buffer.Start);
-                            await SendControlAsync(Opcode_Pong, _decoder.ControlPayload);
-                            goto nextRead;
-                        case FrameEvent.Close:
-                            _input.AdvanceTo(buffer.Start);
-                            if (_decoder.HasFailed)
+                            if (writesHeld)
                             {
-                                _closeHandshakeOver = true;
-                                return new Received(ReceivedKind.Failed, null);
+                                // What the messages before it sent goes first (a reply before a close frame).
+                                _held = ev;
+                                readsOn = true;
+                                return new Received(ReceivedKind.WritesFirst, null);
                             }
-                            // Answer with the client's code (none when it sent none), unless ours went first.
-                            int code = _decoder.CloseCode;
-                            await SendCloseAsync(code == 1005 ? 0 : code, "");
-                            _closeHandshakeOver = true;
-                            return new Received(ReceivedKind.Closed, null);
-                        case FrameEvent.Failed:
-                            _input.AdvanceTo(buffer.Start);
-                            return await FailAsync();
+                            if (await OnControlAsync(ev) is { } ended)
+                            {
+                                return ended;
+                            }
+                            goto nextRead;
                     }
                     break;
                 }
@@ -163,10 +177,35 @@ internal sealed class WebSocketConnection
         }
         finally
         {
-            if (_decoder.HoldsBuffer)
+            // A fragmented message may go on after the control frame held back: its buffer stays.
+            if (!readsOn && _decoder.HoldsBuffer)
             {
                 _decoder.Release();
             }
+        }
+    }
+
+    /// <summary>A ping is answered (null: read on); a close or a violation ends the connection's reading.</summary>
+    private async ValueTask<Received?> OnControlAsync(FrameEvent ev)
+    {
+        switch (ev)
+        {
+            case FrameEvent.Ping:
+                await SendControlAsync(Opcode_Pong, _decoder.ControlPayload);
+                return null;
+            case FrameEvent.Close:
+                if (_decoder.HasFailed)
+                {
+                    _closeHandshakeOver = true;
+                    return new Received(ReceivedKind.Failed, null);
+                }
+                // Answer with the client's code (none when it sent none), unless ours went first.
+                int code = _decoder.CloseCode;
+                await SendCloseAsync(code == 1005 ? 0 : code, "");
+                _closeHandshakeOver = true;
+                return new Received(ReceivedKind.Closed, null);
+            default:
+                return await FailAsync();
         }
     }
 
@@ -226,6 +265,7 @@ internal sealed class WebSocketConnection
             {
                 WritePacket(packets[i]);
             }
+            _metrics?.WebSocketWrite();
             await FlushAsync(CancellationToken.None);
         }
         finally
