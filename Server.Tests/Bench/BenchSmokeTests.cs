@@ -104,4 +104,40 @@ public sealed class BenchSmokeTests
             Directory.Delete(outDir, recursive: true);
         }
     }
+
+    [Test]
+    [CancelAfter(300_000)]
+    public async Task TheFloorServerConnectsRelaysAndIsMeasuredBesideOursAndTheEcho()
+    {
+        string configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
+        string loadGen = RepoPaths.Combine("bench", "LoadGen", "bin", configuration, "net10.0", "LoadGen.dll");
+        string outDir = Path.Combine(Path.GetTempPath(), "bench-floor-" + Guid.NewGuid().ToString("N"));
+        await using var process = ChildProcess.Start("dotnet", [loadGen, "--smoke", "--no-pin", "--configuration", configuration, "--out", outDir,
+            "--root", RepoPaths.Root, "--only", "floor,ours-codelab,echo", "--scenarios", "b,c"]);
+        int exit = await process.WaitForExitAsync(TimeSpan.FromSeconds(290));
+        TestContext.Out.WriteLine(string.Join("\n", process.Output));
+        TestContext.Out.WriteLine(string.Join("\n", process.Errors));
+        try
+        {
+            Assert.That(exit, Is.Zero, "LoadGen --smoke --only floor,... failed");
+            using var raw = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "raw", "smoke.json")));
+            var floor = raw.RootElement.GetProperty("floor")[0];
+            double Get(string key) => floor.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : double.NaN;
+            Assert.Multiple(() =>
+            {
+                Assert.That(Get("conn.ws.rate"), Is.GreaterThan(0), "connect + create or join");
+                Assert.That(Get("conn.ws.failed"), Is.Zero, "connect failures");
+                Assert.That(Get("relay.200.1000.p99_ms"), Is.GreaterThan(0).And.LessThan(5_000), "relayed and timed");
+                Assert.That(Get("relay.200.cpu_paired.us_per_msg"), Is.GreaterThan(0), "in the CPU rounds with ours and the echo");
+                Assert.That(floor.TryGetProperty("conn.poll.rate", out _), Is.False, "no polling: the floor speaks WebSocket only");
+            });
+        }
+        finally
+        {
+            if (Directory.Exists(outDir))
+            {
+                Directory.Delete(outDir, recursive: true);
+            }
+        }
+    }
 }
