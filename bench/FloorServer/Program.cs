@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -326,16 +327,17 @@ internal sealed class FloorConnection
 
     private static void Unmask(Span<byte> data, uint mask)
     {
-        ulong wide = ((ulong)mask << 32) | mask;
-        int words = data.Length / 8;
-        var w = MemoryMarshal.Cast<byte, ulong>(data[..(words * 8)]);
-        for (int i = 0; i < w.Length; i++)
+        // The four mask bytes repeated over a vector's width, then the tail byte by byte.
+        var key = Vector256.Create(mask).AsByte();
+        ref byte start = ref MemoryMarshal.GetReference(data);
+        int i = 0;
+        for (; i + Vector256<byte>.Count <= data.Length; i += Vector256<byte>.Count)
         {
-            w[i] ^= wide;
+            (Vector256.LoadUnsafe(ref start, (nuint)i) ^ key).StoreUnsafe(ref start, (nuint)i);
         }
-        for (int j = words * 8; j < data.Length; j++)
+        for (; i < data.Length; i++)
         {
-            data[j] ^= (byte)(mask >> (8 * (j & 3)));
+            data[i] ^= (byte)(mask >> (8 * (i & 3)));
         }
     }
 }
