@@ -40,18 +40,7 @@ public sealed class BenchSmokeTests
     [CancelAfter(300_000)]
     public async Task SmokeRunProducesSaneNumbers()
     {
-        // The solution builds LoadGen and EchoServer in the same configuration as the tests.
-        string configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
-        string loadGen = RepoPaths.Combine("bench", "LoadGen", "bin", configuration, "net10.0", "LoadGen.dll");
-        if (!File.Exists(loadGen))
-        {
-            Assert.Fail($"{loadGen} not built: Server.Tests references bench/LoadGen so that it is");
-        }
-        string outDir = Path.Combine(Path.GetTempPath(), "bench-smoke-" + Guid.NewGuid().ToString("N"));
-        await using var process = ChildProcess.Start("dotnet", [loadGen, "--smoke", "--no-pin", "--configuration", configuration, "--out", outDir, "--root", RepoPaths.Root]);
-        int exit = await process.WaitForExitAsync(TimeSpan.FromSeconds(290));
-        TestContext.Out.WriteLine(string.Join("\n", process.Output));
-        TestContext.Out.WriteLine(string.Join("\n", process.Errors));
+        var (exit, outDir) = await RunSmokeAsync();
         try
         {
             Assert.That(exit, Is.Zero, "LoadGen --smoke failed");
@@ -109,14 +98,7 @@ public sealed class BenchSmokeTests
     [CancelAfter(300_000)]
     public async Task TheFloorServerConnectsRelaysAndIsMeasuredBesideOursAndTheEcho()
     {
-        string configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
-        string loadGen = RepoPaths.Combine("bench", "LoadGen", "bin", configuration, "net10.0", "LoadGen.dll");
-        string outDir = Path.Combine(Path.GetTempPath(), "bench-floor-" + Guid.NewGuid().ToString("N"));
-        await using var process = ChildProcess.Start("dotnet", [loadGen, "--smoke", "--no-pin", "--configuration", configuration, "--out", outDir,
-            "--root", RepoPaths.Root, "--only", "floor,ours-codelab,echo", "--scenarios", "b,c"]);
-        int exit = await process.WaitForExitAsync(TimeSpan.FromSeconds(290));
-        TestContext.Out.WriteLine(string.Join("\n", process.Output));
-        TestContext.Out.WriteLine(string.Join("\n", process.Errors));
+        var (exit, outDir) = await RunSmokeAsync("--only", "floor,ours-codelab,echo", "--scenarios", "b,c");
         try
         {
             Assert.That(exit, Is.Zero, "LoadGen --smoke --only floor,... failed");
@@ -139,5 +121,24 @@ public sealed class BenchSmokeTests
                 Directory.Delete(outDir, recursive: true);
             }
         }
+    }
+
+    /// <summary>Runs bench/LoadGen in smoke mode with <paramref name="extra"/> arguments; its exit code and its output folder.</summary>
+    private static async Task<(int Exit, string OutDir)> RunSmokeAsync(params string[] extra)
+    {
+        // The solution builds LoadGen, EchoServer and FloorServer in the same configuration as the tests.
+        string configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
+        string loadGen = RepoPaths.Combine("bench", "LoadGen", "bin", configuration, "net10.0", "LoadGen.dll");
+        if (!File.Exists(loadGen))
+        {
+            Assert.Fail($"{loadGen} not built: Server.Tests references bench/LoadGen so that it is");
+        }
+        string outDir = Path.Combine(Path.GetTempPath(), "bench-smoke-" + Guid.NewGuid().ToString("N"));
+        await using var process = ChildProcess.Start("dotnet",
+            [loadGen, "--smoke", "--no-pin", "--configuration", configuration, "--out", outDir, "--root", RepoPaths.Root, .. extra]);
+        int exit = await process.WaitForExitAsync(TimeSpan.FromSeconds(290));
+        TestContext.Out.WriteLine(string.Join("\n", process.Output));
+        TestContext.Out.WriteLine(string.Join("\n", process.Errors));
+        return (exit, outDir);
     }
 }

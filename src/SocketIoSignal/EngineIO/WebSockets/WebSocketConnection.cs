@@ -68,7 +68,7 @@ internal sealed class WebSocketConnection
     private bool _closeHandshakeOver;
 
     // A control frame or violation read while the caller held its writes: handled at the next read.
-    private FrameEvent _held = FrameEvent.NeedMore;
+    private FrameEvent? _held;
     private int _aborted;
     private int _finished;
     private readonly EngineIoMetrics? _metrics;
@@ -117,13 +117,11 @@ internal sealed class WebSocketConnection
     /// </summary>
     public async ValueTask<Received> ReceiveAsync(bool writesHeld = false)
     {
-        bool readsOn = false;
         try
         {
-            if (_held != FrameEvent.NeedMore)
+            if (_held is { } held)
             {
-                var held = _held;
-                _held = FrameEvent.NeedMore;
+                _held = null;
                 if (await OnControlAsync(held) is { } ended)
                 {
                     return ended;
@@ -151,7 +149,6 @@ internal sealed class WebSocketConnection
                             {
                                 // What the messages before it sent goes first (a reply before a close frame).
                                 _held = ev;
-                                readsOn = true;
                                 return new Received(ReceivedKind.WritesFirst, null);
                             }
                             if (await OnControlAsync(ev) is { } ended)
@@ -178,7 +175,7 @@ internal sealed class WebSocketConnection
         finally
         {
             // A fragmented message may go on after the control frame held back: its buffer stays.
-            if (!readsOn && _decoder.HoldsBuffer)
+            if (_held is null && _decoder.HoldsBuffer)
             {
                 _decoder.Release();
             }
