@@ -9,9 +9,9 @@ using static SocketIoSignal.Tests.Infrastructure.RawSocketIoClient;
 namespace SocketIoSignal.Tests.EngineIO;
 
 /// <summary>
-/// --ConnectionLevelWebSockets: new Engine.IO WebSockets taken at Kestrel's connection level. The signaling works
-/// through it, the engine's own checks answer as on the HTTP path, the framing is as strict, and every other
-/// connection (polling, pages, upgrades of polling sessions) still goes to HTTP. On by default in the server app.
+/// --ConnectionLevelWebSockets: Engine.IO WebSockets (new sessions and upgrades of polling sessions) taken at Kestrel's
+/// connection level. The signaling works through it, the engine's own checks answer as on the HTTP path, the framing
+/// is as strict, and every other connection (polling, pages) still goes to HTTP. On by default in the server app.
 /// </summary>
 [TestFixture]
 internal sealed class WebSocketConnectionTakeoverTests
@@ -188,21 +188,61 @@ internal sealed class WebSocketConnectionTakeoverTests
         using var http = new HttpClient { BaseAddress = server.BaseUri };
         var page = await http.GetAsync("/").Within();
         Assert.That((int)page.StatusCode, Is.EqualTo(200), "the codelab page");
+        Assert.That(page.Headers.Server.ToString(), Does.Contain("Kestrel"), "the page comes from HTTP");
         var open = await http.GetStringAsync("/socket.io/?EIO=4&transport=polling").Within();
         Assert.That(open, Does.StartWith("0{\"sid\":"));
-        // A polling session's upgrade carries a sid: HTTP takes it, and the probe is answered.
+        server.AssertNoErrors();
+    }
+
+    [Test]
+    public async Task APollingSessionsUpgradeIsTakenAtTheConnectionAndCarriesTheSession()
+    {
+        await using var server = await TestServer.StartAsync(On);
+        using var http = new HttpClient { BaseAddress = server.BaseUri };
+        var open = await http.GetStringAsync("/socket.io/?EIO=4&transport=polling").Within();
         var sid = EngineIoRaw.SidOf(open);
+        var connect = await http.PostAsync($"/socket.io/?EIO=4&transport=polling&sid={sid}", new StringContent("40")).Within();
+        Assert.That(await connect.Content.ReadAsStringAsync(), Is.EqualTo("ok"));
+        Assert.That(await http.GetStringAsync($"/socket.io/?EIO=4&transport=polling&sid={sid}").Within(), Does.StartWith("40{\"sid\":"));
         await using var tcp = await RawTcp.ConnectAsync(server.Port);
-        Assert.That(await tcp.UpgradeAsync($"/socket.io/?EIO=4&transport=websocket&sid={sid}"), Is.EqualTo(101));
+        await tcp.SendAsync(Handshake.Replace("transport=websocket", $"transport=websocket&sid={sid}", StringComparison.Ordinal) + "\r\n");
+        var (status, head, _) = await tcp.ReadResponseAsync();
+        Assert.That(status, Is.EqualTo(101));
+        Assert.That(head.Contains("Server: Kestrel", StringComparison.Ordinal), Is.False, "taken at the connection, not by HTTP");
         await tcp.SendFrameAsync(1, "2probe"u8.ToArray());
         var (_, probe) = await tcp.ReadFrameAsync();
         Assert.That(Encoding.UTF8.GetString(probe), Is.EqualTo("3probe"));
+        await tcp.SendFrameAsync(1, "5"u8.ToArray());
+        // The session now speaks over the WebSocket: the codelab answers its join there.
+        await tcp.SendFrameAsync(1, "42[\"create or join\",\"up1\"]"u8.ToArray());
+        string frame;
+        do
+        {
+            frame = Encoding.UTF8.GetString((await tcp.ReadFrameAsync()).Payload);
+        }
+        while (!frame.StartsWith("42[\"created\"", StringComparison.Ordinal));
+        Assert.That(frame, Does.StartWith("42[\"created\",\"up1\""));
+        // Polling is over for the session.
+        var late = await http.GetAsync($"/socket.io/?EIO=4&transport=polling&sid={sid}").Within();
+        Assert.That((int)late.StatusCode, Is.EqualTo(400));
+        server.AssertNoErrors();
+    }
+
+    [Test]
+    public async Task AnUpgradeForAnUnknownSessionIsRefusedAsOverHttp()
+    {
+        await using var server = await TestServer.StartAsync(On);
+        await using var tcp = await RawTcp.ConnectAsync(server.Port);
+        await tcp.SendAsync(Handshake.Replace("transport=websocket", "transport=websocket&sid=nosuchsession", StringComparison.Ordinal) + "\r\n");
+        var (status, _, body) = await tcp.ReadResponseAsync();
+        Assert.That(status, Is.EqualTo(400));
+        Assert.That(body, Does.Contain("Session ID unknown"));
         server.AssertNoErrors();
     }
 
     [TestCase("GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nSec-WebSocket-Key: k\r\n\r\n", true)]
     [TestCase("GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nSec-WebSocket-Key: k\r\n", false)]
-    [TestCase("GET /socket.io/?EIO=4&transport=websocket&sid=abc HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nSec-WebSocket-Key: k\r\n\r\n", false)]
+    [TestCase("GET /socket.io/?EIO=4&transport=websocket&sid=abc HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nSec-WebSocket-Key: k\r\n\r\n", true)]
     [TestCase("GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nSec-WebSocket-Key: k\r\n\r\n", false)]
     [TestCase("GET /other/?EIO=4&transport=websocket HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nSec-WebSocket-Key: k\r\n\r\n", false)]
     [TestCase("POST /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nSec-WebSocket-Key: k\r\n\r\n", false)]
@@ -213,7 +253,7 @@ internal sealed class WebSocketConnectionTakeoverTests
     [TestCase("GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: a\r\n folded\r\nUpgrade: websocket\r\nSec-WebSocket-Key: k\r\n\r\n", false)]
     [TestCase("GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: a\r\nBad Name: x\r\nUpgrade: websocket\r\nSec-WebSocket-Key: k\r\n\r\n", false)]
     [TestCase("GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: a\r\nSec-WebSocket-Key: k\r\n\r\n", false)]
-    public void OnlyAWholeCleanHandshakeForANewSessionIsTaken(string head, bool taken)
+    public void OnlyAWholeCleanEngineIoWebSocketHandshakeIsTaken(string head, bool taken)
     {
         var parsed = WebSocketConnectionTakeover.Parse(Encoding.ASCII.GetBytes(head), "GET /socket.io/"u8);
         Assert.That(parsed is not null, Is.EqualTo(taken));

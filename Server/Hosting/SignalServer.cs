@@ -117,6 +117,10 @@ public static class SignalServer
         builder.Services.PostConfigure<SignalingOptions>(o => o.Mode = server.Mode);
         builder.Services.AddSingleton<CodelabSignaling>();
         builder.Services.AddPlainWebSocket();
+        if (server.LargeTransportBlocks)
+        {
+            builder.Services.AddSingleton<Microsoft.AspNetCore.Connections.IMemoryPoolFactory<byte>, LargeBlockMemoryPoolFactory>();
+        }
         configure?.Invoke(builder);
 
         var app = builder.Build();

@@ -14,8 +14,9 @@ using SocketIoSignal.EngineIO.WebSockets;
 namespace SocketIoSignal.AspNetCore;
 
 /// <summary>
-/// A Kestrel connection middleware that takes a new Engine.IO WebSocket (<c>GET {path}/?EIO=…&amp;transport=websocket</c>
-/// without a sid, a clean HTTP/1.1 upgrade request arriving whole in the connection's first read) before Kestrel's
+/// A Kestrel connection middleware that takes an Engine.IO WebSocket (<c>GET {path}/?EIO=…&amp;transport=websocket</c>,
+/// for a new session or, with a sid, the upgrade of a polling session; a clean HTTP/1.1 upgrade request arriving whole
+/// in the connection's first read) before Kestrel's
 /// HTTP/1.1 layer does: the engine handles it as it handles every request (version, transport, allowRequest, limits,
 /// the handshake events), on a request made from the parsed head, and the WebSocket then runs on the connection's own
 /// pipes, with no HTTP/1.1 connection, request or headers kept under it. Any other connection is handed to HTTP
@@ -240,7 +241,8 @@ internal sealed class WebSocketConnectionTakeover
     }
 
     /// <summary>
-    /// The head when it is a whole, clean HTTP/1.1 Engine.IO WebSocket handshake for a new session under the path;
+    /// The head when it is a whole, clean HTTP/1.1 Engine.IO WebSocket handshake under the path (a new session, or a
+    /// polling session's upgrade: the engine checks the sid as on the HTTP path);
     /// null for anything else (which HTTP then handles, with its own checks and errors).
     /// </summary>
     internal static Head? Parse(ReadOnlySpan<byte> data, ReadOnlySpan<byte> prefix)
@@ -278,7 +280,7 @@ internal sealed class WebSocketConnectionTakeover
             return null;
         }
         var query = QueryHelpers.ParseQuery(target[q..]);
-        if (!query.TryGetValue("transport", out var transport) || transport.Count != 1 || transport[0] != "websocket" || query.ContainsKey("sid")
+        if (!query.TryGetValue("transport", out var transport) || transport.Count != 1 || transport[0] != "websocket"
             || !query.ContainsKey("EIO"))
         {
             return null;
