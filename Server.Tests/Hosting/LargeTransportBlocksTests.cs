@@ -6,7 +6,7 @@ using static SocketIoSignal.Tests.Infrastructure.RawSocketIoClient;
 
 namespace SocketIoSignal.Tests.Hosting;
 
-/// <summary>--LargeTransportBlocks: Kestrel's connection buffers in 16 KB blocks from our pool, reused, bounded.</summary>
+/// <summary>--LargeTransportBlocks (opt-in): Kestrel's connection buffers in 16 KB blocks from our pool, reused, bounded.</summary>
 [TestFixture]
 internal sealed class LargeTransportBlocksTests
 {
@@ -52,7 +52,7 @@ internal sealed class LargeTransportBlocksTests
     [Test]
     public async Task KestrelTakesItsBuffersFromThePoolAndMessagesOfEverySizeCrossIt()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(["--LargeTransportBlocks=true"]);
         var factory = server.Get<IMemoryPoolFactory<byte>>();
         Assert.That(factory, Is.InstanceOf<LargeBlockMemoryPoolFactory>());
         Assert.That(((LargeBlockMemoryPoolFactory)factory).Created, Is.GreaterThan(0), "Kestrel asked the factory for its pools");
@@ -74,9 +74,9 @@ internal sealed class LargeTransportBlocksTests
     }
 
     [Test]
-    public async Task OffKestrelKeepsItsOwnPool()
+    public async Task ByDefaultKestrelKeepsItsOwnPool()
     {
-        await using var server = await TestServer.StartAsync(["--LargeTransportBlocks=false"]);
+        await using var server = await TestServer.StartAsync();
         Assert.That(server.App.Services.GetService(typeof(IMemoryPoolFactory<byte>)), Is.Not.InstanceOf<LargeBlockMemoryPoolFactory>());
         using var http = new HttpClient { BaseAddress = server.BaseUri };
         Assert.That((int)(await http.GetAsync("/").Within()).StatusCode, Is.EqualTo(200));

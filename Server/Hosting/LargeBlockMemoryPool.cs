@@ -8,8 +8,9 @@ namespace SocketIoSignal.Hosting;
 /// <summary>
 /// Kestrel's connection buffers in blocks of <see cref="BlockSize"/> instead of its own 4 KB: a relayed message of a
 /// few kilobytes and the frames it makes then fit one block each way, so it takes one receive and one send, and one
-/// rent and return of a block, instead of spanning two or three of each. An idle connection holds no block either way
-/// (Kestrel waits for data before it takes one).
+/// rent and return of a block, instead of spanning two or three of each. Kestrel waits for data before it takes a
+/// block to read into, but a connection's output pipe may keep the block it last wrote into while idle, which costs
+/// four times as much here: opt-in (--LargeTransportBlocks).
 /// </summary>
 internal sealed class LargeBlockMemoryPool : MemoryPool<byte>
 {
