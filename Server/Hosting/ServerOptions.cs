@@ -25,10 +25,10 @@ public sealed class ServerOptions
     /// <summary>
     /// Takes Engine.IO WebSocket connections (new sessions and upgrades of polling sessions) at Kestrel's connection
     /// level, before its HTTP/1.1 layer: the WebSocket then runs on the connection's own pipes, with no HTTP request
-    /// state kept under it (less memory per idle connection, less CPU per message and per upgrade). The engine still checks every handshake as on the HTTP path, and
-    /// Kestrel's MaxConcurrentUpgradedConnections still caps them; the endpoint's middleware is skipped, which this
-    /// server has none of on /socket.io. On by default (the library's own default, for applications that may have such
-    /// middleware, is off).
+    /// state kept under it (less memory per idle connection, less CPU per message and per upgrade). The engine still
+    /// checks every handshake as on the HTTP path, and Kestrel's MaxConcurrentUpgradedConnections still caps them; the
+    /// endpoint's middleware is skipped, which this server has none of on /socket.io. On by default (the library's own
+    /// default, for applications that may have such middleware, is off).
     /// </summary>
     public bool ConnectionLevelWebSockets { get; set; } = true;
 

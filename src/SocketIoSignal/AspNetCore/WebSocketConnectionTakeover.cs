@@ -16,13 +16,13 @@ namespace SocketIoSignal.AspNetCore;
 /// <summary>
 /// A Kestrel connection middleware that takes an Engine.IO WebSocket (<c>GET {path}/?EIO=…&amp;transport=websocket</c>,
 /// for a new session or, with a sid, the upgrade of a polling session; a clean HTTP/1.1 upgrade request arriving whole
-/// in the connection's first read) before Kestrel's
-/// HTTP/1.1 layer does: the engine handles it as it handles every request (version, transport, allowRequest, limits,
-/// the handshake events), on a request made from the parsed head, and the WebSocket then runs on the connection's own
-/// pipes, with no HTTP/1.1 connection, request or headers kept under it. Any other connection is handed to HTTP
-/// untouched (nothing is consumed). What it skips: the endpoint's middleware and conventions (authorization, CORS
-/// policies, rate limiting, host filtering) and Kestrel's upgraded-connection limit, so it is for servers that have
-/// none of them on the Socket.IO endpoint: an explicit opt-in.
+/// in the connection's first read) before Kestrel's HTTP/1.1 layer does: the engine handles it as it handles every
+/// request (version, transport, allowRequest, limits, the handshake events), on a request made from the parsed head,
+/// and the WebSocket then runs on the connection's own pipes, with no HTTP/1.1 connection, request or headers kept
+/// under it. Any other connection is handed to HTTP untouched (nothing is consumed). What it skips: the endpoint's
+/// middleware and conventions (authorization, CORS policies, rate limiting, host filtering) and Kestrel's
+/// upgraded-connection limit, so it is for servers that have none of them on the Socket.IO endpoint: an explicit
+/// opt-in.
 /// </summary>
 internal sealed class WebSocketConnectionTakeover
 {
